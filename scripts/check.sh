@@ -1,0 +1,75 @@
+#!/bin/sh
+# The one test command: installs what is missing (Debian 12, as root),
+# builds with warnings as errors, runs `make check` (unit + integration),
+# then does the same again in an ASan/UBSan build.
+# Usage: scripts/check.sh [--no-sanitizers]
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+sanitizers=yes
+[ "${1:-}" = "--no-sanitizers" ] && sanitizers=no
+
+pkgs="build-essential autoconf automake autoconf-archive pkg-config
+libssl-dev libevent-dev libinih-dev check libsystemd-dev
+curl openssl nginx-light python3 procps ca-certificates"
+
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "check.sh: missing packages:$missing (run as root to install)" >&2
+		exit 1
+	fi
+	echo "check.sh: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+run_build() {
+	dir=$1
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" --enable-werror "$@" >configure.log) || {
+		cat "$dir/configure.log" "$dir/config.log" >&2
+		return 1
+	}
+	make -C "$dir" -j"$jobs" >"$dir/build.log" 2>&1 || {
+		cat "$dir/build.log" >&2
+		return 1
+	}
+	if ! make -C "$dir" -j"$jobs" check; then
+		for f in "$dir"/tests/*/*.log "$dir"/tests/*.log; do
+			[ -f "$f" ] || continue
+			case $f in */build.log) continue ;; esac
+			grep -q '^\(FAIL\|ERROR\)' "${f%.log}.trs" 2>/dev/null || continue
+			echo "===== $f" >&2
+			tail -n 80 "$f" >&2
+		done
+		return 1
+	fi
+	grep -h '^# \(TOTAL\|PASS\|SKIP\|XFAIL\|FAIL\|XPASS\|ERROR\)' \
+	    "$dir/test-suite.log" 2>/dev/null || true
+}
+
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+
+echo "check.sh: build and test (gcc, -Werror)"
+run_build "$top/_build/check"
+
+if [ "$sanitizers" = yes ]; then
+	echo "check.sh: build and test with ASan+UBSan"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    run_build "$top/_build/asan" --enable-sanitizers
+fi
+echo "check.sh: all passed"

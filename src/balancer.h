@@ -1,0 +1,80 @@
+/*
+ * balancer: server groups and their schedulers (round_robin,
+ * weighted_round_robin, least_connections). Scheduler positions, health
+ * and per-server counters live in shared memory so every worker follows
+ * one sequence; the rest is read-only after the master builds it.
+ */
+#ifndef MTLSLB_BALANCER_H
+#define MTLSLB_BALANCER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct group_conf;
+struct server_conf;
+struct shm;
+
+/* Most servers in one group: the "tried" set is a 64-bit mask. */
+#define BALANCER_MAX_SERVERS 64
+
+/* Per-server state shared by all processes (in the shm segment). */
+struct server_shared {
+	atomic_int up;			/* 1 = healthy (or unchecked) */
+	atomic_uint active;		/* requests in flight */
+	atomic_uint_fast64_t requests;	/* requests sent */
+	atomic_uint_fast64_t failures;	/* connect/reset/timeout failures */
+	atomic_uint_fast64_t connections; /* backend connections opened */
+	atomic_int_fast64_t since;	/* time of the last up/down flip */
+};
+
+/* A backend server: plain data, read-only after balancer_new(). */
+struct server {
+	const struct server_conf *conf;	/* name, address, weight */
+	const struct group_conf *group;
+	struct server_shared *sh;
+	unsigned index;			/* position in its group */
+	unsigned id;			/* unique across all groups */
+};
+
+struct group;
+struct balancer;
+
+/*
+ * Builds every group of cfg with its state carved from shm. cfg must
+ * outlive the result; the caller owns the result.
+ */
+struct balancer *balancer_new(const struct config *cfg, struct shm *shm);
+
+/* Frees b (not the shared memory); accepts NULL. */
+void balancer_free(struct balancer *b);
+
+/* Number of servers in all groups (ids are 0..n-1). */
+size_t balancer_nservers(const struct balancer *b);
+
+/* Returns the group named name, or NULL. */
+struct group *balancer_group(struct balancer *b, const char *name);
+
+/* Number of groups, and group i in file order. */
+size_t balancer_ngroups(const struct balancer *b);
+struct group *balancer_group_at(struct balancer *b, size_t i);
+
+/* The group's configuration, server count and server i. */
+const struct group_conf *group_conf(const struct group *g);
+size_t group_nservers(const struct group *g);
+struct server *group_server(struct group *g, size_t i);
+
+/*
+ * Picks the next server by the group's scheduler among healthy servers
+ * with a non-zero weight that are not in tried (bit i = server i). With
+ * all_servers_down = try_all and no healthy server, health is ignored.
+ * Returns the server, or NULL when none is left.
+ */
+struct server *balancer_pick(struct group *g, uint64_t tried);
+
+/* True when at least one server of g with a non-zero weight is up. */
+bool group_any_up(const struct group *g);
+
+#endif

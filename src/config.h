@@ -1,0 +1,159 @@
+/*
+ * config: the parsed and checked INI file (struct config). Plain data,
+ * owned by whoever called config_load(). Never opens sockets and never
+ * looks inside certificates (tls.c does that).
+ */
+#ifndef MTLSLB_CONFIG_H
+#define MTLSLB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct diag;
+
+/* One HOST:PORT as written in the file, resolved numerically. */
+struct addr_conf {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char *text;			/* as written: "0.0.0.0:443", "[::]:443" */
+	int line;
+};
+
+struct server_conf {
+	char *name;			/* "ECS01" */
+	struct addr_conf addr;
+	unsigned weight;		/* 0..100, default 1; 0 = drained */
+	int line;
+};
+
+enum sched_kind {
+	SCHED_ROUND_ROBIN,
+	SCHED_WEIGHTED_ROUND_ROBIN,
+	SCHED_LEAST_CONNECTIONS,
+};
+
+/* Bits of health_check_http_code. */
+#define HC_CODE_2XX	(1u << 2)
+#define HC_CODE_3XX	(1u << 3)
+#define HC_CODE_4XX	(1u << 4)
+#define HC_CODE_5XX	(1u << 5)
+
+struct group_conf {
+	char *name;
+	int line;
+	enum sched_kind scheduler;
+	struct server_conf *servers;
+	size_t nservers;
+	unsigned backend_timeout_ms;	/* 60s */
+	unsigned connect_timeout_ms;	/* 5s */
+	unsigned max_idle_connections;	/* per server per worker, 32 */
+	unsigned idle_connection_timeout_ms; /* pooled conn lifetime, 30s */
+	/* active health checks */
+	bool health_check;		/* on */
+	char *health_check_path;	/* "/" */
+	char *health_check_host;	/* NULL: the server's address */
+	unsigned health_check_port;	/* 0: the server's port */
+	unsigned health_check_interval_ms;	/* 2s */
+	unsigned health_check_timeout_ms;	/* 1s */
+	unsigned healthy_threshold;	/* 2, 1..10 */
+	unsigned unhealthy_threshold;	/* 2, 1..10 */
+	unsigned health_check_http_code; /* HC_CODE_2XX | HC_CODE_3XX */
+	bool health_check_head;		/* health_check_method = HEAD */
+	bool all_servers_down_try_all;	/* all_servers_down = try_all */
+	bool health_check_initial_healthy; /* health_check_initial, true */
+};
+
+enum mtls_mode {
+	MTLS_OFF,
+	MTLS_OPTIONAL,
+	MTLS_ON,
+};
+
+struct listener_conf {
+	char *name;			/* "https" from [listener https] */
+	int line;
+	struct addr_conf *binds;
+	size_t nbinds;
+	char *server_certificate;
+	int server_certificate_line;
+	char *server_private_key;
+	int server_private_key_line;
+	enum mtls_mode mutual_authentication;	/* default on */
+	int mutual_authentication_line;
+	char *ca_certificate;		/* NULL when unset */
+	int ca_certificate_line;
+	char *crl;			/* NULL when unset */
+	int crl_line;
+	unsigned verify_depth;		/* 0..32, default 3 */
+	int verify_depth_line;
+	int tls_min_version;		/* 0x0303 TLSv1.2 (default), 0x0304 */
+	char *server_group;
+	int server_group_line;
+	struct group_conf *group;	/* resolved by config_load */
+	bool forward_client_cert;	/* default on */
+	bool reject_tls_alert;		/* reject_with = tls_alert */
+	bool crl_check_chain;		/* crl_check = chain */
+	int crl_check_line;
+	/* limits */
+	unsigned max_connections;	/* per listener per worker, 0 = none */
+	unsigned handshake_timeout_ms;	/* 10s */
+	unsigned client_header_timeout_ms; /* 10s */
+	unsigned client_body_timeout_ms;	/* 60s */
+	unsigned keepalive_timeout_ms;	/* 75s */
+	unsigned keepalive_requests;	/* 1000 */
+	size_t max_request_line;	/* 8k */
+	size_t max_request_header_size;	/* 64k */
+	uint64_t max_request_body_size;	/* 0 = unlimited */
+	unsigned session_cache_size;	/* per worker, 1024; 0 = off */
+	unsigned session_timeout_ms;	/* 300s */
+};
+
+enum log_level_conf {
+	LOGLEVEL_ERROR,
+	LOGLEVEL_WARN,
+	LOGLEVEL_INFO,
+	LOGLEVEL_DEBUG,
+};
+
+struct config {
+	char *path;
+	/* [global] */
+	unsigned workers;		/* 0 = auto (number of CPUs) */
+	enum log_level_conf log_level;	/* info */
+	char *error_log;		/* "stderr" | "syslog" | path */
+	char *access_log;		/* "off" | "stderr" | path */
+	bool access_log_json;		/* access_log_format = json */
+	char *user;			/* NULL: stay who we are */
+	unsigned shutdown_timeout_ms;	/* 30s */
+	bool reload_on_change;		/* off */
+	unsigned expiry_warning_s;	/* 7d */
+	/* [admin] */
+	struct addr_conf *admin_binds;
+	size_t nadmin_binds;
+	/* [listener NAME] and [server_group NAME], in file order */
+	struct listener_conf *listeners;
+	size_t nlisteners;
+	struct group_conf *groups;
+	size_t ngroups;
+};
+
+/*
+ * Parses and checks the INI file at path, recording every problem in d.
+ * Returns NULL when an error (not a warning) was recorded; otherwise a
+ * config the caller owns and frees with config_free().
+ */
+struct config *config_load(const char *path, struct diag *d);
+
+/* Frees c and everything it points to; accepts NULL. */
+void config_free(struct config *c);
+
+/*
+ * Calls cb once per known key, with the section kind ("global",
+ * "listener", "server_group", "admin"); for the docs test.
+ */
+void config_foreach_key(void (*cb)(const char *section, const char *key,
+    void *arg), void *arg);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * log: the error log (stderr, syslog or a file) and the access log
+ * (off, stderr or a file). The only module-level state in the daemon: one
+ * process-wide log target, set up by the master before forking and
+ * inherited by workers. Log writes never block and never abort.
+ */
+#ifndef MTLSLB_LOG_H
+#define MTLSLB_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum log_level {
+	LL_ERROR,
+	LL_WARN,
+	LL_INFO,
+	LL_DEBUG,
+};
+
+/*
+ * Points the error log at target ("stderr", "syslog" or a path) and the
+ * access log at access ("off", "stderr" or a path). Returns 0, or -1 with
+ * a message on stderr when a file cannot be opened.
+ */
+int log_open(const char *target, const char *access, enum log_level level,
+    bool access_json);
+
+/* Reopens file targets (SIGUSR1, logrotate). Returns 0 or -1. */
+int log_reopen(void);
+
+/* Closes every target; logging goes to stderr afterwards. */
+void log_close(void);
+
+/* Sets the tag written after the timestamp ("master", "worker 2"). */
+void log_set_role(const char *role);
+
+/* True when messages at level would be written. */
+bool log_enabled(enum log_level level);
+
+/* Writes one error-log line at level. */
+void log_msg(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Like log_msg, then ": " and the OpenSSL error queue, which it clears. */
+void log_ssl(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* True when the access log is on; whether it wants JSON lines. */
+bool log_access_enabled(void);
+bool log_access_json(void);
+
+/* Writes one complete access-log line (buf ends with '\n'). */
+void log_access(const char *buf, size_t len);
+
+#endif

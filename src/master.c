@@ -1,0 +1,449 @@
+/*
+ * master: process supervision. The master never touches client traffic.
+ * Worker processes belong to a generation (a runtime); a reload starts a
+ * new generation's workers, then asks the old ones to drain and exit, and
+ * frees the old generation when its last worker is gone.
+ */
+#include "ac_config.h"
+#include "master.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "config.h"
+#include "diag.h"
+#include "listener.h"
+#include "log.h"
+#include "runtime.h"
+#include "util.h"
+#include "worker.h"
+
+#define MAX_WORKERS	64
+#define MAX_GENS	8
+
+struct gen {
+	struct runtime *rt;
+	unsigned nworkers;	/* processes alive */
+	bool retiring;
+};
+
+struct wproc {
+	pid_t pid;
+	struct gen *gen;
+	unsigned index;
+	time_t started;
+};
+
+struct master {
+	const char *path;
+	struct event_base *base;
+	struct gen gens[MAX_GENS];
+	struct gen *cur;
+	struct wproc procs[MAX_WORKERS * MAX_GENS];
+	size_t nprocs;
+	unsigned want;		/* workers per generation */
+	bool stopping;
+	struct event *sig[5];
+	struct event *deadline;
+	struct event *respawn;
+};
+
+static void
+notify(const char *state)
+{
+#ifdef HAVE_SYSTEMD
+	(void)sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
+
+static unsigned
+worker_count(const struct config *cfg)
+{
+	long n;
+
+	if (cfg->workers != 0)
+		return cfg->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
+}
+
+/* Runs in the child: drop privileges if asked (the master keeps root so
+ * that a reload can read root-only keys). */
+static int
+drop_privileges(const struct config *cfg)
+{
+	struct passwd *pw;
+
+	if (cfg->user == NULL || geteuid() != 0)
+		return 0;
+	if ((pw = getpwnam(cfg->user)) == NULL) {
+		log_msg(LL_ERROR, "user '%s': no such user", cfg->user);
+		return -1;
+	}
+	if (setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1) {
+		log_msg(LL_ERROR, "cannot switch to user '%s': %s", cfg->user,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+reset_signals(void)
+{
+	static const int sigs[] = { SIGCHLD, SIGHUP, SIGUSR1, SIGTERM,
+	    SIGINT };
+	sigset_t none;
+	size_t i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int
+spawn(struct master *m, struct gen *g, unsigned index)
+{
+	pid_t pid;
+	struct wproc *p;
+	size_t i;
+
+	for (i = 0; i < m->nprocs; i++)
+		if (m->procs[i].pid == 0)
+			break;
+	if (i == m->nprocs) {
+		if (m->nprocs == sizeof(m->procs) / sizeof(m->procs[0]))
+			return -1;
+		m->nprocs++;
+	}
+	p = &m->procs[i];
+	pid = fork();
+	if (pid == -1) {
+		log_msg(LL_ERROR, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		/* The master's event base is left alone: touching its
+		 * epoll set from here would change the master's. */
+		reset_signals();
+		if (drop_privileges(g->rt->cfg) == -1)
+			_exit(2);
+		_exit(worker_main(g->rt, index));
+	}
+	p->pid = pid;
+	p->gen = g;
+	p->index = index;
+	p->started = time(NULL);
+	g->nworkers++;
+	log_msg(LL_DEBUG, "worker %u started (pid %ld)", index, (long)pid);
+	return 0;
+}
+
+static void
+gen_free(struct gen *g)
+{
+	runtime_free(g->rt);
+	memset(g, 0, sizeof(*g));
+}
+
+static void
+signal_workers(struct master *m, struct gen *g, int sig)
+{
+	size_t i;
+
+	for (i = 0; i < m->nprocs; i++)
+		if (m->procs[i].pid > 0 && (g == NULL || m->procs[i].gen == g))
+			kill(m->procs[i].pid, sig);
+}
+
+static void
+respawn_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+	unsigned idx;
+	size_t i;
+	bool have;
+
+	if (m->stopping)
+		return;
+	for (idx = 0; idx < m->want; idx++) {
+		have = false;
+		for (i = 0; i < m->nprocs; i++)
+			if (m->procs[i].pid > 0 && m->procs[i].gen == m->cur &&
+			    m->procs[i].index == idx)
+				have = true;
+		if (!have)
+			spawn(m, m->cur, idx);
+	}
+}
+
+static void
+reap(struct master *m)
+{
+	pid_t pid;
+	int st;
+	size_t i;
+	bool early = false;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		struct wproc *p = NULL;
+
+		for (i = 0; i < m->nprocs; i++)
+			if (m->procs[i].pid == pid)
+				p = &m->procs[i];
+		if (p == NULL)
+			continue;
+		p->gen->nworkers--;
+		if (p->gen == m->cur && !m->stopping) {
+			if (WIFSIGNALED(st))
+				log_msg(LL_ERROR, "worker %u (pid %ld) killed "
+				    "by signal %d; starting a new one",
+				    p->index, (long)pid, WTERMSIG(st));
+			else
+				log_msg(LL_ERROR, "worker %u (pid %ld) exited "
+				    "with status %d; starting a new one",
+				    p->index, (long)pid, WEXITSTATUS(st));
+			if (time(NULL) - p->started < 1)
+				early = true;
+		}
+		if (p->gen->retiring && p->gen->nworkers == 0) {
+			log_msg(LL_INFO, "previous configuration retired");
+			gen_free(p->gen);
+		}
+		p->pid = 0;
+		p->gen = NULL;
+	}
+	if (m->stopping) {
+		for (i = 0; i < MAX_GENS; i++)
+			if (m->gens[i].rt != NULL && m->gens[i].nworkers > 0)
+				return;
+		event_base_loopbreak(m->base);
+		return;
+	}
+	if (early) {
+		/* Crash at start: back off instead of fork-bombing. */
+		struct timeval tv = { 1, 0 };
+
+		evtimer_add(m->respawn, &tv);
+	} else {
+		respawn_cb(-1, 0, m);
+	}
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+
+	log_msg(LL_WARN, "workers did not stop in time; killing them");
+	signal_workers(m, NULL, SIGKILL);
+}
+
+static void
+begin_stop(struct master *m)
+{
+	struct timeval tv;
+	unsigned ms = m->cur->rt->cfg->shutdown_timeout_ms + 5000;
+
+	if (m->stopping)
+		return;
+	m->stopping = true;
+	notify("STOPPING=1");
+	log_msg(LL_INFO, "stopping");
+	signal_workers(m, NULL, SIGTERM);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(m->deadline, &tv);
+	reap(m);
+}
+
+static void
+reload_diag_cb(const char *line, bool is_error, void *arg)
+{
+	log_msg(is_error ? LL_ERROR : LL_WARN, "%s%s", is_error ?
+	    "reload failed, keeping current configuration: " : "", line);
+}
+
+/* Moves over sockets whose address did not change; binds the rest. */
+static int
+take_sockets(struct runtime *old, struct runtime *nrt)
+{
+	size_t i, j, oi, oj;
+
+	for (i = 0; i < nrt->nlsns; i++) {
+		struct lsn *l = &nrt->lsns[i];
+
+		for (j = 0; j < l->nfds; j++) {
+			for (oi = 0; oi < old->nlsns && l->fds[j] == -1; oi++) {
+				struct lsn *o = &old->lsns[oi];
+
+				for (oj = 0; oj < o->nfds; oj++) {
+					if (o->fds[oj] == -1 || strcmp(
+					    o->conf->binds[oj].text,
+					    l->conf->binds[j].text) != 0)
+						continue;
+					l->fds[j] = o->fds[oj];
+					o->fds[oj] = -1;
+					break;
+				}
+			}
+			if (l->fds[j] != -1)
+				continue;
+			l->fds[j] = listener_bind(&l->conf->binds[j],
+			    l->conf->name);
+			if (l->fds[j] == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+reload(struct master *m)
+{
+	struct diag *d = diag_new(m->path);
+	struct runtime *nrt;
+	struct gen *g = NULL;
+	size_t i;
+	unsigned idx;
+
+	notify("RELOADING=1");
+	log_msg(LL_INFO, "reloading %s", m->path);
+	nrt = runtime_load(m->path, d);
+	diag_foreach(d, reload_diag_cb, NULL);
+	diag_free(d);
+	if (nrt == NULL)
+		goto out;
+	for (i = 0; i < MAX_GENS; i++)
+		if (m->gens[i].rt == NULL) {
+			g = &m->gens[i];
+			break;
+		}
+	if (g == NULL) {
+		log_msg(LL_ERROR, "reload failed, keeping current "
+		    "configuration: too many generations still draining");
+		runtime_free(nrt);
+		goto out;
+	}
+	if (take_sockets(m->cur->rt, nrt) == -1) {
+		/* Give back what we took so nothing is left unbound. */
+		take_sockets(nrt, m->cur->rt);
+		log_msg(LL_ERROR, "reload failed, keeping current "
+		    "configuration: cannot bind a new address");
+		runtime_free(nrt);
+		goto out;
+	}
+	g->rt = nrt;
+	m->cur->retiring = true;
+	signal_workers(m, m->cur, SIGTERM);
+	if (m->cur->nworkers == 0)
+		gen_free(m->cur);
+	m->cur = g;
+	m->want = worker_count(nrt->cfg);
+	for (idx = 0; idx < m->want; idx++)
+		spawn(m, g, idx);
+	log_msg(LL_INFO, "configuration reloaded");
+out:
+	notify("READY=1");
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct master *m = arg;
+
+	switch (sig) {
+	case SIGCHLD:
+		reap(m);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		begin_stop(m);
+		break;
+	case SIGHUP:
+		if (!m->stopping)
+			reload(m);
+		break;
+	case SIGUSR1:
+		log_reopen();
+		signal_workers(m, NULL, SIGUSR1);
+		break;
+	default:
+		break;
+	}
+}
+
+int
+master_run(const char *path, struct runtime *rt)
+{
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP,
+	    SIGUSR1 };
+	struct master *m;
+	unsigned idx;
+	size_t i;
+	int rc = 0;
+
+	m = xcalloc(1, sizeof(*m));
+	m->path = path;
+	m->gens[0].rt = rt;
+	m->cur = &m->gens[0];
+	m->want = worker_count(rt->cfg);
+	signal(SIGPIPE, SIG_IGN);
+	log_set_role("master");
+	if ((m->base = event_base_new()) == NULL) {
+		log_msg(LL_ERROR, "cannot create event loop");
+		runtime_free(rt);
+		free(m);
+		return 1;
+	}
+	for (i = 0; i < 5; i++) {
+		m->sig[i] = evsignal_new(m->base, sigs[i], signal_cb, m);
+		event_add(m->sig[i], NULL);
+	}
+	m->deadline = evtimer_new(m->base, deadline_cb, m);
+	m->respawn = evtimer_new(m->base, respawn_cb, m);
+	for (idx = 0; idx < m->want; idx++)
+		if (spawn(m, m->cur, idx) == -1)
+			rc = 1;
+	if (rc == 0) {
+		log_msg(LL_INFO, "mtlslb %s started: %u workers, %zu "
+		    "listeners", PACKAGE_VERSION, m->want, rt->nlsns);
+		notify("READY=1");
+		event_base_dispatch(m->base);
+	} else {
+		begin_stop(m);
+		event_base_dispatch(m->base);
+	}
+	for (i = 0; i < 5; i++)
+		event_free(m->sig[i]);
+	event_free(m->deadline);
+	event_free(m->respawn);
+	for (i = 0; i < MAX_GENS; i++)
+		if (m->gens[i].rt != NULL)
+			gen_free(&m->gens[i]);
+	event_base_free(m->base);
+	log_msg(LL_INFO, "stopped");
+	free(m);
+	return rc;
+}

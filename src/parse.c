@@ -1,0 +1,442 @@
+/*
+ * parse: value parsers for the configuration file. Everything here is pure:
+ * no I/O, no allocation, no global state, so it is tested exhaustively in
+ * tests/unit/check_parse.c. Messages quote what the user wrote; the caller
+ * adds the key name and the line.
+ */
+#include "ac_config.h"
+#include "parse.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+#define BLANKS	" \t"
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * Reads the digits at *sp into *out and advances *sp past them. Returns 0,
+ * -1 when there is no digit, or 1 on overflow (all digits are consumed).
+ */
+static int
+read_digits(const char **sp, uint64_t *out)
+{
+	const char *s = *sp;
+	uint64_t v = 0;
+	int rc = 0;
+
+	if (!is_digit(*s))
+		return -1;
+	for (; is_digit(*s); s++) {
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			rc = 1;
+		else
+			v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*sp = s;
+	*out = v;
+	return rc;
+}
+
+int
+parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    char *err, size_t errlen)
+{
+	const char *p = s;
+	uint64_t v;
+	int rc;
+
+	if (*s == '\0')
+		return fail(err, errlen, "value is empty");
+	if (*p == '-')
+		p++;
+	if ((rc = read_digits(&p, &v)) < 0 || *p != '\0')
+		return fail(err, errlen, "'%s' is not a number", s);
+	if (*s == '-' || rc > 0 || v < min || v > max)
+		return fail(err, errlen, "'%s' is not in %ju..%ju", s,
+		    (uintmax_t)min, (uintmax_t)max);
+	*out = v;
+	return 0;
+}
+
+char *
+parse_fmt_duration(uint64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t ms;
+		const char *unit;
+	} units[] = {
+		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" },
+		{ 1000, "s" }, { 1, "ms" },
+	};
+	size_t i;
+
+	if (ms == 0) {
+		snprintf(buf, len, "0");
+		return buf;
+	}
+	for (i = 0; ms % units[i].ms != 0; i++)
+		continue;
+	snprintf(buf, len, "%ju%s", (uintmax_t)(ms / units[i].ms),
+	    units[i].unit);
+	return buf;
+}
+
+char *
+parse_fmt_size(uint64_t n, char *buf, size_t len)
+{
+	static const char units[] = "gmk";
+	int shift;
+
+	for (shift = 30; shift > 0; shift -= 10) {
+		if (n != 0 && n % ((uint64_t)1 << shift) == 0) {
+			snprintf(buf, len, "%ju%c", (uintmax_t)(n >> shift),
+			    units[(30 - shift) / 10]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%ju", (uintmax_t)n);
+	return buf;
+}
+
+/* Multiplies *v by f; returns -1 on overflow. */
+static int
+scale(uint64_t *v, uint64_t f)
+{
+	if (*v != 0 && f > UINT64_MAX / *v)
+		return -1;
+	*v *= f;
+	return 0;
+}
+
+int
+parse_duration_ms(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    char *err, size_t errlen)
+{
+	char lo[32], hi[32];
+	const char *p = s;
+	uint64_t v, f;
+	int rc;
+
+	if (*s == '\0')
+		return fail(err, errlen, "value is empty");
+	if (*p == '-')
+		p++;
+	if ((rc = read_digits(&p, &v)) < 0)
+		goto bad;
+	if (*p == '\0' || strcasecmp(p, "s") == 0)
+		f = 1000;
+	else if (strcasecmp(p, "ms") == 0)
+		f = 1;
+	else if (strcasecmp(p, "m") == 0)
+		f = 60 * 1000;
+	else if (strcasecmp(p, "h") == 0)
+		f = 3600 * 1000;
+	else if (strcasecmp(p, "d") == 0)
+		f = 86400 * 1000;
+	else
+		goto bad;
+	if (*s == '-' || rc > 0 || scale(&v, f) < 0 || v < min || v > max)
+		return fail(err, errlen, "'%s' is not in %s..%s", s,
+		    parse_fmt_duration(min, lo, sizeof(lo)),
+		    parse_fmt_duration(max, hi, sizeof(hi)));
+	*out = v;
+	return 0;
+bad:
+	return fail(err, errlen,
+	    "'%s' is not a duration (use e.g. 500ms, 30s, 5m, 1h or 7d)", s);
+}
+
+int
+parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    char *err, size_t errlen)
+{
+	char lo[32], hi[32];
+	const char *p = s;
+	uint64_t v, f;
+	int rc;
+
+	if (*s == '\0')
+		return fail(err, errlen, "value is empty");
+	if (*p == '-')
+		p++;
+	if ((rc = read_digits(&p, &v)) < 0)
+		goto bad;
+	if (*p == '\0')
+		f = 1;
+	else if (strcasecmp(p, "k") == 0)
+		f = (uint64_t)1 << 10;
+	else if (strcasecmp(p, "m") == 0)
+		f = (uint64_t)1 << 20;
+	else if (strcasecmp(p, "g") == 0)
+		f = (uint64_t)1 << 30;
+	else
+		goto bad;
+	if (*s == '-' || rc > 0 || scale(&v, f) < 0 || v < min || v > max)
+		return fail(err, errlen, "'%s' is not in %s..%s", s,
+		    parse_fmt_size(min, lo, sizeof(lo)),
+		    parse_fmt_size(max, hi, sizeof(hi)));
+	*out = v;
+	return 0;
+bad:
+	return fail(err, errlen,
+	    "'%s' is not a size (use e.g. 512, 64k or 1m)", s);
+}
+
+int
+parse_enum(const char *s, const struct parse_enum *tab, int *out,
+    char *err, size_t errlen)
+{
+	size_t i, n, len;
+	int w;
+
+	if (*s == '\0')
+		return fail(err, errlen, "value is empty");
+	for (n = 0; tab[n].name != NULL; n++) {
+		if (strcasecmp(s, tab[n].name) == 0) {
+			*out = tab[n].value;
+			return 0;
+		}
+	}
+	/* "'x' is not 'a', 'b' or 'c'" */
+	if (errlen == 0)
+		return -1;
+	w = snprintf(err, errlen, "'%s' is not ", s);
+	for (i = 0; i < n && w >= 0 && (size_t)w < errlen; i++) {
+		len = (size_t)w;
+		w += snprintf(err + len, errlen - len, "%s'%s'",
+		    i == 0 ? "" : i + 1 == n ? " or " : ", ", tab[i].name);
+	}
+	return -1;
+}
+
+int
+parse_onoff(const char *s, bool *out, char *err, size_t errlen)
+{
+	static const struct parse_enum tab[] = {
+		{ "on", 1 }, { "off", 0 }, { NULL, 0 },
+	};
+	int v;
+
+	if (parse_enum(s, tab, &v, err, errlen) < 0)
+		return -1;
+	*out = v != 0;
+	return 0;
+}
+
+int
+parse_name(const char *s, char *err, size_t errlen)
+{
+	size_t len;
+
+	if ((len = strlen(s)) == 0)
+		return fail(err, errlen, "name is empty");
+	if (len > PARSE_NAME_MAX)
+		return fail(err, errlen,
+		    "name '%s' is longer than %d characters", s,
+		    PARSE_NAME_MAX);
+	if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-_.") != len)
+		return fail(err, errlen, "name '%s' may only contain letters, "
+		    "digits, '-', '_' and '.'", s);
+	return 0;
+}
+
+int
+parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+    char *err, size_t errlen)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char host[PARSE_ADDR_MAX + 1];
+	const char *end, *port;
+	uint64_t pnum;
+	size_t hlen;
+	bool v6;
+
+	if (*s == '\0')
+		return fail(err, errlen, "value is empty");
+	if (strlen(s) > PARSE_ADDR_MAX)
+		return fail(err, errlen, "'%s' is too long for HOST:PORT", s);
+	if (*s == '[') {
+		if ((end = strchr(s, ']')) == NULL)
+			return fail(err, errlen,
+			    "'%s' has no ']' after the IPv6 address", s);
+		if (end[1] != ':')
+			return fail(err, errlen,
+			    "'%s' has no ':PORT' after ']'", s);
+		v6 = true;
+		hlen = (size_t)(end - s - 1);
+		memcpy(host, s + 1, hlen);
+		port = end + 2;
+	} else {
+		if ((end = strrchr(s, ':')) == NULL)
+			return fail(err, errlen,
+			    "'%s' has no port (use HOST:PORT)", s);
+		if (strchr(s, ':') != end)
+			return fail(err, errlen, "'%s': an IPv6 address needs "
+			    "brackets, as in '[::1]:443'", s);
+		if (end == s)
+			return fail(err, errlen, "'%s' has no host "
+			    "(use '*' for all IPv4 addresses)", s);
+		v6 = false;
+		hlen = (size_t)(end - s);
+		memcpy(host, s, hlen);
+		port = end + 1;
+	}
+	host[hlen] = '\0';
+	if (*port == '\0')
+		return fail(err, errlen, "'%s' has no port (use HOST:PORT)", s);
+	if (parse_uint(port, 1, 65535, &pnum, NULL, 0) < 0)
+		return fail(err, errlen, "'%s': port '%s' is not in 1..65535",
+		    s, port);
+
+	memset(ss, 0, sizeof(*ss));
+	if (v6) {
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return fail(err, errlen, "'%s': '%s' is not a numeric "
+			    "IPv6 address", s, host);
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)pnum);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	if (strcmp(host, "*") == 0)
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (strcasecmp(host, "localhost") == 0)
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		return fail(err, errlen, "'%s': '%s' is not a numeric IPv4 "
+		    "address, 'localhost' or '*' (names are not resolved)",
+		    s, host);
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)pnum);
+	*len = sizeof(*sin);
+	return 0;
+}
+
+/*
+ * Copies the next blank-separated word of *sp into buf (truncating at
+ * len - 1 bytes) and advances *sp. Returns the word's full length, 0 at
+ * the end of the string.
+ */
+static size_t
+next_word(const char **sp, char *buf, size_t len)
+{
+	const char *s = *sp + strspn(*sp, BLANKS);
+	size_t n;
+
+	n = strcspn(s, BLANKS);
+	snprintf(buf, len, "%.*s", (int)n, s);
+	*sp = s + n;
+	return n;
+}
+
+int
+parse_server_line(const char *s, struct parse_server *out, char *err,
+    size_t errlen)
+{
+	char word[256];
+	const char *p = s;
+	uint64_t w;
+	bool have_weight = false;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	out->weight = 1;
+	if ((n = next_word(&p, word, sizeof(word))) == 0)
+		return fail(err, errlen, "value is empty");
+	if (n >= sizeof(word) || parse_name(word, NULL, 0) < 0)
+		return parse_name(word, err, errlen);
+	memcpy(out->name, word, n + 1);
+
+	if ((n = next_word(&p, word, sizeof(word))) == 0)
+		return fail(err, errlen, "'%s' has no address "
+		    "(use NAME HOST:PORT [weight=N])", s);
+	if (n > PARSE_ADDR_MAX)
+		return fail(err, errlen, "'%s' is too long for HOST:PORT",
+		    word);
+	if (parse_hostport(word, &out->ss, &out->len, err, errlen) < 0)
+		return -1;
+	memcpy(out->addr, word, n + 1);
+
+	while (next_word(&p, word, sizeof(word)) > 0) {
+		if (strncasecmp(word, "weight=", 7) != 0)
+			return fail(err, errlen, "unknown option '%s' "
+			    "(expected weight=N)", word);
+		if (have_weight)
+			return fail(err, errlen, "weight is given twice");
+		if (parse_uint(word + 7, 0, 100, &w, NULL, 0) < 0)
+			return fail(err, errlen, "weight '%s' is not in 0..100",
+			    word + 7);
+		out->weight = (unsigned)w;
+		have_weight = true;
+	}
+	return 0;
+}
+
+int
+parse_http_codes(const char *s, unsigned *out, char *err, size_t errlen)
+{
+	static const struct parse_enum tab[] = {
+		{ "http_2xx", HC_CODE_2XX }, { "http_3xx", HC_CODE_3XX },
+		{ "http_4xx", HC_CODE_4XX }, { "http_5xx", HC_CODE_5XX },
+		{ NULL, 0 },
+	};
+	char item[64];
+	const char *p = s, *comma;
+	unsigned bits = 0;
+	size_t n;
+	int v;
+
+	if (*s == '\0')
+		return fail(err, errlen, "value is empty");
+	for (;;) {
+		p += strspn(p, BLANKS);
+		comma = strchr(p, ',');
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		while (n > 0 && strchr(BLANKS, p[n - 1]) != NULL)
+			n--;
+		if (n == 0)
+			return fail(err, errlen, "'%s' has an empty item", s);
+		if (n >= sizeof(item))
+			n = sizeof(item) - 1;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		if (parse_enum(item, tab, &v, err, errlen) < 0)
+			return -1;
+		bits |= (unsigned)v;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	*out = bits;
+	return 0;
+}

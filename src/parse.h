@@ -1,0 +1,97 @@
+/*
+ * parse: pure parsers for configuration values. No I/O, no global state.
+ * Each parser returns 0 on success, or -1 after writing a lowercase message
+ * that quotes the offending text into err (errlen bytes, always
+ * NUL-terminated); config.c prefixes it with "KEY: ".
+ */
+#ifndef MTLSLB_PARSE_H
+#define MTLSLB_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Longest server, listener and group name. */
+#define PARSE_NAME_MAX	64
+
+/* Longest HOST:PORT text, brackets included. */
+#define PARSE_ADDR_MAX	64
+
+/* One accepted word of an enumerated key; arrays end with name NULL. */
+struct parse_enum {
+	const char *name;
+	int value;
+};
+
+/* A parsed "NAME HOST:PORT [weight=N]" line. */
+struct parse_server {
+	char name[PARSE_NAME_MAX + 1];
+	char addr[PARSE_ADDR_MAX + 1];	/* HOST:PORT as written */
+	struct sockaddr_storage ss;
+	socklen_t len;
+	unsigned weight;		/* 0..100, default 1 */
+};
+
+/*
+ * Parses a decimal integer in min..max into *out. A value with a leading
+ * '-' is reported as out of range ("'-1' is not in 0..32").
+ */
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    char *err, size_t errlen);
+
+/*
+ * Parses a duration into milliseconds: digits with an optional unit ms, s,
+ * m, h or d (bare digits are seconds), in min..max ms.
+ */
+int parse_duration_ms(const char *s, uint64_t min, uint64_t max,
+    uint64_t *out, char *err, size_t errlen);
+
+/*
+ * Parses a byte count with an optional k, m or g suffix (powers of 1024,
+ * any case), in min..max bytes.
+ */
+int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    char *err, size_t errlen);
+
+/* Parses "on" or "off" (any case) into *out. */
+int parse_onoff(const char *s, bool *out, char *err, size_t errlen);
+
+/* Looks s up (any case) in the NULL-terminated table; stores its value. */
+int parse_enum(const char *s, const struct parse_enum *tab, int *out,
+    char *err, size_t errlen);
+
+/*
+ * Checks that s is a valid name: 1..PARSE_NAME_MAX letters, digits, '-',
+ * '_' or '.'.
+ */
+int parse_name(const char *s, char *err, size_t errlen);
+
+/*
+ * Parses HOST:PORT, where HOST is a numeric IPv4 address, a bracketed
+ * numeric IPv6 address, "localhost" (127.0.0.1) or "*" (0.0.0.0), and PORT
+ * is 1..65535. Fills *ss and *len; never resolves names.
+ */
+int parse_hostport(const char *s, struct sockaddr_storage *ss,
+    socklen_t *len, char *err, size_t errlen);
+
+/* Parses a server line "NAME HOST:PORT [weight=N]" into *out. */
+int parse_server_line(const char *s, struct parse_server *out, char *err,
+    size_t errlen);
+
+/*
+ * Parses a comma-separated list of http_2xx, http_3xx, http_4xx and
+ * http_5xx (blanks allowed around commas) into HC_CODE_* bits (config.h).
+ */
+int parse_http_codes(const char *s, unsigned *out, char *err, size_t errlen);
+
+/*
+ * Writes ms as the largest unit that divides it exactly ("500ms", "30s",
+ * "7d") into buf; returns buf.
+ */
+char *parse_fmt_duration(uint64_t ms, char *buf, size_t len);
+
+/* Writes n as the largest k/m/g multiple that divides it ("64k"); returns buf. */
+char *parse_fmt_size(uint64_t n, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * runtime: assembles a generation from a config file. Nothing here is
+ * reached from the data path except through the plain structs it builds.
+ */
+#include "ac_config.h"
+#include "runtime.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "balancer.h"
+#include "config.h"
+#include "diag.h"
+#include "shm.h"
+#include "tls.h"
+#include "util.h"
+
+struct runtime *
+runtime_load(const char *path, struct diag *d)
+{
+	struct runtime *rt;
+	struct config *cfg;
+	size_t i, j, nservers = 0;
+	bool failed = false;
+
+	if ((cfg = config_load(path, d)) == NULL)
+		return NULL;
+	rt = xcalloc(1, sizeof(*rt));
+	rt->cfg = cfg;
+	rt->nlsns = cfg->nlisteners;
+	rt->lsns = xcalloc(cfg->nlisteners ? cfg->nlisteners : 1,
+	    sizeof(*rt->lsns));
+	for (i = 0; i < cfg->nlisteners; i++) {
+		struct lsn *l = &rt->lsns[i];
+
+		l->conf = &cfg->listeners[i];
+		l->nfds = l->conf->nbinds;
+		l->fds = xcalloc(l->nfds ? l->nfds : 1, sizeof(int));
+		for (j = 0; j < l->nfds; j++)
+			l->fds[j] = -1;
+		if ((l->ctx = tls_ctx_new(l->conf, d)) == NULL)
+			failed = true;
+	}
+	if (failed) {
+		runtime_free(rt);
+		return NULL;
+	}
+	for (i = 0; i < cfg->ngroups; i++)
+		nservers += cfg->groups[i].nservers;
+	rt->shm = shm_new(65536 + (cfg->ngroups + nservers) * 256);
+	if (rt->shm == NULL) {
+		runtime_free(rt);
+		return NULL;
+	}
+	rt->bal = balancer_new(cfg, rt->shm);
+	for (i = 0; i < rt->nlsns; i++)
+		rt->lsns[i].group = balancer_group(rt->bal,
+		    rt->lsns[i].conf->server_group);
+	return rt;
+}
+
+int
+runtime_bind(struct runtime *rt)
+{
+	size_t i, j;
+
+	for (i = 0; i < rt->nlsns; i++) {
+		struct lsn *l = &rt->lsns[i];
+
+		for (j = 0; j < l->nfds; j++) {
+			l->fds[j] = listener_bind(&l->conf->binds[j],
+			    l->conf->name);
+			if (l->fds[j] == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+void
+runtime_free(struct runtime *rt)
+{
+	size_t i, j;
+
+	if (rt == NULL)
+		return;
+	for (i = 0; i < rt->nlsns; i++) {
+		for (j = 0; j < rt->lsns[i].nfds; j++)
+			if (rt->lsns[i].fds[j] != -1)
+				close(rt->lsns[i].fds[j]);
+		free(rt->lsns[i].fds);
+		SSL_CTX_free(rt->lsns[i].ctx);
+	}
+	free(rt->lsns);
+	balancer_free(rt->bal);
+	shm_free(rt->shm);
+	config_free(rt->cfg);
+	free(rt);
+}

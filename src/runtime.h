@@ -1,0 +1,39 @@
+/*
+ * runtime: a generation, everything built from one configuration file:
+ * the config, one SSL_CTX per listener, the balancer and its shared
+ * memory, the listening sockets. Built and checked whole before use.
+ */
+#ifndef MTLSLB_RUNTIME_H
+#define MTLSLB_RUNTIME_H
+
+#include <stddef.h>
+
+#include "listener.h"
+
+struct balancer;
+struct config;
+struct diag;
+struct shm;
+
+struct runtime {
+	struct config *cfg;
+	struct shm *shm;
+	struct balancer *bal;
+	struct lsn *lsns;
+	size_t nlsns;
+};
+
+/*
+ * Loads and checks path: config, TLS files, server groups. Records every
+ * problem in d and returns NULL on any error; the caller owns the result.
+ * Binds nothing.
+ */
+struct runtime *runtime_load(const char *path, struct diag *d);
+
+/* Binds every listener's addresses; returns 0, or -1 (logged). */
+int runtime_bind(struct runtime *rt);
+
+/* Frees rt, its SSL_CTXs and closes its sockets; accepts NULL. */
+void runtime_free(struct runtime *rt);
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * upstream: backend sockets. An idle pooled connection watches for EOF
+ * and expires on its own timer; before reuse it is probed with a
+ * non-blocking MSG_PEEK, since a backend may have closed it a moment ago
+ * and a request written into a dead socket cannot always be retried.
+ */
+#include "ac_config.h"
+#include "upstream.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "balancer.h"
+#include "config.h"
+#include "util.h"
+
+struct idle {
+	TAILQ_ENTRY(idle) link;
+	struct bufferevent *bev;
+	struct idle_list *list;
+};
+
+TAILQ_HEAD(idle_head, idle);
+
+struct idle_list {
+	struct idle_head head;
+	unsigned count;
+};
+
+struct upstream_pool {
+	struct event_base *base;
+	struct idle_list *lists;	/* one per server id */
+	size_t nlists;
+};
+
+struct upstream_pool *
+upstream_pool_new(struct event_base *base, size_t nservers)
+{
+	struct upstream_pool *p;
+	size_t i;
+
+	p = xcalloc(1, sizeof(*p));
+	p->base = base;
+	p->nlists = nservers;
+	p->lists = xcalloc(nservers ? nservers : 1, sizeof(*p->lists));
+	for (i = 0; i < nservers; i++)
+		TAILQ_INIT(&p->lists[i].head);
+	return p;
+}
+
+static void
+idle_drop(struct idle *it)
+{
+	TAILQ_REMOVE(&it->list->head, it, link);
+	it->list->count--;
+	bufferevent_free(it->bev);
+	free(it);
+}
+
+void
+upstream_pool_free(struct upstream_pool *p)
+{
+	size_t i;
+	struct idle *it;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nlists; i++)
+		while ((it = TAILQ_FIRST(&p->lists[i].head)) != NULL)
+			idle_drop(it);
+	free(p->lists);
+	free(p);
+}
+
+/* Any byte or event on an idle connection ends it. */
+static void
+idle_read_cb(struct bufferevent *bev, void *arg)
+{
+	idle_drop(arg);
+}
+
+static void
+idle_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	idle_drop(arg);
+}
+
+/* True when the peer has not closed fd and sent nothing. */
+static bool
+still_open(evutil_socket_t fd)
+{
+	char b;
+	ssize_t n;
+
+	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+struct bufferevent *
+upstream_take(struct upstream_pool *p, struct server *s)
+{
+	struct idle_list *l;
+	struct idle *it;
+	struct bufferevent *bev;
+
+	if (s->id >= p->nlists)
+		return NULL;
+	l = &p->lists[s->id];
+	/* Most recently used first: the likeliest to be alive. */
+	while ((it = TAILQ_LAST(&l->head, idle_head)) != NULL) {
+		bev = it->bev;
+		if (!still_open(bufferevent_getfd(bev))) {
+			idle_drop(it);
+			continue;
+		}
+		TAILQ_REMOVE(&l->head, it, link);
+		l->count--;
+		free(it);
+		bufferevent_disable(bev, EV_READ);
+		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+		bufferevent_set_timeouts(bev, NULL, NULL);
+		return bev;
+	}
+	return NULL;
+}
+
+void
+upstream_put(struct upstream_pool *p, struct server *s,
+    struct bufferevent *bev)
+{
+	const struct group_conf *gc;
+	struct idle_list *l;
+	struct idle *it;
+	struct timeval tv;
+
+	if (s->id >= p->nlists) {
+		bufferevent_free(bev);
+		return;
+	}
+	l = &p->lists[s->id];
+	gc = s->group;
+	if (l->count >= gc->max_idle_connections) {
+		/* Full: drop the oldest, keep the warm one. */
+		if ((it = TAILQ_FIRST(&l->head)) == NULL) {
+			bufferevent_free(bev);
+			return;
+		}
+		idle_drop(it);
+	}
+	it = xcalloc(1, sizeof(*it));
+	it->bev = bev;
+	it->list = l;
+	TAILQ_INSERT_TAIL(&l->head, it, link);
+	l->count++;
+	tv.tv_sec = gc->idle_connection_timeout_ms / 1000;
+	tv.tv_usec = (gc->idle_connection_timeout_ms % 1000) * 1000;
+	bufferevent_setcb(bev, idle_read_cb, NULL, idle_event_cb, it);
+	bufferevent_set_timeouts(bev, &tv, NULL);
+	bufferevent_setwatermark(bev, EV_READ, 0, 0);
+	bufferevent_enable(bev, EV_READ);
+}
+
+struct bufferevent *
+upstream_connect(struct event_base *base, struct server *s)
+{
+	struct bufferevent *bev;
+	evutil_socket_t fd;
+	int one = 1;
+	const struct addr_conf *a = &s->conf->addr;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return NULL;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		close(fd);
+		return NULL;
+	}
+	if (bufferevent_socket_connect(bev, (const struct sockaddr *)&a->ss,
+	    (int)a->len) == -1) {
+		int e = errno;
+
+		bufferevent_free(bev);
+		errno = e;
+		return NULL;
+	}
+	return bev;
+}

@@ -1,0 +1,45 @@
+/*
+ * upstream: connections to backend servers. Opens new ones and keeps a
+ * per-worker pool of idle keep-alive connections per server, bounded by
+ * max_idle_connections and idle_connection_timeout.
+ */
+#ifndef MTLSLB_UPSTREAM_H
+#define MTLSLB_UPSTREAM_H
+
+#include <stddef.h>
+
+struct bufferevent;
+struct event_base;
+struct server;
+
+struct upstream_pool;
+
+/* A pool for nservers servers (indexed by server id); caller owns it. */
+struct upstream_pool *upstream_pool_new(struct event_base *base,
+    size_t nservers);
+
+/* Closes every idle connection and frees p; accepts NULL. */
+void upstream_pool_free(struct upstream_pool *p);
+
+/*
+ * Returns an idle connection to s that is still open, with no callbacks
+ * set and reading disabled, or NULL. The caller owns it.
+ */
+struct bufferevent *upstream_take(struct upstream_pool *p, struct server *s);
+
+/*
+ * Takes ownership of bev, an open connection to s with nothing pending,
+ * and keeps it idle for reuse, or frees it when the pool is full.
+ */
+void upstream_put(struct upstream_pool *p, struct server *s,
+    struct bufferevent *bev);
+
+/*
+ * Starts a non-blocking connect to s. Returns a bufferevent the caller
+ * owns (BEV_EVENT_CONNECTED or an error follows), or NULL when the connect
+ * failed at once (errno set).
+ */
+struct bufferevent *upstream_connect(struct event_base *base,
+    struct server *s);
+
+#endif

@@ -1,0 +1,277 @@
+/*
+ * worker: the per-process event loop. SIGTERM stops accepting, closes idle
+ * connections and lets requests in flight finish (shutdown_timeout);
+ * SIGUSR1 reopens the logs. Exits by itself if the master dies.
+ */
+#include "ac_config.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "balancer.h"
+#include "config.h"
+#include "conn.h"
+#include "http.h"
+#include "listener.h"
+#include "log.h"
+#include "runtime.h"
+#include "upstream.h"
+#include "util.h"
+
+#define MAX_HEADERS	100
+
+struct accept_arg {
+	struct worker *wk;
+	struct lsn *lsn;
+};
+
+struct worker {
+	struct runtime *rt;
+	struct conn_worker cw;
+	struct accept_arg *args;
+	size_t nargs;
+	struct event *sigterm, *sigint, *sigusr1, *sighup;
+	struct event *stop_poll;	/* while stopping: exit when idle */
+	struct event *stop_deadline;
+	struct event *resume;		/* EMFILE back-off */
+	unsigned index;
+};
+
+static void
+listeners_set(struct worker *wk, bool on)
+{
+	size_t i, j;
+
+	for (i = 0; i < wk->rt->nlsns; i++) {
+		struct lsn *l = &wk->rt->lsns[i];
+
+		for (j = 0; j < l->nfds; j++) {
+			if (l->evls == NULL || l->evls[j] == NULL)
+				continue;
+			if (on)
+				evconnlistener_enable(l->evls[j]);
+			else
+				evconnlistener_disable(l->evls[j]);
+		}
+	}
+}
+
+static void
+accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct accept_arg *a = arg;
+
+	conn_accept(&a->wk->cw, a->lsn, fd, sa, (socklen_t)salen);
+}
+
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *wk = arg;
+
+	if (!wk->cw.stopping)
+		listeners_set(wk, true);
+}
+
+/*
+ * Out of descriptors: accept would fail again at once and spin, so stop
+ * accepting for a moment (connections close and free descriptors).
+ */
+static void
+accept_error_cb(struct evconnlistener *evl, void *arg)
+{
+	struct accept_arg *a = arg;
+	struct worker *wk = a->wk;
+	int e = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = { 0, 100000 };
+
+	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+		log_msg(LL_WARN, "listener %s: accept: %s; pausing accepts for "
+		    "100ms", a->lsn->conf->name, strerror(e));
+		listeners_set(wk, false);
+		evtimer_add(wk->resume, &tv);
+		return;
+	}
+	log_msg(LL_WARN, "listener %s: accept: %s", a->lsn->conf->name,
+	    strerror(e));
+}
+
+static void
+stop_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *wk = arg;
+
+	if (wk->cw.nconns == 0)
+		event_base_loopbreak(wk->cw.base);
+}
+
+static void
+stop_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *wk = arg;
+
+	log_msg(LL_WARN, "shutdown_timeout reached: closing %zu connections",
+	    wk->cw.nconns);
+	conn_worker_close_all(&wk->cw);
+	event_base_loopbreak(wk->cw.base);
+}
+
+static void
+begin_stop(struct worker *wk)
+{
+	size_t i, j;
+	struct timeval poll = { 0, 50000 };
+	struct timeval dl;
+	unsigned ms = wk->rt->cfg->shutdown_timeout_ms;
+
+	if (wk->cw.stopping)
+		return;
+	for (i = 0; i < wk->rt->nlsns; i++) {
+		struct lsn *l = &wk->rt->lsns[i];
+
+		for (j = 0; l->evls != NULL && j < l->nfds; j++) {
+			if (l->evls[j] != NULL)
+				evconnlistener_free(l->evls[j]);
+			l->evls[j] = NULL;
+		}
+	}
+	conn_worker_stop(&wk->cw);
+	dl.tv_sec = ms / 1000;
+	dl.tv_usec = (ms % 1000) * 1000;
+	wk->stop_poll = event_new(wk->cw.base, -1, EV_PERSIST, stop_poll_cb,
+	    wk);
+	event_add(wk->stop_poll, &poll);
+	wk->stop_deadline = evtimer_new(wk->cw.base, stop_deadline_cb, wk);
+	evtimer_add(wk->stop_deadline, &dl);
+	stop_poll_cb(-1, 0, wk);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct worker *wk = arg;
+
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		begin_stop(wk);
+		break;
+	case SIGUSR1:
+		log_reopen();
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+worker_free(struct worker *wk)
+{
+	size_t i, j;
+
+	for (i = 0; i < wk->rt->nlsns; i++) {
+		struct lsn *l = &wk->rt->lsns[i];
+
+		for (j = 0; l->evls != NULL && j < l->nfds; j++)
+			if (l->evls[j] != NULL)
+				evconnlistener_free(l->evls[j]);
+		free(l->evls);
+		l->evls = NULL;
+	}
+	conn_worker_close_all(&wk->cw);
+	upstream_pool_free(wk->cw.pool);
+	if (wk->sigterm)
+		event_free(wk->sigterm);
+	if (wk->sigint)
+		event_free(wk->sigint);
+	if (wk->sigusr1)
+		event_free(wk->sigusr1);
+	if (wk->sighup)
+		event_free(wk->sighup);
+	if (wk->stop_poll)
+		event_free(wk->stop_poll);
+	if (wk->stop_deadline)
+		event_free(wk->stop_deadline);
+	if (wk->resume)
+		event_free(wk->resume);
+	free(wk->cw.hdrs);
+	free(wk->args);
+	event_base_free(wk->cw.base);
+}
+
+int
+worker_main(struct runtime *rt, unsigned index)
+{
+	struct worker wk;
+	char role[32];
+	size_t i, j, k = 0, nfds = 0;
+
+	memset(&wk, 0, sizeof(wk));
+	wk.rt = rt;
+	wk.index = index;
+	snprintf(role, sizeof(role), "worker %u", index);
+	log_set_role(role);
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		return 1;
+
+	if ((wk.cw.base = event_base_new()) == NULL) {
+		log_msg(LL_ERROR, "cannot create event loop");
+		return 1;
+	}
+	TAILQ_INIT(&wk.cw.conns);
+	wk.cw.pool = upstream_pool_new(wk.cw.base, balancer_nservers(rt->bal));
+	wk.cw.hdrs_cap = MAX_HEADERS;
+	wk.cw.hdrs = xcalloc(MAX_HEADERS, sizeof(struct http_header));
+
+	for (i = 0; i < rt->nlsns; i++)
+		nfds += rt->lsns[i].nfds;
+	wk.args = xcalloc(nfds ? nfds : 1, sizeof(*wk.args));
+	for (i = 0; i < rt->nlsns; i++) {
+		struct lsn *l = &rt->lsns[i];
+
+		l->nconns = 0;
+		l->evls = xcalloc(l->nfds ? l->nfds : 1, sizeof(*l->evls));
+		for (j = 0; j < l->nfds; j++, k++) {
+			wk.args[k].wk = &wk;
+			wk.args[k].lsn = l;
+			l->evls[j] = evconnlistener_new(wk.cw.base, accept_cb,
+			    &wk.args[k], LEV_OPT_REUSEABLE, -1, l->fds[j]);
+			if (l->evls[j] == NULL) {
+				log_msg(LL_ERROR, "listener %s: cannot listen "
+				    "on %s", l->conf->name,
+				    l->conf->binds[j].text);
+				worker_free(&wk);
+				return 1;
+			}
+			evconnlistener_set_error_cb(l->evls[j],
+			    accept_error_cb);
+		}
+	}
+	wk.resume = evtimer_new(wk.cw.base, resume_cb, &wk);
+	wk.sigterm = evsignal_new(wk.cw.base, SIGTERM, signal_cb, &wk);
+	wk.sigint = evsignal_new(wk.cw.base, SIGINT, signal_cb, &wk);
+	wk.sigusr1 = evsignal_new(wk.cw.base, SIGUSR1, signal_cb, &wk);
+	/* SIGHUP goes to the master; a stray one must not kill a worker. */
+	wk.sighup = evsignal_new(wk.cw.base, SIGHUP, signal_cb, &wk);
+	event_add(wk.sigterm, NULL);
+	event_add(wk.sigint, NULL);
+	event_add(wk.sigusr1, NULL);
+	event_add(wk.sighup, NULL);
+
+	log_msg(LL_DEBUG, "started");
+	event_base_dispatch(wk.cw.base);
+	worker_free(&wk);
+	log_msg(LL_DEBUG, "stopped");
+	return 0;
+}

@@ -11,26 +11,9 @@ cd "$top"
 sanitizers=yes
 [ "${1:-}" = "--no-sanitizers" ] && sanitizers=no
 
-pkgs="build-essential autoconf automake autoconf-archive pkg-config
-libssl-dev libevent-dev libinih-dev check libsystemd-dev
-curl openssl nginx-light python3 procps ca-certificates"
-
-missing=
-for p in $pkgs; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "check.sh: missing packages:$missing (run as root to install)" >&2
-		exit 1
-	fi
-	echo "check.sh: installing:$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+mtlslb_top=$top
+. "$top/scripts/deps.sh"
+mtlslb_install_deps
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
@@ -38,11 +21,7 @@ run_build() {
 	dir=$1
 	shift
 	rm -rf "$dir"
-	mkdir -p "$dir"
-	(cd "$dir" && "$top/configure" --enable-werror "$@" >configure.log) || {
-		cat "$dir/configure.log" "$dir/config.log" >&2
-		return 1
-	}
+	mtlslb_configure "$dir" --enable-werror "$@"
 	make -C "$dir" -j"$jobs" >"$dir/build.log" 2>&1 || {
 		cat "$dir/build.log" >&2
 		return 1

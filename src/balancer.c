@@ -190,18 +190,22 @@ usable(const struct server *s, uint64_t tried, bool ignore_health)
 	    atomic_load_explicit(&s->sh->up, memory_order_relaxed);
 }
 
+/*
+ * Each position that is skipped (down, drained, tried) is consumed from
+ * the shared counter too, so healthy servers keep strict alternation.
+ */
 static struct server *
 pick_cycle(struct group *g, uint64_t tried, bool ignore_health)
 {
 	uint_fast64_t pos;
 	size_t k;
 
-	if (g->ncycle == 0)
-		return NULL;
-	pos = atomic_fetch_add_explicit(&g->sh->next, 1, memory_order_relaxed);
 	for (k = 0; k < g->ncycle; k++) {
-		struct server *s = &g->servers[g->cycle[(pos + k) % g->ncycle]];
+		struct server *s;
 
+		pos = atomic_fetch_add_explicit(&g->sh->next, 1,
+		    memory_order_relaxed);
+		s = &g->servers[g->cycle[pos % g->ncycle]];
 		if (usable(s, tried, ignore_health))
 			return s;
 	}

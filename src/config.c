@@ -1000,7 +1000,9 @@ handler_cb(void *arg, const char *section, const char *name,
 	}
 	if (s == NULL) {
 		diag_error(st->d, st->line, "key '%s' comes before any "
-		    "[section]", name);
+		    "[section]%s", name,
+		    global_keys[key_index(global_keys, name)].name != NULL ?
+		    " (put it under [global])" : "");
 		return 1;
 	}
 	if (s->kind == SEC_NONE)

@@ -454,11 +454,19 @@ reject(struct conn *c, int status, const char *detail)
 {
 	struct evbuffer *out = bufferevent_get_output(c->cbev);
 
+	size_t before = evbuffer_get_length(out);
+
+	if (c->r.resp_head_done) {
+		/* Part of a response is out: an error page would corrupt it. */
+		conn_close(c, "error after the response started");
+		return;
+	}
 	backend_release(c, false);
 	evtimer_del(c->timer);
 	c->r.status = status;
-	c->r.bytes_out = 0;
 	http_write_error(out, status, detail, true);
+	/* Logged like nginx's $bytes_sent for a local page: all of it. */
+	c->r.bytes_out = evbuffer_get_length(out) - before;
 	conn_set_state(c, CS_REJECT);
 	client_reads(c, false);
 	access_log(c);
@@ -569,12 +577,19 @@ process_head(struct conn *c)
 		return;
 	c->nrequests++;
 	if (rc < 0) {
-		c->alog_cap ? (void)(c->alog[0] = '\0') : (void)0;
+		if (c->alog != NULL)
+			c->alog[0] = c->alog[c->alog_referer] =
+			    c->alog[c->alog_ua] = '\0';
 		reject(c, -rc, NULL);
 		return;
 	}
 	alog_keep(c, &m, p);
 	evtimer_del(c->timer);
+	if (http_token_eq(m.method, m.method_len, "CONNECT")) {
+		/* A tunnel request: a 2xx would be misread as a body. */
+		reject(c, 501, NULL);
+		return;
+	}
 
 	/* nginx's mTLS behaviour: the handshake passed, the request fails. */
 	if (lc->mutual_authentication != MTLS_OFF && c->peer != NULL) {
@@ -756,6 +771,47 @@ move_chunked(struct evbuffer *src, struct evbuffer *dst,
 	return (int)(total > 0);
 }
 
+/*
+ * For an HTTP/1.0 client, which cannot read chunked framing: forwards only
+ * the chunk data. Framing bytes (a few per chunk) are scanned one by one;
+ * data moves as chains. Returns -1 on a framing error.
+ */
+static int
+move_dechunked(struct evbuffer *src, struct evbuffer *dst,
+    struct http_chunked *ch, bool *done)
+{
+	*done = false;
+	while (!*done && evbuffer_get_length(src) > 0) {
+		if (ch->state == HCS_DATA) {
+			struct evbuffer_iovec v[8];
+			size_t want = evbuffer_get_length(src), got = 0;
+			int i, nv;
+
+			if (ch->size < (uint64_t)want)
+				want = (size_t)ch->size;
+			nv = evbuffer_peek(src, (ev_ssize_t)want, NULL, v, 8);
+			for (i = 0; i < nv && i < 8 && got < want; i++) {
+				size_t k = v[i].iov_len < want - got ?
+				    v[i].iov_len : want - got;
+
+				if (http_chunked_scan(ch, v[i].iov_base, k,
+				    done) != (ssize_t)k)
+					return -1;
+				got += k;
+			}
+			evbuffer_remove_buffer(src, dst, got);
+		} else {
+			char b;
+
+			evbuffer_copyout(src, &b, 1);
+			if (http_chunked_scan(ch, &b, 1, done) != 1)
+				return -1;
+			evbuffer_drain(src, 1);
+		}
+	}
+	return 0;
+}
+
 /* Moves at most *remaining bytes; whole chains when everything goes. */
 static size_t
 move_length(struct evbuffer *src, struct evbuffer *dst, uint64_t *remaining)
@@ -856,7 +912,9 @@ pump_response(struct conn *c)
 		c->r.resp_done = c->r.resp_remaining == 0;
 		break;
 	case HTTP_BODY_CHUNKED:
-		if (move_chunked(in, out, &c->r.resp_chunk, &done) < 0) {
+		if ((c->r.version == 10 ? move_dechunked(in, out,
+		    &c->r.resp_chunk, &done) : move_chunked(in, out,
+		    &c->r.resp_chunk, &done)) < 0) {
 			log_msg(LL_WARN, "server %s: invalid chunked response "
 			    "body", c->r.server->conf->name);
 			c->r.keep_alive = false;
@@ -946,7 +1004,8 @@ response_head(struct conn *c)
 		if (m.body == HTTP_BODY_CHUNKED)
 			http_chunked_init(&c->r.resp_chunk);
 		c->r.backend_keep_alive = m.keep_alive;
-		if (m.body == HTTP_BODY_EOF || !c->r.done)
+		if (m.body == HTTP_BODY_EOF || !c->r.done ||
+		    (m.body == HTTP_BODY_CHUNKED && c->r.version == 10))
 			c->r.keep_alive = false;
 		http_write_response_head(out, &m, c->r.version,
 		    !c->r.keep_alive);

@@ -788,9 +788,13 @@ http_write_response_head(struct evbuffer *out, const struct http_msg *resp,
 		case HK_TRANSFER_ENCODING:
 			/*
 			 * Kept as received: the body is relayed unchanged and
-			 * the client must see the same codings.
+			 * the client must see the same codings. An HTTP/1.0
+			 * client cannot read chunked: the caller de-chunks and
+			 * closes, so the header goes.
 			 */
-			add_header(out, h);
+			if (client_version != 10 ||
+			    resp->body != HTTP_BODY_CHUNKED)
+				add_header(out, h);
 			break;
 		case HK_HOST:
 		case HK_XFF:

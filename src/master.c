@@ -144,8 +144,14 @@ spawn(struct master *m, struct gen *g, unsigned index)
 		return -1;
 	}
 	if (pid == 0) {
-		/* The master's event base is left alone: touching its
-		 * epoll set from here would change the master's. */
+		/*
+		 * The epoll set is shared with the master after fork():
+		 * reinit gives this process its own before the base is
+		 * freed, so freeing it cannot touch the master's events.
+		 * Freeing it also gives back libevent's signal handling.
+		 */
+		event_reinit(m->base);
+		event_base_free(m->base);
 		reset_signals();
 		if (drop_privileges(g->rt->cfg) == -1)
 			_exit(2);

@@ -260,8 +260,8 @@ parse_name(const char *s, char *err, size_t errlen)
 		return fail(err, errlen, "name is empty");
 	if (len > PARSE_NAME_MAX)
 		return fail(err, errlen,
-		    "name '%s' is longer than %d characters", s,
-		    PARSE_NAME_MAX);
+		    "name '%.*s...' is longer than %d characters",
+		    PARSE_NAME_MAX, s, PARSE_NAME_MAX);
 	if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789-_.") != len)
 		return fail(err, errlen, "name '%s' may only contain letters, "

@@ -224,30 +224,49 @@ read_crls(const char *key, const char *path, struct diag *d, int line)
 	return sk;
 }
 
+/* True when b holds a PEM block named "... PRIVATE KEY"; rewinds b. */
+static bool
+has_pem_key(BIO *b)
+{
+	unsigned char *data;
+	char *name, *header;
+	bool found = false;
+	size_t n;
+	long len;
+
+	while (!found && PEM_read_bio(b, &name, &header, &data, &len) == 1) {
+		n = strlen(name);
+		found = n >= 11 && strcmp(name + n - 11, "PRIVATE KEY") == 0;
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(data);
+	}
+	ERR_clear_error();
+	(void)BIO_reset(b);
+	return found;
+}
+
 static EVP_PKEY *
 read_key(const char *key, const char *path, struct diag *d, int line)
 {
 	bool wanted_pass = false;
-	EVP_PKEY *pk;
+	EVP_PKEY *pk = NULL;
 	BIO *b;
 
 	if ((b = open_file(key, path, d, line)) == NULL)
 		return NULL;
 	ERR_clear_error();
-	pk = PEM_read_bio_PrivateKey(b, NULL, no_pass_cb, &wanted_pass);
-	if (pk == NULL) {
-		if (wanted_pass) {
-			ERR_clear_error();
-			diag_error(d, line, "%s: '%s' is encrypted and mtlslb "
-			    "cannot ask for a passphrase: store it decrypted, "
-			    "readable by root only", key, path);
-		} else if (pem_clean_eof()) {
-			ERR_clear_error();
-			diag_error(d, line, "%s: no private key in '%s'", key,
-			    path);
-		} else
-			diag_ssl(d, line, "%s: cannot parse '%s'", key, path);
-	}
+	if (!has_pem_key(b))
+		diag_error(d, line, "%s: no private key in '%s'", key, path);
+	else if ((pk = PEM_read_bio_PrivateKey(b, NULL, no_pass_cb,
+	    &wanted_pass)) != NULL)
+		;
+	else if (wanted_pass)
+		diag_error(d, line, "%s: '%s' is encrypted and mtlslb cannot "
+		    "ask for a passphrase: store it decrypted, readable by "
+		    "root only", key, path);
+	else
+		diag_ssl(d, line, "%s: cannot parse '%s'", key, path);
 	ERR_clear_error();
 	BIO_free(b);
 	return pk;

@@ -1,0 +1,690 @@
+# lib.sh: sourced (bash) by every tests/integration/NN-*.sh.
+#
+# Gives each test a temp dir ($T), free ports, the test PKI ($PKI), the
+# backend helper, an nginx backend, and the daemon under test, and stops
+# everything it started by PID (TERM, then KILL) when the test exits. On
+# failure it dumps the daemon's and the backends' logs to stderr.
+#
+# Environment: MTLSLB_BIN, BACKEND_BIN, NGINX_BIN, top_srcdir, top_builddir,
+# TMPDIR, T_KEEP=1 (keep $T), CURL_TIMEOUT (default 10 s).
+# Exit codes: 0 pass, 1 fail, 77 a tool is missing (skip), 99 harness error.
+#
+# Conventions: helpers that can fail the test (fail, skip, expect_*) exit
+# the script, so never call them inside $(...). Every loop is bounded in
+# time and count, every curl has --max-time, and only 127.0.0.1 is used.
+
+set -eu
+
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+top_srcdir=$(cd "$top_srcdir" && pwd)
+: "${top_builddir:=$top_srcdir}"
+top_builddir=$(cd "$top_builddir" && pwd)
+: "${MTLSLB_BIN:=$top_builddir/src/mtlslb}"
+: "${BACKEND_BIN:=$top_builddir/tests/helpers/backend}"
+: "${MKPKI:=$top_srcdir/tests/pki/mkpki.sh}"
+: "${CURL_TIMEOUT:=10}"
+
+T_NAME=$(basename "$0" .sh)
+T=
+PKI=
+MTLSLB_PID=
+MTLSLB_PORT=
+MTLSLB_STATUS=
+T_PIDS=()
+T_LOGS=()
+declare -A T_PID_NAME=()
+declare -A BACKEND_PID=()
+
+# ---------------------------------------------------------------- reporting
+
+# pass MSG: one line saying what was just checked.
+pass() {
+	printf 'ok - %s\n' "$*"
+}
+
+# fail MSG: the test failed (exit 1; the EXIT trap dumps the logs).
+fail() {
+	printf 'FAIL - %s: %s\n' "$T_NAME" "$*" >&2
+	exit 1
+}
+
+# skip MSG: a tool or feature is missing (exit 77).
+skip() {
+	printf 'SKIP - %s: %s\n' "$T_NAME" "$*" >&2
+	exit 77
+}
+
+# harness_error MSG: the test could not run as designed (exit 99).
+harness_error() {
+	printf 'ERROR - %s: %s\n' "$T_NAME" "$*" >&2
+	exit 99
+}
+
+# need_cmd CMD...: skips the test unless every CMD is in PATH.
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c not found"
+	done
+}
+
+# need_mtlslb: harness error unless the daemon under test is built.
+need_mtlslb() {
+	[ -x "$MTLSLB_BIN" ] || harness_error "mtlslb not built: $MTLSLB_BIN"
+}
+
+# ---------------------------------------------------------------- processes
+
+# t_track PID NAME [LOGFILE...]: stop PID at exit, dump LOGFILEs on failure.
+t_track() {
+	local pid=$1 name=$2
+	shift 2
+	T_PIDS+=("$pid")
+	T_PID_NAME[$pid]=$name
+	T_LOGS+=("$@")
+}
+
+# t_untrack PID: forget PID (it has been stopped and reaped).
+t_untrack() {
+	local p keep=()
+	for p in "${T_PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	T_PIDS=("${keep[@]}")
+}
+
+# pid_alive PID: true while PID exists and is not a zombie.
+pid_alive() {
+	local line st
+	kill -0 "$1" 2>/dev/null || return 1
+	{ read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+	st=${line##*) }
+	st=${st%% *}
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# proc_descendants PID: prints every descendant of PID (not PID), via the
+# ppid field of /proc/*/stat.
+proc_descendants() {
+	local -A kids=()
+	local f line pid rest ppid p c
+	local queue=("$1")
+	for f in /proc/[0-9]*/stat; do
+		{ read -r line <"$f"; } 2>/dev/null || continue
+		pid=${line%% *}
+		rest=${line##*) }
+		rest=${rest#* }
+		ppid=${rest%% *}
+		kids[$ppid]+="$pid "
+	done
+	while [ ${#queue[@]} -gt 0 ]; do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
+		for c in ${kids[$p]:-}; do
+			echo "$c"
+			queue+=("$c")
+		done
+	done
+}
+
+# rss_tree_kb PID: resident set size in KiB of PID and all its descendants.
+rss_tree_kb() {
+	local total=0 p v line
+	for p in "$1" $(proc_descendants "$1"); do
+		v=0
+		while read -r line; do
+			case $line in
+			VmRSS:*)
+				v=${line#VmRSS:}
+				v=${v% kB}
+				v=${v//[[:space:]]/}
+				;;
+			esac
+		done 2>/dev/null <"/proc/$p/status" || v=0
+		total=$((total + ${v:-0}))
+	done
+	echo "$total"
+}
+
+# stop_pid PID [SECONDS]: TERM, wait up to SECONDS (10), then KILL; also
+# stops descendants left behind (a daemon's workers). Sets STOP_STATUS to
+# the exit status when PID was our child (else empty).
+stop_pid() {
+	local pid=$1 secs=${2:-10} i kids k
+	STOP_STATUS=
+	kids=$(proc_descendants "$pid" 2>/dev/null || true)
+	if pid_alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < secs * 10; i++)); do
+			pid_alive "$pid" || break
+			sleep 0.1
+		done
+		if pid_alive "$pid"; then
+			echo "$T_NAME: ${T_PID_NAME[$pid]:-pid $pid} ignored" \
+			    "SIGTERM for ${secs}s, sending SIGKILL" >&2
+			kill -KILL "$pid" 2>/dev/null || true
+			for ((i = 0; i < 50; i++)); do
+				pid_alive "$pid" || break
+				sleep 0.1
+			done
+		fi
+	fi
+	if ! pid_alive "$pid"; then
+		wait "$pid" 2>/dev/null && STOP_STATUS=0 || STOP_STATUS=$?
+	fi
+	for k in $kids; do
+		pid_alive "$k" || continue
+		kill -TERM "$k" 2>/dev/null || true
+		for ((i = 0; i < 30; i++)); do
+			pid_alive "$k" || break
+			sleep 0.1
+		done
+		pid_alive "$k" && kill -KILL "$k" 2>/dev/null
+	done
+	t_untrack "$pid"
+	return 0
+}
+
+# ------------------------------------------------------------ setup/cleanup
+
+t_cleanup() {
+	local rc=$? p f
+	set +e
+	trap - EXIT
+	for p in "${T_PIDS[@]}"; do
+		stop_pid "$p" 5
+	done
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$T" ]; then
+		for f in "${T_LOGS[@]}" "$T/last.err"; do
+			[ -s "$f" ] || continue
+			printf -- '---- %s (last 60 lines) ----\n' "${f#"$T"/}" >&2
+			tail -n 60 "$f" >&2
+		done
+		printf -- '---- %s: exit %s ----\n' "$T_NAME" "$rc" >&2
+	fi
+	if [ -n "$T" ] && [ -d "$T" ]; then
+		if [ "${T_KEEP:-0}" = 1 ]; then
+			echo "$T_NAME: kept $T" >&2
+		else
+			rm -rf "$T"
+		fi
+	fi
+	exit "$rc"
+}
+
+# t_setup: temp dir $T, the EXIT trap, the tools every test needs.
+t_setup() {
+	need_cmd curl openssl
+	[ -x "$BACKEND_BIN" ] || harness_error "backend not built: $BACKEND_BIN"
+	T=$(mktemp -d "${TMPDIR:-/tmp}/mtlslb-$T_NAME.XXXXXX") ||
+	    harness_error "mktemp failed"
+	: >"$T/ports"
+	trap t_cleanup EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# mkpki: the test PKI in $PKI ($T/pki), made once per test.
+mkpki() {
+	PKI=$T/pki
+	[ -s "$PKI/client.p12" ] && return 0
+	local rc=0
+	sh "$MKPKI" "$PKI" >"$T/mkpki.log" 2>&1 || rc=$?
+	case $rc in
+	0) ;;
+	77) skip "mkpki: $(cat "$T/mkpki.log")" ;;
+	*) cat "$T/mkpki.log" >&2; harness_error "mkpki.sh failed ($rc)" ;;
+	esac
+}
+
+# write_config FILE: FILE gets stdin (use with a heredoc).
+write_config() {
+	cat >"$1"
+}
+
+# ------------------------------------------------------------------ ports
+
+# port_open PORT: true if something accepts on 127.0.0.1:PORT.
+port_open() {
+	if command -v timeout >/dev/null 2>&1; then
+		timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"' "$1" \
+		    2>/dev/null
+	else
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+	fi
+}
+
+# free_port: prints a port from the ephemeral range that is free now and
+# was not handed out before in this test (safe inside $(...)).
+free_port() {
+	local p i lo=32768 hi=60999 range
+	if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
+		read -r lo hi </proc/sys/net/ipv4/ip_local_port_range || true
+	fi
+	range=$((hi - lo + 1))
+	for ((i = 0; i < 100; i++)); do
+		if command -v python3 >/dev/null 2>&1; then
+			p=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()') || continue
+		else
+			p=$((lo + (RANDOM * 32768 + RANDOM) % range))
+			port_open "$p" && continue
+		fi
+		grep -qx "$p" "$T/ports" 2>/dev/null && continue
+		echo "$p" >>"$T/ports"
+		echo "$p"
+		return 0
+	done
+	echo "$T_NAME: free_port: no free port found" >&2
+	exit 99
+}
+
+# closed_port: a port nothing listens on (for "backend down" tests).
+closed_port() {
+	free_port
+}
+
+# wait_port PORT [SECONDS] [PID]: waits until 127.0.0.1:PORT accepts;
+# false on timeout or as soon as PID (if given) is gone.
+wait_port() {
+	local port=$1 secs=${2:-10} pid=${3:-} i
+	for ((i = 0; i < secs * 10; i++)); do
+		port_open "$port" && return 0
+		if [ -n "$pid" ] && ! pid_alive "$pid"; then
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_port_closed PORT [SECONDS]: waits until nothing accepts on PORT.
+wait_port_closed() {
+	local port=$1 secs=${2:-10} i
+	for ((i = 0; i < secs * 10; i++)); do
+		port_open "$port" || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_log FILE REGEX [SECONDS] [PID]: waits until FILE has a line matching
+# the extended REGEX; false on timeout or once PID (if given) is gone.
+wait_log() {
+	local file=$1 re=$2 secs=${3:-10} pid=${4:-} i
+	for ((i = 0; i < secs * 10; i++)); do
+		grep -Eq -- "$re" "$file" 2>/dev/null && return 0
+		if [ -n "$pid" ] && ! pid_alive "$pid"; then
+			grep -Eq -- "$re" "$file" 2>/dev/null && return 0
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- backends
+
+# start_backend NAME PORT [backend args...]: the helper backend on
+# 127.0.0.1:PORT answering as NAME; request log in $T/NAME.requests,
+# stdout/stderr in $T/NAME.out, pid in ${BACKEND_PID[NAME]}.
+start_backend() {
+	local name=$1 port=$2 pid
+	shift 2
+	"$BACKEND_BIN" --listen "127.0.0.1:$port" --name "$name" \
+	    --log "$T/$name.requests" "$@" >"$T/$name.out" 2>&1 &
+	pid=$!
+	t_track "$pid" "backend $name" "$T/$name.out" "$T/$name.requests"
+	BACKEND_PID[$name]=$pid
+	wait_log "$T/$name.out" '^listening on ' 10 "$pid" ||
+	    harness_error "backend $name did not start on port $port"
+}
+
+# stop_backend NAME: stops a backend started by start_backend.
+stop_backend() {
+	local pid=${BACKEND_PID[$1]:-}
+	[ -n "$pid" ] || harness_error "stop_backend: no backend $1"
+	stop_pid "$pid" 5
+	unset "BACKEND_PID[$1]"
+}
+
+# backend_hits NAME [ERE]: how many requests (matching ERE) NAME has logged.
+backend_hits() {
+	local n
+	n=$(grep -Ec -- "${2:-.}" "$T/$1.requests" 2>/dev/null) || true
+	echo "${n:-0}"
+}
+
+# start_nginx_backend NAME PORT: a private nginx (own prefix, conf, pid,
+# logs under $T/nginx-NAME, "daemon off", one process) on 127.0.0.1:PORT:
+#   /          200 "Hello World ! This is NAME.\n"
+#   /headers   200, the interesting request headers as "Name: value" lines
+#   /status/NNN (200, 400, 404, 500, 502, 503)  that status
+#   anything else 404; every answer carries X-Backend: NAME.
+# Requests are logged to $T/NAME.requests as "METHOD TARGET". Skips (77)
+# without nginx.
+start_nginx_backend() {
+	local name=$1 port=$2 nginx dir pid v temps='' m
+	nginx=${NGINX_BIN:-$(command -v nginx 2>/dev/null || true)}
+	[ -n "$nginx" ] || nginx=/usr/sbin/nginx
+	[ -x "$nginx" ] || skip "nginx not found"
+	dir=$T/nginx-$name
+	mkdir -p "$dir/logs" "$dir/tmp"
+	v=$("$nginx" -V 2>&1)
+	for m in client_body proxy fastcgi uwsgi scgi; do
+		case $v in *"--without-http_${m}_module"*) continue ;; esac
+		case $m in
+		client_body) ;;
+		*) case $v in *"--http-${m}-temp-path"*) ;; *) continue ;; esac ;;
+		esac
+		temps="$temps	${m}_temp_path $dir/tmp/$m;
+"
+	done
+	# Map each header to a whole "Name: value\n" line, empty when absent.
+	write_config "$dir/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log notice;
+events {
+	worker_connections 256;
+}
+http {
+	log_format reqs '\$request_method \$request_uri';
+	access_log $T/$name.requests reqs;
+$temps
+	default_type text/plain;
+	keepalive_requests 10000;
+	server_tokens off;
+	map \$http_x_forwarded_for \$h_xff {
+		"" "";
+		default "X-Forwarded-For: \$http_x_forwarded_for\n";
+	}
+	map \$http_x_forwarded_proto \$h_xfp {
+		"" "";
+		default "X-Forwarded-Proto: \$http_x_forwarded_proto\n";
+	}
+	map \$http_x_forwarded_clientcert_subjectdn \$h_subj {
+		"" "";
+		default "X-Forwarded-Clientcert-subjectdn: \$http_x_forwarded_clientcert_subjectdn\n";
+	}
+	map \$http_x_forwarded_clientcert_issuerdn \$h_iss {
+		"" "";
+		default "X-Forwarded-Clientcert-issuerdn: \$http_x_forwarded_clientcert_issuerdn\n";
+	}
+	map \$http_x_forwarded_clientcert_fingerprint \$h_fp {
+		"" "";
+		default "X-Forwarded-Clientcert-fingerprint: \$http_x_forwarded_clientcert_fingerprint\n";
+	}
+	map \$http_x_forwarded_clientcert_serialnumber \$h_ser {
+		"" "";
+		default "X-Forwarded-Clientcert-serialnumber: \$http_x_forwarded_clientcert_serialnumber\n";
+	}
+	map \$http_x_forwarded_clientcert_clientverify \$h_ver {
+		"" "";
+		default "X-Forwarded-Clientcert-clientverify: \$http_x_forwarded_clientcert_clientverify\n";
+	}
+	map \$http_connection \$h_conn {
+		"" "";
+		default "Connection: \$http_connection\n";
+	}
+	server {
+		listen 127.0.0.1:$port;
+		add_header X-Backend $name always;
+		location = / {
+			return 200 "Hello World ! This is $name.\n";
+		}
+		location = /headers {
+			return 200 "Host: \$http_host\n\$h_xff\$h_xfp\$h_subj\$h_iss\$h_fp\$h_ser\$h_ver\$h_conn";
+		}
+		location = /status/200 { return 200 "status 200 from $name\n"; }
+		location = /status/400 { return 400 "status 400 from $name\n"; }
+		location = /status/404 { return 404 "status 404 from $name\n"; }
+		location = /status/500 { return 500 "status 500 from $name\n"; }
+		location = /status/502 { return 502 "status 502 from $name\n"; }
+		location = /status/503 { return 503 "status 503 from $name\n"; }
+		location / {
+			return 404 "status 404 from $name\n";
+		}
+	}
+}
+EOF
+	"$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" \
+	    >"$dir/out" 2>&1 &
+	pid=$!
+	t_track "$pid" "nginx $name" "$dir/out" "$dir/logs/error.log" \
+	    "$T/$name.requests"
+	BACKEND_PID[$name]=$pid
+	wait_port "$port" 10 "$pid" ||
+	    harness_error "nginx backend $name did not start on port $port"
+}
+
+# ------------------------------------------------------------------ daemon
+
+# config_first_port FILE: the port of the first "bind =" in FILE.
+config_first_port() {
+	local addr
+	addr=$(sed -n 's/^[[:space:]]*bind[[:space:]]*=[[:space:]]*\([^;#[:space:]]*\).*/\1/p' "$1" | head -n 1)
+	[ -n "$addr" ] || return 1
+	echo "${addr##*:}"
+}
+
+# start_mtlslb CONFIG: runs "$MTLSLB_BIN -c CONFIG" in the foreground as a
+# background job, output appended to $T/mtlslb.log; waits until the first
+# listener port accepts. Sets MTLSLB_PID and MTLSLB_PORT. Fails with the
+# log if the daemon exits instead.
+start_mtlslb() {
+	local cfg=$1 port
+	need_mtlslb
+	port=$(config_first_port "$cfg") ||
+	    harness_error "start_mtlslb: no bind = in $cfg"
+	"$MTLSLB_BIN" -c "$cfg" >>"$T/mtlslb.log" 2>&1 &
+	MTLSLB_PID=$!
+	t_track "$MTLSLB_PID" mtlslb "$T/mtlslb.log"
+	if ! wait_port "$port" 15 "$MTLSLB_PID"; then
+		if pid_alive "$MTLSLB_PID"; then
+			fail "mtlslb does not accept on port $port after 15s"
+		fi
+		wait "$MTLSLB_PID" 2>/dev/null && MTLSLB_STATUS=0 ||
+		    MTLSLB_STATUS=$?
+		t_untrack "$MTLSLB_PID"
+		fail "mtlslb exited ($MTLSLB_STATUS) instead of listening on" \
+		    "port $port"
+	fi
+	MTLSLB_PORT=$port
+}
+
+# stop_mtlslb [SECONDS]: TERM then KILL; sets MTLSLB_STATUS (exit status).
+stop_mtlslb() {
+	[ -n "$MTLSLB_PID" ] || return 0
+	stop_pid "$MTLSLB_PID" "${1:-15}"
+	MTLSLB_STATUS=$STOP_STATUS
+	MTLSLB_PID=
+}
+
+# std_config FILE: writes the standard one-listener, one-group config.
+# Knobs (shell variables; prefix them to the call, e.g.
+# MTLS=optional std_config "$T/lb.ini"):
+#   LB_PORT (required)  SERVERS (required: "server = ..." lines)
+#   WORKERS=2 LOG_LEVEL=info MTLS=on CA=$PKI/root.crt (CA= omits the key)
+#   CRL= (unset: no crl key) VERIFY_DEPTH=3 FORWARD_CERT=on
+#   REJECT_WITH=http_400 SERVER_CERT=$PKI/server.crt
+#   SERVER_KEY=$PKI/server.key SCHED=round_robin BACKEND_TIMEOUT=60s
+#   HEALTH_CHECK=off LISTENER_EXTRA= GROUP_EXTRA= GLOBAL_EXTRA= (more lines)
+std_config() {
+	local ca=${CA-$PKI/root.crt}
+	[ -n "${LB_PORT:-}" ] || harness_error "std_config: LB_PORT unset"
+	[ -n "${SERVERS:-}" ] || harness_error "std_config: SERVERS unset"
+	{
+		cat <<EOF
+[global]
+workers = ${WORKERS:-2}
+log_level = ${LOG_LEVEL:-info}
+error_log = stderr
+access_log = stderr
+${GLOBAL_EXTRA:-}
+
+[listener https]
+bind = 127.0.0.1:$LB_PORT
+server_certificate = ${SERVER_CERT:-$PKI/server.crt}
+server_private_key = ${SERVER_KEY:-$PKI/server.key}
+mutual_authentication = ${MTLS:-on}
+EOF
+		[ -z "$ca" ] || echo "ca_certificate = $ca"
+		[ -z "${CRL:-}" ] || echo "crl = $CRL"
+		cat <<EOF
+verify_depth = ${VERIFY_DEPTH:-3}
+server_group = default
+forward_client_cert = ${FORWARD_CERT:-on}
+reject_with = ${REJECT_WITH:-http_400}
+${LISTENER_EXTRA:-}
+
+[server_group default]
+scheduler = ${SCHED:-round_robin}
+$SERVERS
+backend_timeout = ${BACKEND_TIMEOUT:-60s}
+health_check = ${HEALTH_CHECK:-off}
+${GROUP_EXTRA:-}
+EOF
+	} >"$1"
+}
+
+# restart_mtlslb FILE: stop the daemon if running, write FILE with
+# std_config on a fresh LB_PORT, start it, and set a log mark.
+restart_mtlslb() {
+	stop_mtlslb
+	LB_PORT=$(free_port)
+	std_config "$1"
+	log_mark
+	start_mtlslb "$1"
+}
+
+# log_mark: remember how far $T/mtlslb.log goes; wait_mtlslb_log and
+# mtlslb_log_since look only at what comes after.
+log_mark() {
+	LOG_MARK=0
+	[ -f "$T/mtlslb.log" ] && LOG_MARK=$(wc -l <"$T/mtlslb.log")
+	LOG_MARK=${LOG_MARK// /}
+}
+LOG_MARK=0
+
+# mtlslb_log_since: prints the daemon log after the mark.
+mtlslb_log_since() {
+	tail -n "+$((LOG_MARK + 1))" "$T/mtlslb.log" 2>/dev/null || true
+}
+
+# wait_mtlslb_log REGEX [SECONDS]: true once a daemon log line after the
+# mark matches the extended REGEX (the workers log asynchronously).
+wait_mtlslb_log() {
+	local re=$1 secs=${2:-5} i
+	for ((i = 0; i < secs * 10; i++)); do
+		mtlslb_log_since | grep -Eq -- "$re" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# lb_url PATH: https://127.0.0.1:$MTLSLB_PORT/PATH
+lb_url() {
+	echo "https://127.0.0.1:$MTLSLB_PORT${1:-/}"
+}
+
+# ------------------------------------------------------------------- curl
+
+# curl_mtls URL [curl args...]: curl with the test root as CA and, unless
+# CERT=none, the client certificate $PKI/${CERT:-client}.{crt,key}.
+# CACERT overrides the CA file. Example: CERT=other curl_mtls "$(lb_url /)"
+curl_mtls() {
+	local url=$1 id=${CERT:-client}
+	shift
+	local a=(-sS --max-time "$CURL_TIMEOUT" --cacert "${CACERT:-$PKI/root.crt}")
+	if [ "$id" != none ]; then
+		a+=(--cert "$PKI/$id.crt" --key "$PKI/$id.key")
+	fi
+	curl "${a[@]}" "$@" "$url"
+}
+
+# http_get URL [curl args...]: one request through curl_mtls; never fails.
+# Sets HTTP_CODE ("000" when no HTTP answer) and CURL_RC; the body is in
+# $T/last.body, the response head in $T/last.headers, curl's stderr in
+# $T/last.err.
+http_get() {
+	local url=$1
+	shift
+	rm -f "$T/last.body" "$T/last.headers"
+	CURL_RC=0
+	HTTP_CODE=$(curl_mtls "$url" -o "$T/last.body" -D "$T/last.headers" \
+	    -w '%{http_code}' "$@" 2>"$T/last.err") || CURL_RC=$?
+	[ -n "$HTTP_CODE" ] || HTTP_CODE=000
+	touch "$T/last.body" "$T/last.headers"
+}
+
+# last_summary: curl's verdict and the start of the last body, for messages.
+last_summary() {
+	printf 'curl exit %s: %s; body: %s' "$CURL_RC" \
+	    "$(head -c 300 "$T/last.err" | tr '\n' ' ')" \
+	    "$(head -c 300 "$T/last.body" | tr '\n' ' ')"
+}
+
+# expect_status CODE URL [curl args...]: the answer has HTTP status CODE.
+expect_status() {
+	local want=$1 url=$2
+	shift 2
+	http_get "$url" "$@"
+	[ "$HTTP_CODE" = "$want" ] ||
+	    fail "$url: expected HTTP $want, got $HTTP_CODE ($(last_summary))"
+}
+
+# expect_body_contains STRING URL [curl args...]: GET, and the body has
+# STRING (fixed string).
+expect_body_contains() {
+	local s=$1 url=$2
+	shift 2
+	http_get "$url" "$@"
+	grep -qF -- "$s" "$T/last.body" ||
+	    fail "$url: body lacks '$s' (HTTP $HTTP_CODE, $(last_summary))"
+}
+
+# last_body_contains STRING: the last body has STRING (fixed string).
+last_body_contains() {
+	grep -qF -- "$1" "$T/last.body"
+}
+
+# last_header NAME: prints the value of response header NAME (the first
+# one, case-insensitive name, CR stripped) of the last http_get.
+last_header() {
+	local n
+	n=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')
+	tr -d '\r' <"$T/last.headers" | awk -v n="$n" '
+	    { i = index($0, ":"); if (i == 0) next
+	      if (tolower(substr($0, 1, i - 1)) == n) {
+		v = substr($0, i + 1); sub(/^[ \t]+/, "", v); print v; exit } }'
+}
+
+# expect_tls_reject URL [curl args...]: the TLS layer refuses (curl exit
+# 35 or 56, or 16/52/55/58 around the handshake) and no HTTP status arrives.
+expect_tls_reject() {
+	local url=$1
+	shift
+	http_get "$url" "$@"
+	[ "$HTTP_CODE" = 000 ] ||
+	    fail "$url: expected a TLS rejection, got HTTP $HTTP_CODE"
+	case $CURL_RC in
+	35 | 56 | 16 | 52 | 55 | 58) ;;
+	*) fail "$url: expected curl exit 35 or 56, got $(last_summary)" ;;
+	esac
+}
+
+# sha256_of FILE: prints the hex SHA-256 of FILE ("-" for stdin).
+sha256_of() {
+	if command -v sha256sum >/dev/null 2>&1; then
+		sha256sum "$1" | cut -d' ' -f1
+	else
+		openssl dgst -sha256 -r "$1" | cut -d' ' -f1
+	fi
+}

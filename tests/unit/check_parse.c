@@ -1,0 +1,541 @@
+/*
+ * check_parse: unit tests for the pure value parsers in src/parse.c, with
+ * the exact messages they produce, since config.c passes them on verbatim.
+ */
+#include "ac_config.h"
+#include "parse.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "config.h"
+
+static char err[256];
+
+#define OK(call)	ck_assert_msg((call) == 0, "%s failed: %s", #call, err)
+#define FAIL(call, msg) do {						\
+	err[0] = '\0';							\
+	ck_assert_msg((call) == -1, "%s succeeded", #call);		\
+	ck_assert_str_eq(err, msg);					\
+} while (0)
+
+START_TEST(test_uint)
+{
+	uint64_t v;
+
+	OK(parse_uint("0", 0, 32, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 0);
+	OK(parse_uint("32", 0, 32, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 32);
+	OK(parse_uint("007", 0, 32, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 7);
+	OK(parse_uint("18446744073709551615", 0, UINT64_MAX, &v, err,
+	    sizeof(err)));
+	ck_assert(v == UINT64_MAX);
+	FAIL(parse_uint("-1", 0, 32, &v, err, sizeof(err)),
+	    "'-1' is not in 0..32");
+	FAIL(parse_uint("33", 0, 32, &v, err, sizeof(err)),
+	    "'33' is not in 0..32");
+	FAIL(parse_uint("0", 1, 10, &v, err, sizeof(err)),
+	    "'0' is not in 1..10");
+	FAIL(parse_uint("18446744073709551616", 0, UINT64_MAX, &v, err,
+	    sizeof(err)), "'18446744073709551616' is not in "
+	    "0..18446744073709551615");
+	FAIL(parse_uint("", 0, 32, &v, err, sizeof(err)), "value is empty");
+	FAIL(parse_uint("abc", 0, 32, &v, err, sizeof(err)),
+	    "'abc' is not a number");
+	FAIL(parse_uint("1x", 0, 32, &v, err, sizeof(err)),
+	    "'1x' is not a number");
+	FAIL(parse_uint("+1", 0, 32, &v, err, sizeof(err)),
+	    "'+1' is not a number");
+	FAIL(parse_uint(" 1", 0, 32, &v, err, sizeof(err)),
+	    "' 1' is not a number");
+	FAIL(parse_uint("-", 0, 32, &v, err, sizeof(err)),
+	    "'-' is not a number");
+	FAIL(parse_uint("0x10", 0, 32, &v, err, sizeof(err)),
+	    "'0x10' is not a number");
+}
+END_TEST
+
+START_TEST(test_uint_no_buffer)
+{
+	uint64_t v = 42;
+
+	/* err may be NULL when errlen is 0; *out is left alone on failure */
+	ck_assert_int_eq(parse_uint("x", 0, 1, &v, NULL, 0), -1);
+	ck_assert_uint_eq(v, 42);
+	/* a short buffer truncates but stays NUL-terminated */
+	ck_assert_int_eq(parse_uint("12345", 0, 1, &v, err, 6), -1);
+	ck_assert_str_eq(err, "'1234");
+}
+END_TEST
+
+START_TEST(test_duration)
+{
+	uint64_t v;
+
+	OK(parse_duration_ms("500ms", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 500);
+	OK(parse_duration_ms("2s", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 2000);
+	OK(parse_duration_ms("30", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 30000);
+	OK(parse_duration_ms("1m", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 60000);
+	OK(parse_duration_ms("1h", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 3600000);
+	OK(parse_duration_ms("7d", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 7 * 86400000ull);
+	OK(parse_duration_ms("0", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 0);
+	OK(parse_duration_ms("10S", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 10000);
+	OK(parse_duration_ms("5MS", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 5);
+	OK(parse_duration_ms("18446744073709551615ms", 0, UINT64_MAX, &v, err,
+	    sizeof(err)));
+	ck_assert(v == UINT64_MAX);
+}
+END_TEST
+
+START_TEST(test_duration_bad)
+{
+	uint64_t v;
+
+	FAIL(parse_duration_ms("", 0, 1000, &v, err, sizeof(err)),
+	    "value is empty");
+	FAIL(parse_duration_ms("-1s", 0, 86400000, &v, err, sizeof(err)),
+	    "'-1s' is not in 0..1d");
+	FAIL(parse_duration_ms("-0", 0, 86400000, &v, err, sizeof(err)),
+	    "'-0' is not in 0..1d");
+	FAIL(parse_duration_ms("0", 1, 86400000, &v, err, sizeof(err)),
+	    "'0' is not in 1ms..1d");
+	FAIL(parse_duration_ms("25h", 1000, 86400000, &v, err, sizeof(err)),
+	    "'25h' is not in 1s..1d");
+	/* 2^64 ms overflows in the digits, 2^64 / 1000 + 1 in the unit */
+	FAIL(parse_duration_ms("18446744073709551616ms", 0, UINT64_MAX, &v,
+	    err, sizeof(err)), "'18446744073709551616ms' is not in "
+	    "0..18446744073709551615ms");
+	FAIL(parse_duration_ms("18446744073709552s", 0, UINT64_MAX, &v, err,
+	    sizeof(err)), "'18446744073709552s' is not in "
+	    "0..18446744073709551615ms");
+	FAIL(parse_duration_ms("213503982335d", 0, UINT64_MAX, &v, err,
+	    sizeof(err)), "'213503982335d' is not in "
+	    "0..18446744073709551615ms");
+	FAIL(parse_duration_ms("s", 0, 1000, &v, err, sizeof(err)),
+	    "'s' is not a duration (use e.g. 500ms, 30s, 5m, 1h or 7d)");
+	FAIL(parse_duration_ms("1.5s", 0, 1000, &v, err, sizeof(err)),
+	    "'1.5s' is not a duration (use e.g. 500ms, 30s, 5m, 1h or 7d)");
+	FAIL(parse_duration_ms("1 s", 0, 1000, &v, err, sizeof(err)),
+	    "'1 s' is not a duration (use e.g. 500ms, 30s, 5m, 1h or 7d)");
+	FAIL(parse_duration_ms("1m30s", 0, 1000, &v, err, sizeof(err)),
+	    "'1m30s' is not a duration (use e.g. 500ms, 30s, 5m, 1h or 7d)");
+	FAIL(parse_duration_ms("1w", 0, 1000, &v, err, sizeof(err)),
+	    "'1w' is not a duration (use e.g. 500ms, 30s, 5m, 1h or 7d)");
+	FAIL(parse_duration_ms("+1s", 0, 1000, &v, err, sizeof(err)),
+	    "'+1s' is not a duration (use e.g. 500ms, 30s, 5m, 1h or 7d)");
+	FAIL(parse_duration_ms("--1", 0, 1000, &v, err, sizeof(err)),
+	    "'--1' is not a duration (use e.g. 500ms, 30s, 5m, 1h or 7d)");
+}
+END_TEST
+
+START_TEST(test_size)
+{
+	uint64_t v;
+
+	OK(parse_size("512", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 512);
+	OK(parse_size("64k", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 65536);
+	OK(parse_size("8K", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 8192);
+	OK(parse_size("1m", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 1048576);
+	OK(parse_size("2G", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 2147483648ull);
+	OK(parse_size("0", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, 0);
+	OK(parse_size("17179869183g", 0, UINT64_MAX, &v, err, sizeof(err)));
+	ck_assert(v == 17179869183ull << 30);
+	FAIL(parse_size("17179869184g", 0, UINT64_MAX, &v, err, sizeof(err)),
+	    "'17179869184g' is not in 0..18446744073709551615");
+	FAIL(parse_size("", 0, 1, &v, err, sizeof(err)), "value is empty");
+	FAIL(parse_size("-1", 0, 1024, &v, err, sizeof(err)),
+	    "'-1' is not in 0..1k");
+	FAIL(parse_size("100", 256, 1048576, &v, err, sizeof(err)),
+	    "'100' is not in 256..1m");
+	FAIL(parse_size("2m", 1024, 1048576, &v, err, sizeof(err)),
+	    "'2m' is not in 1k..1m");
+	FAIL(parse_size("64kb", 0, 1, &v, err, sizeof(err)),
+	    "'64kb' is not a size (use e.g. 512, 64k or 1m)");
+	FAIL(parse_size("1t", 0, 1, &v, err, sizeof(err)),
+	    "'1t' is not a size (use e.g. 512, 64k or 1m)");
+	FAIL(parse_size("k", 0, 1, &v, err, sizeof(err)),
+	    "'k' is not a size (use e.g. 512, 64k or 1m)");
+	FAIL(parse_size("1.5k", 0, 1, &v, err, sizeof(err)),
+	    "'1.5k' is not a size (use e.g. 512, 64k or 1m)");
+}
+END_TEST
+
+START_TEST(test_fmt)
+{
+	char buf[32];
+
+	ck_assert_str_eq(parse_fmt_duration(0, buf, sizeof(buf)), "0");
+	ck_assert_str_eq(parse_fmt_duration(1, buf, sizeof(buf)), "1ms");
+	ck_assert_str_eq(parse_fmt_duration(1500, buf, sizeof(buf)), "1500ms");
+	ck_assert_str_eq(parse_fmt_duration(30000, buf, sizeof(buf)), "30s");
+	ck_assert_str_eq(parse_fmt_duration(90000, buf, sizeof(buf)), "90s");
+	ck_assert_str_eq(parse_fmt_duration(120000, buf, sizeof(buf)), "2m");
+	ck_assert_str_eq(parse_fmt_duration(7200000, buf, sizeof(buf)), "2h");
+	ck_assert_str_eq(parse_fmt_duration(86400000, buf, sizeof(buf)),
+	    "1d");
+	ck_assert_str_eq(parse_fmt_size(0, buf, sizeof(buf)), "0");
+	ck_assert_str_eq(parse_fmt_size(1000, buf, sizeof(buf)), "1000");
+	ck_assert_str_eq(parse_fmt_size(1536, buf, sizeof(buf)), "1536");
+	ck_assert_str_eq(parse_fmt_size(3072, buf, sizeof(buf)), "3k");
+	ck_assert_str_eq(parse_fmt_size(1u << 20, buf, sizeof(buf)), "1m");
+	ck_assert_str_eq(parse_fmt_size(3ull << 30, buf, sizeof(buf)), "3g");
+	ck_assert_str_eq(parse_fmt_size(1ull << 40, buf, sizeof(buf)),
+	    "1024g");
+	ck_assert_str_eq(parse_fmt_size(UINT64_MAX, buf, sizeof(buf)),
+	    "18446744073709551615");
+	/* short buffers truncate */
+	ck_assert_str_eq(parse_fmt_duration(3 * 86400000ull, buf, 3), "3d");
+	ck_assert_str_eq(parse_fmt_duration(3 * 86400000ull, buf, 2), "3");
+}
+END_TEST
+
+START_TEST(test_onoff)
+{
+	bool b = false;
+
+	OK(parse_onoff("on", &b, err, sizeof(err)));
+	ck_assert(b);
+	OK(parse_onoff("off", &b, err, sizeof(err)));
+	ck_assert(!b);
+	OK(parse_onoff("ON", &b, err, sizeof(err)));
+	ck_assert(b);
+	OK(parse_onoff("Off", &b, err, sizeof(err)));
+	ck_assert(!b);
+	FAIL(parse_onoff("yes", &b, err, sizeof(err)),
+	    "'yes' is not 'on' or 'off'");
+	FAIL(parse_onoff("1", &b, err, sizeof(err)),
+	    "'1' is not 'on' or 'off'");
+	FAIL(parse_onoff("true", &b, err, sizeof(err)),
+	    "'true' is not 'on' or 'off'");
+	FAIL(parse_onoff("", &b, err, sizeof(err)), "value is empty");
+	FAIL(parse_onoff("onn", &b, err, sizeof(err)),
+	    "'onn' is not 'on' or 'off'");
+}
+END_TEST
+
+START_TEST(test_enum)
+{
+	static const struct parse_enum one[] = {
+		{ "only", 7 }, { NULL, 0 },
+	};
+	static const struct parse_enum three[] = {
+		{ "a", 1 }, { "b", 2 }, { "c", 3 }, { NULL, 0 },
+	};
+	int v = 0;
+
+	OK(parse_enum("only", one, &v, err, sizeof(err)));
+	ck_assert_int_eq(v, 7);
+	OK(parse_enum("B", three, &v, err, sizeof(err)));
+	ck_assert_int_eq(v, 2);
+	FAIL(parse_enum("x", one, &v, err, sizeof(err)),
+	    "'x' is not 'only'");
+	FAIL(parse_enum("x", three, &v, err, sizeof(err)),
+	    "'x' is not 'a', 'b' or 'c'");
+	FAIL(parse_enum("", three, &v, err, sizeof(err)), "value is empty");
+	/* the list is cut when the buffer is short */
+	err[0] = '\0';
+	ck_assert_int_eq(parse_enum("x", three, &v, err, 16), -1);
+	ck_assert_str_eq(err, "'x' is not 'a',");
+	ck_assert_int_eq(parse_enum("x", three, &v, NULL, 0), -1);
+}
+END_TEST
+
+START_TEST(test_name)
+{
+	char longest[PARSE_NAME_MAX + 2];
+
+	OK(parse_name("ECS01", err, sizeof(err)));
+	OK(parse_name("a-b_c.d", err, sizeof(err)));
+	memset(longest, 'x', PARSE_NAME_MAX);
+	longest[PARSE_NAME_MAX] = '\0';
+	OK(parse_name(longest, err, sizeof(err)));
+	longest[PARSE_NAME_MAX] = 'x';
+	longest[PARSE_NAME_MAX + 1] = '\0';
+	ck_assert_int_eq(parse_name(longest, err, sizeof(err)), -1);
+	ck_assert(strstr(err, "is longer than 64 characters") != NULL);
+	FAIL(parse_name("", err, sizeof(err)), "name is empty");
+	FAIL(parse_name("a b", err, sizeof(err)), "name 'a b' may only "
+	    "contain letters, digits, '-', '_' and '.'");
+	FAIL(parse_name("a/b", err, sizeof(err)), "name 'a/b' may only "
+	    "contain letters, digits, '-', '_' and '.'");
+	FAIL(parse_name("caf\xc3\xa9", err, sizeof(err)), "name 'caf\xc3\xa9' "
+	    "may only contain letters, digits, '-', '_' and '.'");
+}
+END_TEST
+
+static void
+assert_v4(const struct sockaddr_storage *ss, socklen_t len, const char *ip,
+    unsigned port)
+{
+	const struct sockaddr_in *sin = (const void *)ss;
+	char buf[INET_ADDRSTRLEN];
+
+	ck_assert_int_eq(ss->ss_family, AF_INET);
+	ck_assert_uint_eq(len, sizeof(*sin));
+	ck_assert_uint_eq(ntohs(sin->sin_port), port);
+	ck_assert_ptr_nonnull(inet_ntop(AF_INET, &sin->sin_addr, buf,
+	    sizeof(buf)));
+	ck_assert_str_eq(buf, ip);
+}
+
+static void
+assert_v6(const struct sockaddr_storage *ss, socklen_t len, const char *ip,
+    unsigned port)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)ss;
+	char buf[INET6_ADDRSTRLEN];
+
+	ck_assert_int_eq(ss->ss_family, AF_INET6);
+	ck_assert_uint_eq(len, sizeof(*sin6));
+	ck_assert_uint_eq(ntohs(sin6->sin6_port), port);
+	ck_assert_ptr_nonnull(inet_ntop(AF_INET6, &sin6->sin6_addr, buf,
+	    sizeof(buf)));
+	ck_assert_str_eq(buf, ip);
+}
+
+START_TEST(test_hostport)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	OK(parse_hostport("127.0.0.1:8081", &ss, &len, err, sizeof(err)));
+	assert_v4(&ss, len, "127.0.0.1", 8081);
+	OK(parse_hostport("0.0.0.0:1", &ss, &len, err, sizeof(err)));
+	assert_v4(&ss, len, "0.0.0.0", 1);
+	OK(parse_hostport("*:443", &ss, &len, err, sizeof(err)));
+	assert_v4(&ss, len, "0.0.0.0", 443);
+	OK(parse_hostport("localhost:65535", &ss, &len, err, sizeof(err)));
+	assert_v4(&ss, len, "127.0.0.1", 65535);
+	OK(parse_hostport("LocalHost:80", &ss, &len, err, sizeof(err)));
+	assert_v4(&ss, len, "127.0.0.1", 80);
+	OK(parse_hostport("[::1]:443", &ss, &len, err, sizeof(err)));
+	assert_v6(&ss, len, "::1", 443);
+	OK(parse_hostport("[::]:8443", &ss, &len, err, sizeof(err)));
+	assert_v6(&ss, len, "::", 8443);
+	OK(parse_hostport("[2001:db8::1]:80", &ss, &len, err, sizeof(err)));
+	assert_v6(&ss, len, "2001:db8::1", 80);
+	OK(parse_hostport("[::ffff:10.0.0.1]:80", &ss, &len, err,
+	    sizeof(err)));
+	assert_v6(&ss, len, "::ffff:10.0.0.1", 80);
+	OK(parse_hostport("10.0.0.1:080", &ss, &len, err, sizeof(err)));
+	assert_v4(&ss, len, "10.0.0.1", 80);
+}
+END_TEST
+
+START_TEST(test_hostport_bad)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+#define BAD(s, msg) FAIL(parse_hostport(s, &ss, &len, err, sizeof(err)), msg)
+	BAD("", "value is empty");
+	BAD("127.0.0.1", "'127.0.0.1' has no port (use HOST:PORT)");
+	BAD("127.0.0.1:", "'127.0.0.1:' has no port (use HOST:PORT)");
+	BAD(":443", "':443' has no host (use '*' for all IPv4 addresses)");
+	BAD("127.0.0.1:0", "'127.0.0.1:0': port '0' is not in 1..65535");
+	BAD("127.0.0.1:65536",
+	    "'127.0.0.1:65536': port '65536' is not in 1..65535");
+	BAD("127.0.0.1:-1", "'127.0.0.1:-1': port '-1' is not in 1..65535");
+	BAD("127.0.0.1:https",
+	    "'127.0.0.1:https': port 'https' is not in 1..65535");
+	BAD("127.0.0.1:99999999999999999999", "'127.0.0.1:99999999999999999999"
+	    "': port '99999999999999999999' is not in 1..65535");
+	BAD("example.com:443", "'example.com:443': 'example.com' is not a "
+	    "numeric IPv4 address, 'localhost' or '*' (names are not "
+	    "resolved)");
+	BAD("1.2.3:80", "'1.2.3:80': '1.2.3' is not a numeric IPv4 address, "
+	    "'localhost' or '*' (names are not resolved)");
+	BAD("256.0.0.1:80", "'256.0.0.1:80': '256.0.0.1' is not a numeric "
+	    "IPv4 address, 'localhost' or '*' (names are not resolved)");
+	BAD(" 1.2.3.4:80", "' 1.2.3.4:80': ' 1.2.3.4' is not a numeric IPv4 "
+	    "address, 'localhost' or '*' (names are not resolved)");
+	BAD("::1:443", "'::1:443': an IPv6 address needs brackets, as in "
+	    "'[::1]:443'");
+	BAD("[::1", "'[::1' has no ']' after the IPv6 address");
+	BAD("[::1]", "'[::1]' has no ':PORT' after ']'");
+	BAD("[::1]443", "'[::1]443' has no ':PORT' after ']'");
+	BAD("[::1]:", "'[::1]:' has no port (use HOST:PORT)");
+	BAD("[]:80", "'[]:80': '' is not a numeric IPv6 address");
+	BAD("[1.2.3.4]:80", "'[1.2.3.4]:80': '1.2.3.4' is not a numeric IPv6 "
+	    "address");
+	BAD("[fe80::1%eth0]:80", "'[fe80::1%eth0]:80': 'fe80::1%eth0' is not "
+	    "a numeric IPv6 address");
+	BAD("[*]:80", "'[*]:80': '*' is not a numeric IPv6 address");
+	/* 64 characters are fine, 65 are too many */
+	BAD("11111111111111111111111111111111111111111111111111111111111.1:80",
+	    "'11111111111111111111111111111111111111111111111111111111111.1:80"
+	    "': '11111111111111111111111111111111111111111111111111111111111.1"
+	    "' is not a numeric IPv4 address, 'localhost' or '*' (names are "
+	    "not resolved)");
+	BAD("111111111111111111111111111111111111111111111111111111111111.1:80",
+	    "'111111111111111111111111111111111111111111111111111111111111.1:80"
+	    "' is too long for HOST:PORT");
+#undef BAD
+}
+END_TEST
+
+START_TEST(test_server)
+{
+	struct parse_server ps;
+
+	OK(parse_server_line("ECS01 127.0.0.1:8081", &ps, err, sizeof(err)));
+	ck_assert_str_eq(ps.name, "ECS01");
+	ck_assert_str_eq(ps.addr, "127.0.0.1:8081");
+	assert_v4(&ps.ss, ps.len, "127.0.0.1", 8081);
+	ck_assert_uint_eq(ps.weight, 1);
+
+	OK(parse_server_line("b.2\t [::1]:8082   weight=0", &ps, err,
+	    sizeof(err)));
+	ck_assert_str_eq(ps.name, "b.2");
+	ck_assert_str_eq(ps.addr, "[::1]:8082");
+	assert_v6(&ps.ss, ps.len, "::1", 8082);
+	ck_assert_uint_eq(ps.weight, 0);
+
+	OK(parse_server_line("x localhost:1 WEIGHT=100", &ps, err,
+	    sizeof(err)));
+	ck_assert_uint_eq(ps.weight, 100);
+}
+END_TEST
+
+START_TEST(test_server_bad)
+{
+	struct parse_server ps;
+	char line[300];
+
+#define BAD(s, msg) FAIL(parse_server_line(s, &ps, err, sizeof(err)), msg)
+	BAD("", "value is empty");
+	BAD("   ", "value is empty");
+	BAD("ECS01", "'ECS01' has no address (use NAME HOST:PORT "
+	    "[weight=N])");
+	BAD("ECS/01 127.0.0.1:80", "name 'ECS/01' may only contain letters, "
+	    "digits, '-', '_' and '.'");
+	BAD("127.0.0.1:80", "name '127.0.0.1:80' may only contain letters, "
+	    "digits, '-', '_' and '.'");
+	BAD("a 127.0.0.1", "'127.0.0.1' has no port (use HOST:PORT)");
+	BAD("a b:80", "'b:80': 'b' is not a numeric IPv4 address, "
+	    "'localhost' or '*' (names are not resolved)");
+	BAD("a 127.0.0.1:80 weight=101", "weight '101' is not in 0..100");
+	BAD("a 127.0.0.1:80 weight=-1", "weight '-1' is not in 0..100");
+	BAD("a 127.0.0.1:80 weight=", "weight '' is not in 0..100");
+	BAD("a 127.0.0.1:80 weight=1 weight=2", "weight is given twice");
+	BAD("a 127.0.0.1:80 weight = 2", "unknown option 'weight' "
+	    "(expected weight=N)");
+	BAD("a 127.0.0.1:80 backup", "unknown option 'backup' "
+	    "(expected weight=N)");
+	BAD("a 111111111111111111111111111111111111111111111111111111111111.1:"
+	    "80", "'111111111111111111111111111111111111111111111111111111111111"
+	    ".1:80' is too long for HOST:PORT");
+#undef BAD
+	/* a name too long for the internal word buffer */
+	memset(line, 'n', 280);
+	strcpy(line + 280, " 1.2.3.4:5");
+	ck_assert_int_eq(parse_server_line(line, &ps, err, sizeof(err)), -1);
+	ck_assert(strstr(err, "is longer than 64 characters") != NULL);
+}
+END_TEST
+
+START_TEST(test_http_codes)
+{
+	unsigned v = 0;
+
+	OK(parse_http_codes("http_2xx", &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, HC_CODE_2XX);
+	OK(parse_http_codes("http_2xx,http_3xx", &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, HC_CODE_2XX | HC_CODE_3XX);
+	OK(parse_http_codes("http_5xx, http_4xx,  HTTP_2XX", &v, err,
+	    sizeof(err)));
+	ck_assert_uint_eq(v, HC_CODE_2XX | HC_CODE_4XX | HC_CODE_5XX);
+	OK(parse_http_codes("http_2xx ,http_2xx", &v, err, sizeof(err)));
+	ck_assert_uint_eq(v, HC_CODE_2XX);
+	FAIL(parse_http_codes("", &v, err, sizeof(err)), "value is empty");
+	FAIL(parse_http_codes("http_2xx,", &v, err, sizeof(err)),
+	    "'http_2xx,' has an empty item");
+	FAIL(parse_http_codes(",http_2xx", &v, err, sizeof(err)),
+	    "',http_2xx' has an empty item");
+	FAIL(parse_http_codes("http_2xx, ,http_3xx", &v, err, sizeof(err)),
+	    "'http_2xx, ,http_3xx' has an empty item");
+	FAIL(parse_http_codes("http_2xx,200", &v, err, sizeof(err)),
+	    "'200' is not 'http_2xx', 'http_3xx', 'http_4xx' or 'http_5xx'");
+	FAIL(parse_http_codes("http_2xx http_3xx", &v, err, sizeof(err)),
+	    "'http_2xx http_3xx' is not 'http_2xx', 'http_3xx', 'http_4xx' "
+	    "or 'http_5xx'");
+}
+END_TEST
+
+static Suite *
+parse_suite(void)
+{
+	Suite *s = suite_create("parse");
+	TCase *tc;
+
+	tc = tcase_create("uint");
+	tcase_add_test(tc, test_uint);
+	tcase_add_test(tc, test_uint_no_buffer);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("duration");
+	tcase_add_test(tc, test_duration);
+	tcase_add_test(tc, test_duration_bad);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("size");
+	tcase_add_test(tc, test_size);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("format");
+	tcase_add_test(tc, test_fmt);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("onoff");
+	tcase_add_test(tc, test_onoff);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("enum");
+	tcase_add_test(tc, test_enum);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("name");
+	tcase_add_test(tc, test_name);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("hostport");
+	tcase_add_test(tc, test_hostport);
+	tcase_add_test(tc, test_hostport_bad);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("server");
+	tcase_add_test(tc, test_server);
+	tcase_add_test(tc, test_server_bad);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("http_codes");
+	tcase_add_test(tc, test_http_codes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	sr = srunner_create(parse_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,1123 @@
+/*
+ * check_tls: tls_ctx_new diagnostics and verify verdicts. The PKI is made
+ * at run time with the openssl CLI in a mkdtemp directory that is removed
+ * at exit; handshakes run in memory over BIO pairs.
+ */
+#include "ac_config.h"
+#include "tls.h"
+
+#include <check.h>
+#include <ctype.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "config.h"
+#include "diag.h"
+
+static char pki_dir[1024];
+
+/*
+ * The test PKI. Serials come from "openssl ca"; the tests read them back
+ * with the CLI rather than assuming them.
+ */
+static const char pki_script[] =
+    "set -e\n"
+    "umask 077\n"
+    "cat > ca.cnf <<'EOF'\n"
+    "[ca]\n"
+    "default_ca = root\n"
+    "[root]\n"
+    "dir = .\n"
+    "database = index.txt\n"
+    "new_certs_dir = .\n"
+    "serial = serial\n"
+    "crlnumber = crlnumber\n"
+    "certificate = root.pem\n"
+    "private_key = root.key\n"
+    "default_md = sha256\n"
+    "default_crl_days = 30\n"
+    "policy = pol\n"
+    "unique_subject = no\n"
+    "[pol]\n"
+    "commonName = supplied\n"
+    "[client]\n"
+    "basicConstraints = CA:FALSE\n"
+    "keyUsage = critical,digitalSignature\n"
+    "extendedKeyUsage = clientAuth\n"
+    "[server]\n"
+    "basicConstraints = CA:FALSE\n"
+    "extendedKeyUsage = serverAuth\n"
+    "subjectAltName = DNS:localhost,IP:127.0.0.1\n"
+    "[serverbad]\n"
+    "basicConstraints = CA:FALSE\n"
+    "extendedKeyUsage = clientAuth\n"
+    "subjectAltName = DNS:localhost\n"
+    "[intca]\n"
+    "basicConstraints = critical,CA:TRUE\n"
+    "keyUsage = critical,keyCertSign,cRLSign\n"
+    "EOF\n"
+    ": > index.txt\n"
+    "echo 1000 > serial\n"
+    "echo 01 > crlnumber\n"
+    "EC='-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes'\n"
+    "CA='openssl ca -batch -config ca.cnf -notext'\n"
+    "CAEXT='-addext basicConstraints=critical,CA:TRUE "
+    "-addext keyUsage=critical,keyCertSign,cRLSign'\n"
+    "req() { openssl req $EC -keyout $1.key -out $1.csr -subj \"$2\"; }\n"
+    /* roots */
+    "openssl req -x509 $EC -sha256 -days 30 -keyout root.key -out root.pem "
+    "-subj /CN=root $CAEXT\n"
+    "openssl req -x509 $EC -sha256 -days 30 -keyout other.key "
+    "-out other.pem -subj '/CN=other root' $CAEXT\n"
+    "openssl req -x509 -newkey rsa:1024 -nodes -md5 -days 30 "
+    "-keyout oldroot.key -out oldroot.pem -subj '/CN=old root' $CAEXT\n"
+    /* intermediates: one fine, one signed with sha1 */
+    "req inter /CN=Intermediate\n"
+    "$CA -extensions intca -days 30 -in inter.csr -out inter.pem\n"
+    "req sha1inter '/CN=sha1 inter'\n"
+    "$CA -extensions intca -days 30 -md sha1 -in sha1inter.csr "
+    "-out sha1inter.pem\n"
+    /* server certificates, issued by the intermediate */
+    "req srv /CN=server\n"
+    "openssl x509 -req -in srv.csr -CA inter.pem -CAkey inter.key "
+    "-set_serial 0x5001 -days 30 -sha256 -extfile ca.cnf "
+    "-extensions server -out srv.pem\n"
+    "cat srv.pem inter.pem > server.pem\n"
+    "req srvbad /CN=clientonly\n"
+    "openssl x509 -req -in srvbad.csr -CA inter.pem -CAkey inter.key "
+    "-set_serial 0x5002 -days 30 -sha256 -extfile ca.cnf "
+    "-extensions serverbad -out srvbad.pem\n"
+    "cat srvbad.pem inter.pem > serverbad.pem\n"
+    /* client certificates */
+    "req client /CN=client\n"
+    "$CA -extensions client -days 30 -in client.csr -out client.pem\n"
+    "req expired /CN=expired\n"
+    "$CA -extensions client -startdate 20200101000000Z "
+    "-enddate 20200201000000Z -in expired.csr -out expired.pem\n"
+    "req revoked /CN=revoked\n"
+    "$CA -extensions client -days 30 -in revoked.csr -out revoked.pem\n"
+    "req noclient /CN=serveronly\n"
+    "$CA -extensions server -days 30 -in noclient.csr -out noclient.pem\n"
+    "openssl req -newkey rsa:1024 -nodes -keyout small.key -out small.csr "
+    "-subj '/CN=small key'\n"
+    "$CA -extensions client -days 30 -in small.csr -out small.pem\n"
+    "req stranger /CN=stranger\n"
+    "openssl x509 -req -in stranger.csr -CA other.pem -CAkey other.key "
+    "-set_serial 7 -days 30 -sha256 -extfile ca.cnf -extensions client "
+    "-out stranger.pem\n"
+    "req weak /CN=weak\n"
+    "openssl x509 -req -in weak.csr -CA oldroot.pem -CAkey oldroot.key "
+    "-set_serial 8 -days 30 -md5 -extfile ca.cnf -extensions client "
+    "-out weak.pem\n"
+    /* CRLs */
+    "$CA -revoke revoked.pem\n"
+    "$CA -gencrl -out crl.pem\n"
+    "$CA -gencrl -crl_lastupdate 20251201000000Z "
+    "-crl_nextupdate 20260101000000Z -out crl-expired.pem\n"
+    /* bundles and broken files */
+    "cat root.pem inter.pem > bundle.pem\n"
+    "cat root.pem sha1inter.pem > sha1bundle.pem\n"
+    ": > empty.pem\n"
+    "printf -- '-----BEGIN X509 CRL-----\\nnot base64 !!\\n"
+    "-----END X509 CRL-----\\n' > garbage.pem\n";
+
+/* Returns the path of a file of the test PKI (a ring of static buffers). */
+static char *
+P(const char *file)
+{
+	static char ring[32][PATH_MAX];
+	static unsigned next;
+	char *p = ring[next++ % 32];
+
+	snprintf(p, PATH_MAX, "%s/%s", pki_dir, file);
+	return p;
+}
+
+static char name_https[] = "https";
+
+static void
+lc_init(struct listener_conf *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->name = name_https;
+	lc->line = 10;
+	lc->server_certificate = P("server.pem");
+	lc->server_certificate_line = 11;
+	lc->server_private_key = P("srv.key");
+	lc->server_private_key_line = 12;
+	lc->mutual_authentication = MTLS_ON;
+	lc->mutual_authentication_line = 13;
+	lc->ca_certificate = P("root.pem");
+	lc->ca_certificate_line = 14;
+	lc->crl = NULL;
+	lc->crl_line = 15;
+	lc->crl_check_line = 16;
+	lc->verify_depth = 3;
+	lc->tls_min_version = 0x0303;
+	lc->session_cache_size = 1024;
+	lc->session_timeout_ms = 300000;
+}
+
+struct text {
+	char buf[8192];
+	size_t len;
+};
+
+static void
+collect_cb(const char *line, bool is_error, void *arg)
+{
+	struct text *t = arg;
+	int n;
+
+	n = snprintf(t->buf + t->len, sizeof(t->buf) - t->len, "%s\n", line);
+	if (n > 0 && (size_t)n < sizeof(t->buf) - t->len)
+		t->len += (size_t)n;
+}
+
+/* Runs tls_ctx_new and returns the diagnostics, one per line. */
+static SSL_CTX *
+build(const struct listener_conf *lc, struct text *t, size_t *nerr)
+{
+	struct diag *d = diag_new("t.ini");
+	SSL_CTX *ctx;
+
+	ctx = tls_ctx_new(lc, d);
+	t->len = 0;
+	t->buf[0] = '\0';
+	diag_foreach(d, collect_cb, t);
+	if (nerr != NULL)
+		*nerr = diag_errors(d);
+	diag_free(d);
+	return ctx;
+}
+
+/* First line of the output of an openssl command about one file. */
+static void
+cli(const char *args, const char *file, char *out, size_t len)
+{
+	char cmd[PATH_MAX + 256];
+	FILE *fp;
+
+	snprintf(cmd, sizeof(cmd), "openssl %s -in '%s'", args, P(file));
+	fp = popen(cmd, "r");
+	ck_assert_ptr_nonnull(fp);
+	out[0] = '\0';
+	ck_assert_ptr_nonnull(fgets(out, (int)len, fp));
+	out[strcspn(out, "\r\n")] = '\0';
+	pclose(fp);
+}
+
+/* ---- handshakes in memory ---- */
+
+#define ALPN_DEFAULT	"\x02h2\x08http/1.1"
+
+static char sent_alert[64];
+static const char *client_alpn = ALPN_DEFAULT;
+
+static void
+info_cb(const SSL *ssl, int where, int ret)
+{
+	if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE))
+		snprintf(sent_alert, sizeof(sent_alert), "%s",
+		    SSL_alert_desc_string_long(ret));
+}
+
+static SSL_CTX *
+client_ctx(const char *cert, const char *key, int max_version)
+{
+	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+
+	ck_assert_ptr_nonnull(c);
+	/* the test clients carry deliberately weak certificates */
+	SSL_CTX_set_security_level(c, 0);
+	if (cert != NULL) {
+		ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(c,
+		    P(cert)), 1);
+		ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(c, P(key),
+		    SSL_FILETYPE_PEM), 1);
+	}
+	ck_assert_int_eq(SSL_CTX_load_verify_locations(c, P("root.pem"),
+	    NULL), 1);
+	SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
+	if (max_version != 0)
+		SSL_CTX_set_max_proto_version(c, max_version);
+	return c;
+}
+
+static bool
+want_more(SSL *ssl, int rc)
+{
+	int e = SSL_get_error(ssl, rc);
+
+	return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
+}
+
+/*
+ * Runs a handshake between a server made from sctx and a client made from
+ * cctx (resuming sess when not NULL). Returns whether the server side
+ * completed; *sp and *cp are the caller's to SSL_free.
+ */
+static bool
+handshake(SSL_CTX *sctx, SSL_CTX *cctx, SSL_SESSION *sess, SSL **sp,
+    SSL **cp)
+{
+	bool s_done = false, c_done = false, s_fail = false, c_fail = false;
+	BIO *sb, *cb;
+	SSL *s, *c;
+	int i, rc;
+
+	sent_alert[0] = '\0';
+	ck_assert_ptr_nonnull(s = SSL_new(sctx));
+	ck_assert_ptr_nonnull(c = SSL_new(cctx));
+	ck_assert_int_eq(BIO_new_bio_pair(&sb, 0, &cb, 0), 1);
+	SSL_set_bio(s, sb, sb);
+	SSL_set_bio(c, cb, cb);
+	SSL_set_accept_state(s);
+	SSL_set_connect_state(c);
+	SSL_set_info_callback(s, info_cb);
+	SSL_set_tlsext_host_name(c, "localhost");
+	ck_assert_int_eq(SSL_set_alpn_protos(c,
+	    (const unsigned char *)client_alpn,
+	    (unsigned int)strlen(client_alpn)), 0);
+	if (sess != NULL)
+		ck_assert_int_eq(SSL_set_session(c, sess), 1);
+	for (i = 0; i < 64 && !(s_done && c_done) && !s_fail; i++) {
+		if (!c_done && !c_fail) {
+			if ((rc = SSL_do_handshake(c)) == 1)
+				c_done = true;
+			else if (!want_more(c, rc))
+				c_fail = true;
+		}
+		if (!s_done && !s_fail) {
+			if ((rc = SSL_do_handshake(s)) == 1)
+				s_done = true;
+			else if (!want_more(s, rc))
+				s_fail = true;
+		}
+	}
+	if (s_done && c_done) {
+		unsigned char b;
+
+		/* let the client take the session ticket */
+		rc = SSL_read(c, &b, 1);
+		ck_assert(rc <= 0 && want_more(c, rc));
+	}
+	ERR_clear_error();
+	*sp = s;
+	*cp = c;
+	return s_done;
+}
+
+/*
+ * Frees both ends. OpenSSL drops a server session from the cache when its
+ * SSL is freed without close_notify, so the server says goodbye first.
+ */
+static void
+hs_free(SSL *s, SSL *c)
+{
+	if (SSL_is_init_finished(s))
+		SSL_shutdown(s);
+	ERR_clear_error();
+	SSL_free(s);
+	SSL_free(c);
+}
+
+/*
+ * Handshake of client cert/key against a listener; returns the server's
+ * peer_cert and whether the server completed the handshake.
+ */
+static struct peer_cert *
+peer(const struct listener_conf *lc, const char *cert, const char *key,
+    bool *ok)
+{
+	struct peer_cert *pc;
+	SSL_CTX *sctx, *cctx;
+	struct text t;
+	SSL *s, *c;
+
+	sctx = build(lc, &t, NULL);
+	ck_assert_msg(sctx != NULL, "tls_ctx_new: %s", t.buf);
+	cctx = client_ctx(cert, key, 0);
+	*ok = handshake(sctx, cctx, NULL, &s, &c);
+	pc = tls_peer_cert_new(s);
+	ck_assert_ptr_nonnull(pc);
+	hs_free(s, c);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+	return pc;
+}
+
+static void
+expect_failed(struct peer_cert *pc, long err, const char *reason,
+    const char *class, const char *subject, const char *issuer)
+{
+	char buf[512], want[512];
+
+	ck_assert_int_eq(pc->verdict, TLS_PEER_FAILED);
+	ck_assert_int_eq(pc->verify_err, err);
+	ck_assert_str_eq(pc->reason, reason);
+	ck_assert_str_eq(tls_reason_class(pc), class);
+	ck_assert_str_eq(pc->subject, subject);
+	ck_assert_str_eq(pc->issuer, issuer);
+	ck_assert_uint_eq(strlen(pc->fingerprint), 64);
+	tls_peer_describe(pc, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "%s (%ld): subject=%s issuer=%s", reason,
+	    err, subject, issuer);
+	ck_assert_str_eq(buf, want);
+}
+
+/* ---- tls_ctx_new: a good listener ---- */
+
+START_TEST(test_ctx_ok)
+{
+	struct listener_conf lc;
+	STACK_OF(X509_NAME) *names;
+	struct text t;
+	SSL_CTX *ctx;
+	char *n;
+	BIO *b;
+
+	lc_init(&lc);
+	lc.crl = P("crl.pem");
+	ctx = build(&lc, &t, NULL);
+	ck_assert_msg(ctx != NULL, "%s", t.buf);
+	ck_assert_str_eq(t.buf, "");
+	ck_assert_int_eq(SSL_CTX_get_num_tickets(ctx), 1);
+	ck_assert((SSL_CTX_get_options(ctx) & SSL_OP_NO_TICKET) != 0);
+	ck_assert((SSL_CTX_get_options(ctx) & SSL_OP_CIPHER_SERVER_PREFERENCE));
+	ck_assert((SSL_CTX_get_options(ctx) & SSL_OP_NO_COMPRESSION) != 0);
+	ck_assert((SSL_CTX_get_options(ctx) & SSL_OP_NO_RENEGOTIATION) != 0);
+	ck_assert_int_eq(SSL_CTX_get_mode(ctx) & (SSL_MODE_RELEASE_BUFFERS |
+	    SSL_MODE_NO_AUTO_CHAIN), SSL_MODE_RELEASE_BUFFERS |
+	    SSL_MODE_NO_AUTO_CHAIN);
+	ck_assert_int_eq(SSL_CTX_get_session_cache_mode(ctx),
+	    SSL_SESS_CACHE_SERVER);
+	ck_assert_int_eq(SSL_CTX_sess_get_cache_size(ctx), 1024);
+	ck_assert_int_eq(SSL_CTX_get_timeout(ctx), 300);
+	ck_assert_int_eq(SSL_CTX_get_min_proto_version(ctx), TLS1_2_VERSION);
+	ck_assert_int_eq(SSL_CTX_get_max_proto_version(ctx), TLS1_3_VERSION);
+	ck_assert_int_eq(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_PEER);
+	ck_assert_int_eq(SSL_CTX_get_verify_depth(ctx), 3);
+	ck_assert((X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(ctx)) &
+	    (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL)) ==
+	    X509_V_FLAG_CRL_CHECK);
+	names = SSL_CTX_get_client_CA_list(ctx);
+	ck_assert_int_eq(sk_X509_NAME_num(names), 1);
+	b = BIO_new(BIO_s_mem());
+	X509_NAME_print_ex(b, sk_X509_NAME_value(names, 0), 0,
+	    XN_FLAG_RFC2253);
+	BIO_write(b, "", 1);
+	BIO_get_mem_data(b, &n);
+	ck_assert_str_eq(n, "CN=root");
+	BIO_free(b);
+	SSL_CTX_free(ctx);
+}
+END_TEST
+
+START_TEST(test_ctx_modes)
+{
+	struct listener_conf lc;
+	struct text t;
+	SSL_CTX *ctx;
+
+	/* tls_alert + on: no certificate is a handshake failure */
+	lc_init(&lc);
+	lc.reject_tls_alert = true;
+	ck_assert_ptr_nonnull(ctx = build(&lc, &t, NULL));
+	ck_assert_int_eq(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_PEER |
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
+	SSL_CTX_free(ctx);
+
+	lc.mutual_authentication = MTLS_OPTIONAL;
+	ck_assert_ptr_nonnull(ctx = build(&lc, &t, NULL));
+	ck_assert_int_eq(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_PEER);
+	SSL_CTX_free(ctx);
+
+	/* off: no CertificateRequest; a ca_certificate is ignored */
+	lc.mutual_authentication = MTLS_OFF;
+	lc.ca_certificate = P("empty.pem");
+	ctx = build(&lc, &t, NULL);
+	ck_assert_msg(ctx != NULL, "%s", t.buf);
+	ck_assert_str_eq(t.buf, "");
+	ck_assert_int_eq(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_NONE);
+	SSL_CTX_free(ctx);
+
+	/* session cache off: no tickets at all */
+	lc_init(&lc);
+	lc.session_cache_size = 0;
+	lc.tls_min_version = 0x0304;
+	ck_assert_ptr_nonnull(ctx = build(&lc, &t, NULL));
+	ck_assert_int_eq(SSL_CTX_get_num_tickets(ctx), 0);
+	ck_assert_int_eq(SSL_CTX_get_session_cache_mode(ctx),
+	    SSL_SESS_CACHE_OFF);
+	ck_assert((SSL_CTX_get_options(ctx) & SSL_OP_NO_TICKET) != 0);
+	ck_assert_int_eq(SSL_CTX_get_min_proto_version(ctx), TLS1_3_VERSION);
+	SSL_CTX_free(ctx);
+
+	/* crl_check = chain */
+	lc_init(&lc);
+	lc.crl = P("crl.pem");
+	lc.crl_check_chain = true;
+	ck_assert_ptr_nonnull(ctx = build(&lc, &t, NULL));
+	ck_assert_str_eq(t.buf, "");
+	ck_assert((X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(ctx)) &
+	    (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL)) ==
+	    (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL));
+	SSL_CTX_free(ctx);
+}
+END_TEST
+
+/* ---- tls_ctx_new: errors ---- */
+
+static void
+expect_error(const struct listener_conf *lc, const char *want)
+{
+	struct text t;
+	size_t nerr;
+
+	ck_assert_ptr_null(build(lc, &t, &nerr));
+	ck_assert_uint_eq(nerr, 1);
+	ck_assert_str_eq(t.buf, want);
+}
+
+START_TEST(test_err_missing_files)
+{
+	struct listener_conf lc;
+	char want[3 * PATH_MAX];
+
+	lc_init(&lc);
+	lc.server_certificate = P("nope.pem");
+	snprintf(want, sizeof(want), "t.ini:11: server_certificate: cannot "
+	    "open '%s': No such file or directory\n", P("nope.pem"));
+	expect_error(&lc, want);
+
+	lc_init(&lc);
+	lc.server_private_key = P("nope.key");
+	snprintf(want, sizeof(want), "t.ini:12: server_private_key: cannot "
+	    "open '%s': No such file or directory\n", P("nope.key"));
+	expect_error(&lc, want);
+
+	lc_init(&lc);
+	lc.ca_certificate = P("nope-ca.pem");
+	snprintf(want, sizeof(want), "t.ini:14: ca_certificate: cannot "
+	    "open '%s': No such file or directory\n", P("nope-ca.pem"));
+	expect_error(&lc, want);
+
+	lc_init(&lc);
+	lc.crl = P("nope-crl.pem");
+	snprintf(want, sizeof(want), "t.ini:15: crl: cannot open '%s': No "
+	    "such file or directory\n", P("nope-crl.pem"));
+	expect_error(&lc, want);
+}
+END_TEST
+
+START_TEST(test_err_key_mismatch)
+{
+	struct listener_conf lc;
+	char want[3 * PATH_MAX];
+
+	lc_init(&lc);
+	lc.server_private_key = P("client.key");
+	snprintf(want, sizeof(want), "t.ini:12: server_private_key: '%s' "
+	    "does not match server_certificate '%s'\n", P("client.key"),
+	    P("server.pem"));
+	expect_error(&lc, want);
+
+	/* a key of another type (RSA for an EC certificate) too */
+	lc.server_private_key = P("small.key");
+	snprintf(want, sizeof(want), "t.ini:12: server_private_key: '%s' "
+	    "does not match server_certificate '%s'\n", P("small.key"),
+	    P("server.pem"));
+	expect_error(&lc, want);
+
+	/* a certificate file holding a key only, and the other way round */
+	lc_init(&lc);
+	lc.server_certificate = P("srv.key");
+	snprintf(want, sizeof(want), "t.ini:11: server_certificate: no "
+	    "certificate in '%s'\n", P("srv.key"));
+	expect_error(&lc, want);
+	lc_init(&lc);
+	lc.server_private_key = P("srv.pem");
+	snprintf(want, sizeof(want), "t.ini:12: server_private_key: no "
+	    "private key in '%s'\n", P("srv.pem"));
+	expect_error(&lc, want);
+}
+END_TEST
+
+START_TEST(test_err_ca_crl)
+{
+	struct listener_conf lc;
+	char want[3 * PATH_MAX];
+
+	lc_init(&lc);
+	lc.ca_certificate = P("empty.pem");
+	snprintf(want, sizeof(want), "t.ini:14: ca_certificate: no "
+	    "certificate in '%s'\n", P("empty.pem"));
+	expect_error(&lc, want);
+
+	lc_init(&lc);
+	lc.crl = P("garbage.pem");
+	snprintf(want, sizeof(want), "t.ini:15: crl: cannot parse '%s': "
+	    "bad base64 decode\n", P("garbage.pem"));
+	expect_error(&lc, want);
+
+	lc_init(&lc);
+	lc.crl = P("root.pem");
+	snprintf(want, sizeof(want), "t.ini:15: crl: no CRL in '%s'\n",
+	    P("root.pem"));
+	expect_error(&lc, want);
+
+	lc_init(&lc);
+	lc.ca_certificate = NULL;
+	expect_error(&lc, "t.ini:13: mutual_authentication: needs "
+	    "ca_certificate\n");
+}
+END_TEST
+
+START_TEST(test_err_all_recorded)
+{
+	struct listener_conf lc;
+	char want[6 * PATH_MAX];
+	struct text t;
+	size_t nerr;
+
+	lc_init(&lc);
+	lc.server_certificate = P("nope.pem");
+	lc.ca_certificate = P("empty.pem");
+	lc.crl = P("garbage.pem");
+	ck_assert_ptr_null(build(&lc, &t, &nerr));
+	snprintf(want, sizeof(want),
+	    "t.ini:11: server_certificate: cannot open '%s': No such file or "
+	    "directory\n"
+	    "t.ini:14: ca_certificate: no certificate in '%s'\n"
+	    "t.ini:15: crl: cannot parse '%s': bad base64 decode\n",
+	    P("nope.pem"), P("empty.pem"), P("garbage.pem"));
+	ck_assert_str_eq(t.buf, want);
+	ck_assert_uint_eq(nerr, 3);
+}
+END_TEST
+
+/* ---- tls_ctx_new: warnings ---- */
+
+static void
+expect_warnings(const struct listener_conf *lc, const char *want)
+{
+	struct text t;
+	SSL_CTX *ctx;
+	size_t nerr;
+
+	ctx = build(lc, &t, &nerr);
+	ck_assert_str_eq(t.buf, want);
+	ck_assert_uint_eq(nerr, 0);
+	ck_assert_ptr_nonnull(ctx);
+	SSL_CTX_free(ctx);
+}
+
+START_TEST(test_warn_crl_expired)
+{
+	struct listener_conf lc;
+
+	lc_init(&lc);
+	lc.crl = P("crl-expired.pem");
+	expect_warnings(&lc, "t.ini:15: warning: crl: CRL from 'CN=root' "
+	    "expired on 2026-01-01 (nextUpdate); OpenSSL rejects every "
+	    "client certificate with \"CRL has expired\" until a new CRL is "
+	    "installed\n");
+}
+END_TEST
+
+START_TEST(test_warn_weak_ca)
+{
+	struct listener_conf lc;
+
+	lc_init(&lc);
+	lc.ca_certificate = P("oldroot.pem");
+	expect_warnings(&lc, "t.ini:14: warning: ca_certificate: 'CN=old "
+	    "root' is self-signed with md5: OpenSSL 3 does not check a trust "
+	    "anchor's own signature, but refuses any certificate signed with "
+	    "md5 at security level 1 and above: reissue it with -sha256\n"
+	    "t.ini:14: warning: ca_certificate: 'CN=old root' has a 1024-bit "
+	    "RSA key, which OpenSSL refuses at security level 2 (the default "
+	    "here) and above: reissue it with at least 2048 bits\n");
+
+	lc.ca_certificate = P("sha1bundle.pem");
+	expect_warnings(&lc, "t.ini:14: warning: ca_certificate: 'CN=sha1 "
+	    "inter' is signed with sha1, which OpenSSL 3 refuses at security "
+	    "level 1 and above: reissue it with -sha256\n");
+}
+END_TEST
+
+START_TEST(test_warn_crl_per_ca)
+{
+	char want[2 * PATH_MAX];
+	struct listener_conf lc;
+
+	lc_init(&lc);
+	lc.ca_certificate = P("bundle.pem");
+	lc.crl = P("crl.pem");
+	lc.crl_check_chain = true;
+	expect_warnings(&lc, "t.ini:16: warning: crl_check = chain but no "
+	    "CRL for CA 'CN=Intermediate'\n");
+
+	/* leaf checking: the CA that issues the clients needs its CRL */
+	lc.crl_check_chain = false;
+	expect_warnings(&lc, "t.ini:15: warning: crl: no CRL for CA "
+	    "'CN=Intermediate', so OpenSSL rejects every client certificate "
+	    "it issued with \"unable to get certificate CRL\"\n");
+
+	/* an intermediate without its issuer */
+	lc.crl = NULL;
+	lc.ca_certificate = P("inter.pem");
+	snprintf(want, sizeof(want), "t.ini:14: warning: ca_certificate: the "
+	    "issuer 'CN=root' of 'CN=Intermediate' is not in '%s', so OpenSSL "
+	    "rejects its client certificates with \"unable to get issuer "
+	    "certificate\"\n", P("inter.pem"));
+	expect_warnings(&lc, want);
+}
+END_TEST
+
+START_TEST(test_warn_server_cert)
+{
+	struct listener_conf lc;
+
+	lc_init(&lc);
+	lc.server_certificate = P("serverbad.pem");
+	lc.server_private_key = P("srvbad.key");
+	expect_warnings(&lc, "t.ini:11: warning: server_certificate: "
+	    "'CN=clientonly' has an extendedKeyUsage without serverAuth; "
+	    "clients will refuse it\n");
+}
+END_TEST
+
+/* ---- verdicts after real handshakes ---- */
+
+START_TEST(test_peer_ok)
+{
+	char buf[512], want[256], *p, *q;
+	struct listener_conf lc;
+	struct peer_cert *pc;
+	bool ok;
+
+	lc_init(&lc);
+	lc.crl = P("crl.pem");
+	pc = peer(&lc, "client.pem", "client.key", &ok);
+	ck_assert(ok);
+	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
+	ck_assert_int_eq(pc->verify_err, X509_V_OK);
+	ck_assert_ptr_null(pc->reason);
+	ck_assert_str_eq(pc->subject, "CN=client");
+	ck_assert_str_eq(pc->issuer, "CN=root");
+	ck_assert_str_eq(tls_reason_class(pc), "ok");
+
+	cli("x509 -noout -serial", "client.pem", buf, sizeof(buf));
+	ck_assert_str_eq(pc->serial, buf + strlen("serial="));
+
+	cli("x509 -noout -fingerprint -sha256", "client.pem", buf,
+	    sizeof(buf));
+	ck_assert_ptr_nonnull(p = strchr(buf, '='));
+	for (q = want, p++; *p != '\0' && q < want + sizeof(want) - 1; p++)
+		if (*p != ':')
+			*q++ = (char)tolower((unsigned char)*p);
+	*q = '\0';
+	ck_assert_str_eq(pc->fingerprint, want);
+
+	tls_peer_describe(pc, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "ok: subject=CN=client issuer=CN=root");
+	tls_peer_cert_free(pc);
+
+	/* crl_check = chain: the root's CRL also covers the root */
+	lc.crl_check_chain = true;
+	pc = peer(&lc, "client.pem", "client.key", &ok);
+	ck_assert(ok);
+	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
+	tls_peer_cert_free(pc);
+}
+END_TEST
+
+START_TEST(test_peer_none)
+{
+	struct listener_conf lc;
+	struct peer_cert *pc;
+	char buf[128];
+	bool ok;
+
+	lc_init(&lc);
+	pc = peer(&lc, NULL, NULL, &ok);
+	ck_assert(ok);
+	ck_assert_int_eq(pc->verdict, TLS_PEER_NONE);
+	ck_assert_ptr_null(pc->subject);
+	ck_assert_ptr_null(pc->serial);
+	ck_assert_ptr_null(pc->reason);
+	ck_assert_str_eq(pc->fingerprint, "");
+	ck_assert_str_eq(tls_reason_class(pc), "no_cert");
+	tls_peer_describe(pc, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "no client certificate presented");
+	tls_peer_cert_free(pc);
+}
+END_TEST
+
+START_TEST(test_peer_failed)
+{
+	struct listener_conf lc;
+	struct peer_cert *pc;
+	bool ok;
+
+	/* http_400 mode: the handshake completes, the verdict says no */
+	lc_init(&lc);
+	lc.crl = P("crl.pem");
+	pc = peer(&lc, "stranger.pem", "stranger.key", &ok);
+	ck_assert(ok);
+	expect_failed(pc, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+	    "unable to get local issuer certificate", "unknown_ca",
+	    "CN=stranger", "CN=other root");
+	tls_peer_cert_free(pc);
+
+	pc = peer(&lc, "expired.pem", "expired.key", &ok);
+	ck_assert(ok);
+	expect_failed(pc, X509_V_ERR_CERT_HAS_EXPIRED,
+	    "certificate has expired", "expired", "CN=expired", "CN=root");
+	tls_peer_cert_free(pc);
+
+	pc = peer(&lc, "revoked.pem", "revoked.key", &ok);
+	ck_assert(ok);
+	expect_failed(pc, X509_V_ERR_CERT_REVOKED, "certificate revoked",
+	    "revoked", "CN=revoked", "CN=root");
+	tls_peer_cert_free(pc);
+
+	pc = peer(&lc, "noclient.pem", "noclient.key", &ok);
+	ck_assert(ok);
+	expect_failed(pc, X509_V_ERR_INVALID_PURPOSE,
+	    "unsuitable certificate purpose", "bad_purpose",
+	    "CN=serveronly", "CN=root");
+	tls_peer_cert_free(pc);
+
+	lc.crl = P("crl-expired.pem");
+	pc = peer(&lc, "client.pem", "client.key", &ok);
+	ck_assert(ok);
+	expect_failed(pc, X509_V_ERR_CRL_HAS_EXPIRED, "CRL has expired",
+	    "crl_expired", "CN=client", "CN=root");
+	tls_peer_cert_free(pc);
+}
+END_TEST
+
+START_TEST(test_peer_weak)
+{
+	struct listener_conf lc;
+	struct peer_cert *pc;
+	bool ok;
+
+	lc_init(&lc);
+	lc.ca_certificate = P("oldroot.pem");
+	pc = peer(&lc, "weak.pem", "weak.key", &ok);
+	ck_assert(ok);
+	expect_failed(pc, X509_V_ERR_CA_MD_TOO_WEAK, "certificate signature "
+	    "algorithm too weak for OpenSSL security level 2 "
+	    "(md5WithRSAEncryption)", "other", "CN=weak", "CN=old root");
+	tls_peer_cert_free(pc);
+
+	lc_init(&lc);
+	pc = peer(&lc, "small.pem", "small.key", &ok);
+	ck_assert(ok);
+	expect_failed(pc, X509_V_ERR_EE_KEY_TOO_SMALL, "client certificate "
+	    "key too small for OpenSSL security level 2 (RSA 1024 bits)",
+	    "other", "CN=small key", "CN=root");
+	tls_peer_cert_free(pc);
+}
+END_TEST
+
+START_TEST(test_peer_tls_alert)
+{
+	struct listener_conf lc;
+	struct peer_cert *pc;
+	char want[64];
+	bool ok;
+
+	lc_init(&lc);
+	lc.crl = P("crl.pem");
+	lc.reject_tls_alert = true;
+
+	pc = peer(&lc, "stranger.pem", "stranger.key", &ok);
+	ck_assert(!ok);
+	ck_assert_str_eq(sent_alert, "unknown CA");
+	expect_failed(pc, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+	    "unable to get local issuer certificate", "unknown_ca",
+	    "CN=stranger", "CN=other root");
+	cli("x509 -noout -serial", "stranger.pem", want, sizeof(want));
+	ck_assert_str_eq(pc->serial, want + strlen("serial="));
+	tls_peer_cert_free(pc);
+
+	pc = peer(&lc, "expired.pem", "expired.key", &ok);
+	ck_assert(!ok);
+	ck_assert_str_eq(sent_alert, "certificate expired");
+	expect_failed(pc, X509_V_ERR_CERT_HAS_EXPIRED,
+	    "certificate has expired", "expired", "CN=expired", "CN=root");
+	tls_peer_cert_free(pc);
+
+	pc = peer(&lc, "revoked.pem", "revoked.key", &ok);
+	ck_assert(!ok);
+	ck_assert_str_eq(sent_alert, "certificate revoked");
+	ck_assert_str_eq(tls_reason_class(pc), "revoked");
+	tls_peer_cert_free(pc);
+
+	/* on: no certificate is fatal (certificate_required in TLS 1.3) */
+	pc = peer(&lc, NULL, NULL, &ok);
+	ck_assert(!ok);
+	ck_assert_int_eq(pc->verdict, TLS_PEER_NONE);
+	ck_assert_str_eq(tls_reason_class(pc), "no_cert");
+	tls_peer_cert_free(pc);
+
+	pc = peer(&lc, "client.pem", "client.key", &ok);
+	ck_assert(ok);
+	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
+	tls_peer_cert_free(pc);
+
+	/* optional: no certificate is fine */
+	lc.mutual_authentication = MTLS_OPTIONAL;
+	pc = peer(&lc, NULL, NULL, &ok);
+	ck_assert(ok);
+	ck_assert_int_eq(pc->verdict, TLS_PEER_NONE);
+	tls_peer_cert_free(pc);
+}
+END_TEST
+
+/* ---- sessions, ALPN, TLS 1.2 ---- */
+
+static int
+dbg_ch_cb(SSL *s, int *al, void *arg)
+{
+	int *ext; size_t n, i;
+	SSL_client_hello_get1_extensions_present(s, &ext, &n);
+	for (i = 0; i < n; i++) fprintf(stderr, "%d ", ext[i]);
+	fprintf(stderr, "\n");
+	OPENSSL_free(ext);
+	return 1;
+}
+
+START_TEST(test_session_resume)
+{
+	const unsigned char *sid_ctx, *alpn;
+	struct listener_conf lc;
+	struct peer_cert *pc;
+	SSL_SESSION *sess;
+	SSL_CTX *sctx, *cctx;
+	unsigned int len;
+	struct text t;
+	SSL *s, *c;
+
+	lc_init(&lc);
+	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
+	cctx = client_ctx("client.pem", "client.key", 0);
+	SSL_CTX_set_client_hello_cb(sctx, dbg_ch_cb, NULL);
+
+	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
+	ck_assert_int_eq(SSL_session_reused(s), 0);
+	SSL_SESSION_get0_id_context(SSL_get_session(s), &len);
+	ck_assert_uint_eq(len, 32);
+	SSL_get0_alpn_selected(s, &alpn, &len);
+	ck_assert_uint_eq(len, 8);
+	ck_assert_int_eq(memcmp(alpn, "http/1.1", 8), 0);
+	ck_assert_ptr_nonnull(sess = SSL_get1_session(c));
+	ck_assert_int_eq(SSL_SESSION_is_resumable(sess), 1);
+	ck_assert_int_eq(SSL_CTX_sess_number(sctx), 1);
+	hs_free(s, c);
+
+	/* a stateful ticket from the cache, with the client certificate */
+	ck_assert_int_eq(SSL_CTX_sess_number(sctx), 1);
+	ck_assert(handshake(sctx, cctx, sess, &s, &c));
+	fprintf(stderr, "hits %ld misses %ld timeouts %ld num %ld reused-c %d\n", SSL_CTX_sess_hits(sctx), SSL_CTX_sess_misses(sctx), SSL_CTX_sess_timeouts(sctx), SSL_CTX_sess_number(sctx), SSL_session_reused(c));
+	ck_assert_int_eq(SSL_session_reused(s), 1);
+	SSL_SESSION_get0_id_context(SSL_get_session(s), &len);
+	ck_assert_ptr_nonnull(sid_ctx = SSL_SESSION_get0_id_context(
+	    SSL_get_session(s), &len));
+	ck_assert_uint_eq(len, 32);
+	pc = tls_peer_cert_new(s);
+	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
+	ck_assert_str_eq(pc->subject, "CN=client");
+	tls_peer_cert_free(pc);
+	SSL_SESSION_free(sess);
+	hs_free(s, c);
+	SSL_CTX_free(cctx);
+
+	/* TLS 1.2: ECDHE + AEAD, and the session-ID cache */
+	cctx = client_ctx("client.pem", "client.key", TLS1_2_VERSION);
+	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
+	ck_assert_int_eq(SSL_version(s), TLS1_2_VERSION);
+	ck_assert_str_eq(SSL_get_cipher_name(s),
+	    "ECDHE-ECDSA-AES128-GCM-SHA256");
+	ck_assert_ptr_nonnull(sess = SSL_get1_session(c));
+	hs_free(s, c);
+	ck_assert(handshake(sctx, cctx, sess, &s, &c));
+	ck_assert_int_eq(SSL_session_reused(s), 1);
+	pc = tls_peer_cert_new(s);
+	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
+	tls_peer_cert_free(pc);
+	SSL_SESSION_free(sess);
+	hs_free(s, c);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+}
+END_TEST
+
+START_TEST(test_tls_min_13)
+{
+	struct listener_conf lc;
+	SSL_CTX *sctx, *cctx;
+	struct text t;
+	SSL *s, *c;
+
+	lc_init(&lc);
+	lc.tls_min_version = 0x0304;
+	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
+	cctx = client_ctx("client.pem", "client.key", TLS1_2_VERSION);
+	ck_assert(!handshake(sctx, cctx, NULL, &s, &c));
+	hs_free(s, c);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+}
+END_TEST
+
+START_TEST(test_alpn_none)
+{
+	struct listener_conf lc;
+	const unsigned char *alpn;
+	SSL_CTX *sctx, *cctx;
+	unsigned int len;
+	struct text t;
+	SSL *s, *c;
+
+	/* no http/1.1 offered: carry on without ALPN rather than fail */
+	lc_init(&lc);
+	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
+	cctx = client_ctx("client.pem", "client.key", 0);
+	client_alpn = "\x02h2";
+	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
+	client_alpn = ALPN_DEFAULT;
+	SSL_get0_alpn_selected(s, &alpn, &len);
+	ck_assert_uint_eq(len, 0);
+	hs_free(s, c);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+}
+END_TEST
+
+static Suite *
+tls_suite(void)
+{
+	Suite *s = suite_create("tls");
+	TCase *tc;
+
+	tc = tcase_create("ctx");
+	tcase_add_test(tc, test_ctx_ok);
+	tcase_add_test(tc, test_ctx_modes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_test(tc, test_err_missing_files);
+	tcase_add_test(tc, test_err_key_mismatch);
+	tcase_add_test(tc, test_err_ca_crl);
+	tcase_add_test(tc, test_err_all_recorded);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("warnings");
+	tcase_add_test(tc, test_warn_crl_expired);
+	tcase_add_test(tc, test_warn_weak_ca);
+	tcase_add_test(tc, test_warn_crl_per_ca);
+	tcase_add_test(tc, test_warn_server_cert);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("peer");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_peer_ok);
+	tcase_add_test(tc, test_peer_none);
+	tcase_add_test(tc, test_peer_failed);
+	tcase_add_test(tc, test_peer_weak);
+	tcase_add_test(tc, test_peer_tls_alert);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sessions");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_session_resume);
+	tcase_add_test(tc, test_tls_min_13);
+	tcase_add_test(tc, test_alpn_none);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void
+pki_remove(void)
+{
+	if (pki_dir[0] != '\0')
+		nftw(pki_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	pki_dir[0] = '\0';
+}
+
+/* Makes the test PKI; returns 0, or -1 with the CLI's log on stderr. */
+static int
+pki_make(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char cmd[2 * PATH_MAX + 64];
+	FILE *fp;
+
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	snprintf(pki_dir, sizeof(pki_dir), "%s/check_tls.XXXXXX", tmp);
+	if (strchr(pki_dir, '\'') != NULL || mkdtemp(pki_dir) == NULL) {
+		perror("check_tls: mkdtemp");
+		pki_dir[0] = '\0';
+		return -1;
+	}
+	if ((fp = fopen(P("gen.sh"), "w")) == NULL)
+		return -1;
+	fputs(pki_script, fp);
+	if (fclose(fp) != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "cd '%s' && sh ./gen.sh >gen.log 2>&1",
+	    pki_dir);
+	if (system(cmd) != 0) {
+		snprintf(cmd, sizeof(cmd), "cat '%s'", P("gen.log"));
+		fprintf(stderr, "check_tls: making the test PKI failed:\n");
+		fflush(stderr);
+		if (system(cmd) != 0)
+			fprintf(stderr, "(no log)\n");
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	if (system("openssl version >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "check_tls: no openssl CLI, skipped\n");
+		return 77;
+	}
+	if (pki_make() != 0) {
+		pki_remove();
+		return 99;
+	}
+	sr = srunner_create(tls_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	pki_remove();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -20,6 +20,11 @@ struct shm;
 /* Most servers in one group: the "tried" set is a 64-bit mask. */
 #define BALANCER_MAX_SERVERS 64
 
+/* Upper bounds of the backend latency histogram, in milliseconds. */
+#define BALANCER_LATENCY_BOUNDS_MS \
+	{ 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000 }
+#define BALANCER_LATENCY_BUCKETS 12	/* the bounds above and +Inf */
+
 /* Per-server state shared by all processes (in the shm segment). */
 struct server_shared {
 	atomic_int up;			/* 1 = healthy (or unchecked) */
@@ -28,6 +33,17 @@ struct server_shared {
 	atomic_uint_fast64_t failures;	/* connect/reset/timeout failures */
 	atomic_uint_fast64_t connections; /* backend connections opened */
 	atomic_int_fast64_t since;	/* time of the last up/down flip */
+	atomic_uint passive_fails;	/* consecutive connect failures */
+	/* written by the master's health checker, read by /status */
+	atomic_uint ok_streak;
+	atomic_uint fail_streak;
+	atomic_int last_status;		/* HTTP status of the last probe */
+	atomic_int last_error;		/* enum health_error of the last probe */
+	atomic_uint last_latency_us;
+	atomic_uint_fast64_t checks;
+	/* backend response time histogram (metrics) */
+	atomic_uint_fast64_t latency_bucket[BALANCER_LATENCY_BUCKETS];
+	atomic_uint_fast64_t latency_sum_us;
 };
 
 /* A backend server: plain data, read-only after balancer_new(). */

@@ -40,7 +40,7 @@
 #define KEY_REQUIRED	0x02	/* the section is incomplete without it */
 
 enum sec_kind {
-	SEC_NONE,		/* unknown, misnamed or duplicate: keys ignored */
+	SEC_NONE,		/* bad or duplicate header: keys ignored */
 	SEC_GLOBAL,
 	SEC_LISTENER,
 	SEC_GROUP,
@@ -93,7 +93,7 @@ struct key {
 	const char *name;
 	key_parser parse;
 	size_t off;			/* offset of the field in the object */
-	size_t line_off;		/* offset of its int *_line, or NOLINE */
+	size_t line_off;		/* offset of its int *_line or NOLINE */
 	unsigned flags;
 	uint64_t min, max;		/* numbers, durations and sizes */
 	const struct parse_enum *tab;	/* enums; keywords for log paths */
@@ -1329,7 +1329,7 @@ config_new(const char *path)
 	c->path = xstrdup(path);
 	c->log_level = LOGLEVEL_INFO;
 	c->error_log = xstrdup("stderr");
-	c->access_log = xstrdup("off");
+	c->access_log = xstrdup("stderr");
 	c->shutdown_timeout_ms = 30 * MS_SEC;
 	c->expiry_warning_s = 7 * 86400;
 	return c;

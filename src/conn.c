@@ -27,6 +27,7 @@
 
 #include "balancer.h"
 #include "config.h"
+#include "health.h"
 #include "http.h"
 #include "listener.h"
 #include "log.h"
@@ -215,6 +216,8 @@ conn_accept(struct conn_worker *w, struct lsn *l, int fd,
 		log_msg(LL_WARN, "listener %s: max_connections (%u) reached, "
 		    "closing new connection", l->conf->name,
 		    l->conf->max_connections);
+		atomic_fetch_add_explicit(&l->sh->overload_closed, 1,
+		    memory_order_relaxed);
 		close(fd);
 		return;
 	}
@@ -253,6 +256,8 @@ conn_accept(struct conn_worker *w, struct lsn *l, int fd,
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
 	w->nconns++;
 	l->nconns++;
+	atomic_fetch_add_explicit(&l->sh->connections, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&l->sh->active, 1, memory_order_relaxed);
 	timer_arm(c, l->conf->handshake_timeout_ms);
 	bufferevent_enable(c->cbev, EV_READ | EV_WRITE);
 }
@@ -305,6 +310,7 @@ conn_close(struct conn *c, const char *why)
 	TAILQ_REMOVE(&c->w->conns, c, link);
 	c->w->nconns--;
 	c->lsn->nconns--;
+	atomic_fetch_sub_explicit(&c->lsn->sh->active, 1, memory_order_relaxed);
 	c->magic = 0;
 	free(c);
 }
@@ -339,6 +345,7 @@ tv_diff(const struct timeval *a, const struct timeval *b)
 	    (double)(b->tv_usec - a->tv_usec) / 1e6;
 }
 
+/* The end of a request: count it, then write its access-log line. */
 static void
 access_log(struct conn *c)
 {
@@ -352,6 +359,9 @@ access_log(struct conn *c)
 	const char *ua = c->alog ? c->alog + c->alog_ua : "";
 	int n;
 
+	atomic_fetch_add_explicit(&c->lsn->sh->requests[c->r.status >= 100 &&
+	    c->r.status < 600 ? c->r.status / 100 : 0], 1,
+	    memory_order_relaxed);
 	if (!log_access_enabled())
 		return;
 	event_base_gettimeofday_cached(w->base, &now);
@@ -480,6 +490,9 @@ log_rejection(struct conn *c)
 {
 	char d[1024];
 
+	atomic_fetch_add_explicit(&c->lsn->sh->rejections[
+	    listener_reason_index(tls_reason_class(c->peer))], 1,
+	    memory_order_relaxed);
 	tls_peer_describe(c->peer, d, sizeof(d));
 	log_msg(LL_WARN, "listener %s: %s:%u: client certificate rejected: %s",
 	    c->lsn->conf->name, c->client_ip, c->client_port, d);
@@ -493,6 +506,8 @@ on_handshake(struct conn *c)
 	const struct listener_conf *lc = c->lsn->conf;
 
 	evtimer_del(c->timer);
+	atomic_fetch_add_explicit(&c->lsn->sh->handshakes, 1,
+	    memory_order_relaxed);
 	if (lc->mutual_authentication != MTLS_OFF) {
 		c->peer = tls_peer_cert_new(c->ssl);
 		if (c->peer->verdict == TLS_PEER_FAILED ||
@@ -511,6 +526,9 @@ handshake_failed(struct conn *c, short what)
 	const struct listener_conf *lc = c->lsn->conf;
 	unsigned long e = bufferevent_get_openssl_error(c->cbev);
 	char reason[256] = "connection closed by client";
+
+	atomic_fetch_add_explicit(&c->lsn->sh->handshake_failures, 1,
+	    memory_order_relaxed);
 
 	if (lc->mutual_authentication != MTLS_OFF && lc->reject_tls_alert) {
 		c->peer = tls_peer_cert_new(c->ssl);
@@ -698,6 +716,7 @@ pick_and_connect(struct conn *c)
 		    s->conf->addr.text, strerror(errno));
 		atomic_fetch_add_explicit(&s->sh->failures, 1,
 		    memory_order_relaxed);
+		health_passive_failure(s);
 		c->r.tried |= UINT64_C(1) << s->index;
 	}
 	atomic_fetch_add_explicit(&s->sh->connections, 1, memory_order_relaxed);
@@ -721,6 +740,7 @@ connect_failed(struct conn *c, short what)
 	    (what & BEV_EVENT_TIMEOUT) ? "timed out" :
 	    err ? strerror(err) : "connection closed");
 	atomic_fetch_add_explicit(&s->sh->failures, 1, memory_order_relaxed);
+	health_passive_failure(s);
 	bufferevent_free(c->bbev);
 	c->bbev = NULL;
 	c->r.tried |= UINT64_C(1) << s->index;
@@ -939,6 +959,26 @@ pump_response(struct conn *c)
 	}
 }
 
+/* A response head arrived: the server works; note how long it took. */
+static void
+record_latency(struct conn *c)
+{
+	static const unsigned bounds[] = BALANCER_LATENCY_BOUNDS_MS;
+	struct server_shared *sh = c->r.server->sh;
+	double secs = tv_diff(&c->r.t_upstream, &c->r.t_resp);
+	uint64_t us = secs > 0 ? (uint64_t)(secs * 1e6) : 0;
+	size_t i;
+
+	health_passive_success(c->r.server);
+	for (i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++)
+		if (us <= (uint64_t)bounds[i] * 1000)
+			break;
+	atomic_fetch_add_explicit(&sh->latency_bucket[i], 1,
+	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&sh->latency_sum_us, us,
+	    memory_order_relaxed);
+}
+
 /* Parses as many response heads as are complete (1xx, then the final). */
 static void
 response_head(struct conn *c)
@@ -981,6 +1021,7 @@ response_head(struct conn *c)
 		}
 		event_base_gettimeofday_cached(c->w->base, &c->r.t_resp);
 		c->r.status = m.status;
+		record_latency(c);
 		if (m.status == 101) {
 			if (!c->r.upgrade) {
 				reject(c, 502, NULL);

@@ -59,15 +59,17 @@ vformat(const char *fmt, va_list ap)
 static char *
 vformat(const char *fmt, va_list ap)
 {
+	char small[256], *s;
 	va_list aq;
-	char *s;
 	int n;
 
 	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
+	n = vsnprintf(small, sizeof(small), fmt, aq);
 	va_end(aq);
 	if (n < 0)
 		return xstrdup("(unprintable message)");
+	if ((size_t)n < sizeof(small))
+		return xstrdup(small);
 	s = xmalloc((size_t)n + 1);
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
 	return s;
@@ -134,7 +136,11 @@ diag_ssl(struct diag *d, int line, const char *fmt, ...)
 	suffix[0] = '\0';
 	/* the oldest entry is usually the root cause; later ones are context */
 	if ((e = ERR_get_error()) != 0) {
-		if ((reason = ERR_reason_error_string(e)) != NULL)
+		/* OpenSSL 3 keeps errno values in system errors, unnamed */
+		if (ERR_SYSTEM_ERROR(e))
+			snprintf(suffix, sizeof(suffix), ": %s",
+			    strerror(ERR_GET_REASON(e)));
+		else if ((reason = ERR_reason_error_string(e)) != NULL)
 			snprintf(suffix, sizeof(suffix), ": %s", reason);
 		else
 			snprintf(suffix, sizeof(suffix), ": error %d",

@@ -47,3 +47,15 @@ listener_bind(const struct addr_conf *a, const char *name)
 	}
 	return fd;
 }
+
+unsigned
+listener_reason_index(const char *reason)
+{
+	static const char *const names[] = LISTENER_REASONS;
+	unsigned i;
+
+	for (i = 0; i < LISTENER_NREASONS; i++)
+		if (strcmp(names[i], reason) == 0)
+			return i;
+	return LISTENER_NREASONS - 1;
+}

@@ -6,12 +6,34 @@
 #ifndef MTLSLB_LISTENER_H
 #define MTLSLB_LISTENER_H
 
+#include <stdatomic.h>
+
 #include <openssl/ssl.h>
 
 struct addr_conf;
 struct evconnlistener;
 struct group;
 struct listener_conf;
+
+/* Client-certificate rejection reasons, as metrics label values. */
+#define LISTENER_REASONS \
+	{ "no_cert", "unknown_ca", "expired", "revoked", "crl_expired", \
+	  "bad_purpose", "other" }
+#define LISTENER_NREASONS 7
+
+/*
+ * Counters of one listener in one worker (a slot in shared memory; the
+ * admin endpoint sums the slots). Only that worker writes them.
+ */
+struct listener_shared {
+	atomic_uint_fast64_t requests[6];	/* by status class; 0: other */
+	atomic_uint_fast64_t handshakes;	/* completed */
+	atomic_uint_fast64_t handshake_failures;
+	atomic_uint_fast64_t rejections[LISTENER_NREASONS];
+	atomic_uint_fast64_t connections;	/* accepted */
+	atomic_uint_fast64_t overload_closed;	/* max_connections */
+	atomic_int_fast64_t active;		/* open connections */
+};
 
 /* A listener at run time: plain data, built by runtime.c. */
 struct lsn {
@@ -21,8 +43,13 @@ struct lsn {
 	int *fds;			/* one per bind, owned */
 	size_t nfds;
 	unsigned nconns;		/* this worker's open connections */
+	struct listener_shared *slots;	/* one per worker index */
+	struct listener_shared *sh;	/* this worker's slot */
 	struct evconnlistener **evls;	/* worker side, one per fd */
 };
+
+/* Index of reason (LISTENER_REASONS) in the table; "other" if unknown. */
+unsigned listener_reason_index(const char *reason);
 
 /*
  * Creates, binds and listens on a non-blocking TCP socket for a. Returns

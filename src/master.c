@@ -25,15 +25,18 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "admin.h"
 #include "config.h"
 #include "diag.h"
+#include "health.h"
+#include "balancer.h"
 #include "listener.h"
 #include "log.h"
 #include "runtime.h"
 #include "util.h"
 #include "worker.h"
 
-#define MAX_WORKERS	64
+#define MAX_WORKERS	RUNTIME_MAX_WORKERS
 #define MAX_GENS	8
 
 struct gen {
@@ -61,6 +64,9 @@ struct master {
 	struct event *sig[5];
 	struct event *deadline;
 	struct event *respawn;
+	struct health *health;
+	struct admin *admin;
+	long started;
 };
 
 static void
@@ -71,19 +77,6 @@ notify(const char *state)
 #else
 	(void)state;
 #endif
-}
-
-static unsigned
-worker_count(const struct config *cfg)
-{
-	long n;
-
-	if (cfg->workers != 0)
-		return cfg->workers;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		n = 1;
-	return n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
 }
 
 /* Runs in the child: drop privileges if asked (the master keeps root so
@@ -275,6 +268,8 @@ begin_stop(struct master *m)
 	if (m->stopping)
 		return;
 	m->stopping = true;
+	health_stop(m->health);
+	m->health = NULL;
 	notify("STOPPING=1");
 	log_msg(LL_INFO, "stopping");
 	signal_workers(m, NULL, SIGTERM);
@@ -289,6 +284,43 @@ reload_diag_cb(const char *line, bool is_error, void *arg)
 {
 	log_msg(is_error ? LL_ERROR : LL_WARN, "%s%s", is_error ?
 	    "reload failed, keeping current configuration: " : "", line);
+}
+
+/* Servers that still exist (same group and name) keep their health. */
+static void
+carry_health(struct runtime *old, struct runtime *nrt)
+{
+	size_t i, j;
+
+	for (i = 0; i < balancer_ngroups(nrt->bal); i++) {
+		struct group *ng = balancer_group_at(nrt->bal, i);
+		struct group *og = balancer_group(old->bal,
+		    group_conf(ng)->name);
+
+		for (j = 0; og != NULL && j < group_nservers(ng); j++) {
+			struct server *ns = group_server(ng, j);
+			size_t k;
+
+			for (k = 0; k < group_nservers(og); k++) {
+				struct server *os = group_server(og, k);
+
+				if (strcmp(os->conf->name, ns->conf->name) != 0)
+					continue;
+				atomic_store(&ns->sh->up, atomic_load(&os->sh->up));
+				atomic_store(&ns->sh->since,
+				    atomic_load(&os->sh->since));
+				atomic_store(&ns->sh->ok_streak,
+				    atomic_load(&os->sh->ok_streak));
+				atomic_store(&ns->sh->fail_streak,
+				    atomic_load(&os->sh->fail_streak));
+				atomic_store(&ns->sh->last_status,
+				    atomic_load(&os->sh->last_status));
+				atomic_store(&ns->sh->last_error,
+				    atomic_load(&os->sh->last_error));
+				break;
+			}
+		}
+	}
 }
 
 /* Moves over sockets whose address did not change; binds the rest. */
@@ -360,13 +392,17 @@ reload(struct master *m)
 		runtime_free(nrt);
 		goto out;
 	}
+	carry_health(m->cur->rt, nrt);
+	health_stop(m->health);
+	m->health = health_start(m->base, nrt->bal);
 	g->rt = nrt;
+	admin_set_runtime(m->admin, nrt);
 	m->cur->retiring = true;
 	signal_workers(m, m->cur, SIGTERM);
 	if (m->cur->nworkers == 0)
 		gen_free(m->cur);
 	m->cur = g;
-	m->want = worker_count(nrt->cfg);
+	m->want = nrt->nworkers;
 	for (idx = 0; idx < m->want; idx++)
 		spawn(m, g, idx);
 	log_msg(LL_INFO, "configuration reloaded");
@@ -408,13 +444,13 @@ master_run(const char *path, struct runtime *rt)
 	struct master *m;
 	unsigned idx;
 	size_t i;
-	int rc = 0;
+	int rc = 0, failed = 0;
 
 	m = xcalloc(1, sizeof(*m));
 	m->path = path;
 	m->gens[0].rt = rt;
 	m->cur = &m->gens[0];
-	m->want = worker_count(rt->cfg);
+	m->want = rt->nworkers;
 	signal(SIGPIPE, SIG_IGN);
 	log_set_role("master");
 	if ((m->base = event_base_new()) == NULL) {
@@ -432,6 +468,11 @@ master_run(const char *path, struct runtime *rt)
 	for (idx = 0; idx < m->want; idx++)
 		if (spawn(m, m->cur, idx) == -1)
 			rc = 1;
+	m->health = health_start(m->base, rt->bal);
+	m->started = (long)time(NULL);
+	m->admin = admin_start(m->base, rt, m->started, &failed);
+	if (failed)
+		rc = 1;
 	if (rc == 0) {
 		log_msg(LL_INFO, "mtlslb %s started: %u workers, %zu "
 		    "listeners", PACKAGE_VERSION, m->want, rt->nlsns);
@@ -441,6 +482,8 @@ master_run(const char *path, struct runtime *rt)
 		begin_stop(m);
 		event_base_dispatch(m->base);
 	}
+	health_stop(m->health);
+	admin_stop(m->admin);
 	for (i = 0; i < 5; i++)
 		event_free(m->sig[i]);
 	event_free(m->deadline);

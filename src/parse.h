@@ -91,7 +91,10 @@ int parse_http_codes(const char *s, unsigned *out, char *err, size_t errlen);
  */
 char *parse_fmt_duration(uint64_t ms, char *buf, size_t len);
 
-/* Writes n as the largest k/m/g multiple that divides it ("64k"); returns buf. */
+/*
+ * Writes n as the largest k/m/g multiple that divides it exactly ("64k")
+ * into buf; returns buf.
+ */
 char *parse_fmt_size(uint64_t n, char *buf, size_t len);
 
 #endif

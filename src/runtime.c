@@ -6,6 +6,7 @@
 #include "runtime.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "balancer.h"
@@ -14,6 +15,20 @@
 #include "shm.h"
 #include "tls.h"
 #include "util.h"
+
+static unsigned
+worker_count(const struct config *cfg)
+{
+	long n;
+
+	if (cfg->workers != 0)
+		return cfg->workers < RUNTIME_MAX_WORKERS ? cfg->workers :
+		    RUNTIME_MAX_WORKERS;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n > RUNTIME_MAX_WORKERS ? RUNTIME_MAX_WORKERS : (unsigned)n;
+}
 
 struct runtime *
 runtime_load(const char *path, struct diag *d)
@@ -47,15 +62,22 @@ runtime_load(const char *path, struct diag *d)
 	}
 	for (i = 0; i < cfg->ngroups; i++)
 		nservers += cfg->groups[i].nservers;
-	rt->shm = shm_new(65536 + (cfg->ngroups + nservers) * 256);
+	rt->shm = shm_new(65536 + (cfg->ngroups + nservers) * 512 +
+	    cfg->nlisteners * (size_t)RUNTIME_MAX_WORKERS *
+	    (sizeof(struct listener_shared) + 64));
 	if (rt->shm == NULL) {
 		runtime_free(rt);
 		return NULL;
 	}
 	rt->bal = balancer_new(cfg, rt->shm);
-	for (i = 0; i < rt->nlsns; i++)
+	rt->nworkers = worker_count(cfg);
+	rt->loaded_at = (long)time(NULL);
+	for (i = 0; i < rt->nlsns; i++) {
 		rt->lsns[i].group = balancer_group(rt->bal,
 		    rt->lsns[i].conf->server_group);
+		rt->lsns[i].slots = shm_alloc(rt->shm, rt->nworkers *
+		    sizeof(struct listener_shared));
+	}
 	return rt;
 }
 

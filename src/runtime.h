@@ -15,12 +15,17 @@ struct config;
 struct diag;
 struct shm;
 
+/* Most worker processes (config allows 1..64). */
+#define RUNTIME_MAX_WORKERS 64
+
 struct runtime {
 	struct config *cfg;
 	struct shm *shm;
 	struct balancer *bal;
 	struct lsn *lsns;
 	size_t nlsns;
+	unsigned nworkers;		/* workers = auto resolved */
+	long loaded_at;			/* time(NULL) when loaded */
 };
 
 /*

@@ -46,12 +46,98 @@
  */
 struct verify_rec {
 	long err;
-	int depth;
 	X509 *leaf;			/* a reference to the client's leaf */
 	char *reason;			/* weak-crypto wording, or NULL */
 };
 
 static int verify_idx = -1;
+
+static char *name_str(const X509_NAME *n);
+
+/* Expiry dates noted while the context is built (SSL_CTX ex_data). */
+static int expiry_idx = -1;
+
+static void
+expiry_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	free(ptr);
+}
+
+static long
+asn1_unix(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return (long)timegm(&tm);
+}
+
+static struct tls_expiry *
+expiry_of(SSL_CTX *ctx)
+{
+	struct tls_expiry *e = SSL_CTX_get_ex_data(ctx, expiry_idx);
+
+	if (e == NULL) {
+		e = xcalloc(1, sizeof(*e));
+		SSL_CTX_set_ex_data(ctx, expiry_idx, e);
+	}
+	return e;
+}
+
+/* Earliest CA notAfter and CRL nextUpdate: what expires first. */
+static void
+note_client_expiry(SSL_CTX *ctx, STACK_OF(X509) *cas,
+    STACK_OF(X509_CRL) *crls)
+{
+	struct tls_expiry *e = expiry_of(ctx);
+	int i;
+
+	for (i = 0; i < sk_X509_num(cas); i++) {
+		long t = asn1_unix(X509_get0_notAfter(sk_X509_value(cas, i)));
+
+		if (t != 0 && (e->ca == 0 || t < e->ca))
+			e->ca = t;
+	}
+	for (i = 0; i < sk_X509_CRL_num(crls); i++) {
+		long t = asn1_unix(X509_CRL_get0_nextUpdate(
+		    sk_X509_CRL_value(crls, i)));
+
+		if (t != 0 && (e->crl == 0 || t < e->crl))
+			e->crl = t;
+	}
+}
+
+static void
+note_server_expiry(SSL_CTX *ctx)
+{
+	struct tls_expiry *e = expiry_of(ctx);
+	X509 *x = SSL_CTX_get0_certificate(ctx);
+	char *subj;
+
+	if (x == NULL)
+		return;
+	e->server = asn1_unix(X509_get0_notAfter(x));
+	if ((subj = name_str(X509_get_subject_name(x))) != NULL) {
+		snprintf(e->server_subject, sizeof(e->server_subject), "%s",
+		    subj);
+		free(subj);
+	}
+}
+
+void
+tls_ctx_expiry(SSL_CTX *ctx, struct tls_expiry *out)
+{
+	struct tls_expiry *e = NULL;
+
+	if (ctx != NULL && expiry_idx >= 0)
+		e = SSL_CTX_get_ex_data(ctx, expiry_idx);
+	if (e != NULL)
+		*out = *e;
+	else
+		memset(out, 0, sizeof(*out));
+}
 
 static BIO *
 xbio_mem(void)
@@ -619,7 +705,6 @@ verify_record(int ok, X509_STORE_CTX *xs)
 	vr->err = X509_STORE_CTX_get_error(xs);
 	if (vr->err == X509_V_OK)
 		vr->err = X509_V_ERR_UNSPECIFIED;
-	vr->depth = X509_STORE_CTX_get_error_depth(xs);
 	if ((leaf = X509_STORE_CTX_get0_cert(xs)) != NULL &&
 	    X509_up_ref(leaf) == 1)
 		vr->leaf = leaf;
@@ -746,6 +831,7 @@ load_client_verify(SSL_CTX *ctx, const struct listener_conf *lc,
 		mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
 	SSL_CTX_set_verify(ctx, mode,
 	    lc->reject_tls_alert ? verify_alert_cb : verify_record_cb);
+	note_client_expiry(ctx, cas, crls);
 out:
 	sk_X509_NAME_pop_free(names, X509_NAME_free);
 	X509_STORE_free(st);
@@ -799,6 +885,9 @@ tls_ctx_new(const struct listener_conf *lc, struct diag *d)
 	if (verify_idx < 0)
 		verify_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL,
 		    verify_rec_free);
+	if (expiry_idx < 0)
+		expiry_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+		    expiry_free);
 	if (verify_idx < 0 ||
 	    (ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
 		diag_ssl(d, lc->line, "cannot create a TLS context");
@@ -822,6 +911,7 @@ tls_ctx_new(const struct listener_conf *lc, struct diag *d)
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
 
 	load_server(ctx, lc, d);
+	note_server_expiry(ctx);
 	if (lc->mutual_authentication != MTLS_OFF)
 		load_client_verify(ctx, lc, d);
 	else

@@ -67,4 +67,15 @@ void tls_peer_describe(const struct peer_cert *pc, char *buf, size_t len);
  */
 const char *tls_reason_class(const struct peer_cert *pc);
 
+/* Expiry dates of a listener's files, as Unix times (0: none). */
+struct tls_expiry {
+	long server;			/* server certificate notAfter */
+	long ca;			/* earliest notAfter in ca_certificate */
+	long crl;			/* earliest nextUpdate in crl */
+	char server_subject[256];	/* RFC 2253 */
+};
+
+/* Fills out with the dates noted when ctx was built by tls_ctx_new(). */
+void tls_ctx_expiry(SSL_CTX *ctx, struct tls_expiry *out);
+
 #endif

@@ -241,6 +241,7 @@ worker_main(struct runtime *rt, unsigned index)
 		struct lsn *l = &rt->lsns[i];
 
 		l->nconns = 0;
+		l->sh = &l->slots[index];
 		l->evls = xcalloc(l->nfds ? l->nfds : 1, sizeof(*l->evls));
 		for (j = 0; j < l->nfds; j++, k++) {
 			wk.args[k].wk = &wk;

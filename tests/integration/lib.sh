@@ -666,6 +666,28 @@ last_header() {
 		v = substr($0, i + 1); sub(/^[ \t]+/, "", v); print v; exit } }'
 }
 
+# req_header NAME: the value of request header NAME (first one, name
+# case-insensitive) in the last body, which is a backend's /headers dump.
+req_header() {
+	local n
+	n=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')
+	tr -d '\r' <"$T/last.body" | awk -v n="$n" '
+	    { i = index($0, ":"); if (i == 0) next
+	      if (tolower(substr($0, 1, i - 1)) == n) {
+		v = substr($0, i + 1); sub(/^[ \t]+/, "", v); print v; exit } }'
+}
+
+# req_header_count NAME: how many NAME lines the /headers dump has.
+req_header_count() {
+	local n
+	n=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')
+	tr -d '\r' <"$T/last.body" | awk -v n="$n" '
+	    BEGIN { c = 0 }
+	    { i = index($0, ":"); if (i == 0) next
+	      if (tolower(substr($0, 1, i - 1)) == n) c++ }
+	    END { print c }'
+}
+
 # expect_tls_reject URL [curl args...]: the TLS layer refuses (curl exit
 # 35 or 56, or 16/52/55/58 around the handshake) and no HTTP status arrives.
 expect_tls_reject() {

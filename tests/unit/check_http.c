@@ -790,10 +790,13 @@ START_TEST(test_rewrite_response)
 	    false, 11, true,
 	    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
 	    "Connection: close\r\n\r\n");
+	/* An HTTP/1.0 client gets the body de-chunked and then a close. */
 	assert_resp_rewrite("HTTP/1.1 200 OK\r\n"
-	    "Transfer-Encoding: chunked\r\n\r\n", false, 10, false,
-	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
-	    "Connection: keep-alive\r\n\r\n");
+	    "Transfer-Encoding: chunked\r\n\r\n", false, 10, true,
+	    "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+	assert_resp_rewrite("HTTP/1.1 200 OK\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", false, 11, false,
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
 	assert_resp_rewrite("HTTP/1.1 101 Switching Protocols\r\n"
 	    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
 	    "Sec-WebSocket-Accept: a\r\n\r\n", false, 11, false,

@@ -445,8 +445,8 @@ START_TEST(test_server_bad)
 	BAD("a 127.0.0.1:80 backup", "unknown option 'backup' "
 	    "(expected weight=N)");
 	BAD("a 111111111111111111111111111111111111111111111111111111111111.1:"
-	    "80", "'111111111111111111111111111111111111111111111111111111111111"
-	    ".1:80' is too long for HOST:PORT");
+	    "80", "'11111111111111111111111111111111111111111111111111111111111"
+	    "1.1:80' is too long for HOST:PORT");
 #undef BAD
 	/* a name too long for the internal word buffer */
 	memset(line, 'n', 280);

@@ -97,6 +97,15 @@ static const char pki_script[] =
     "-set_serial 0x5002 -days 30 -sha256 -extfile ca.cnf "
     "-extensions serverbad -out srvbad.pem\n"
     "cat srvbad.pem inter.pem > serverbad.pem\n"
+    "openssl x509 -req -in srv.csr -CA inter.pem -CAkey inter.key "
+    "-set_serial 0x5003 -days 30 -sha1 -extfile ca.cnf "
+    "-extensions server -out srvsha1.pem\n"
+    "cat srvsha1.pem inter.pem > serversha1.pem\n"
+    "cat server.pem srv.key > combined.pem\n"
+    "$CA -extensions server -startdate 20200101000000Z "
+    "-enddate 20200201000000Z -in srv.csr -out srvexp.pem\n"
+    "openssl pkey -in srv.key -aes256 -passout pass:secret "
+    "-out srv-enc.key\n"
     /* client certificates */
     "req client /CN=client\n"
     "$CA -extensions client -days 30 -in client.csr -out client.pem\n"
@@ -221,14 +230,17 @@ cli(const char *args, const char *file, char *out, size_t len)
 #define ALPN_DEFAULT	"\x02h2\x08http/1.1"
 
 static char sent_alert[64];
+static int sent_alert_code = -1;
 static const char *client_alpn = ALPN_DEFAULT;
 
 static void
 info_cb(const SSL *ssl, int where, int ret)
 {
-	if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE))
+	if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE)) {
 		snprintf(sent_alert, sizeof(sent_alert), "%s",
 		    SSL_alert_desc_string_long(ret));
+		sent_alert_code = ret & 0xff;
+	}
 }
 
 static SSL_CTX *
@@ -276,6 +288,7 @@ handshake(SSL_CTX *sctx, SSL_CTX *cctx, SSL_SESSION *sess, SSL **sp,
 	int i, rc;
 
 	sent_alert[0] = '\0';
+	sent_alert_code = -1;
 	ck_assert_ptr_nonnull(s = SSL_new(sctx));
 	ck_assert_ptr_nonnull(c = SSL_new(cctx));
 	ck_assert_int_eq(BIO_new_bio_pair(&sb, 0, &cb, 0), 1);
@@ -318,14 +331,17 @@ handshake(SSL_CTX *sctx, SSL_CTX *cctx, SSL_SESSION *sess, SSL **sp,
 }
 
 /*
- * Frees both ends. OpenSSL drops a server session from the cache when its
- * SSL is freed without close_notify, so the server says goodbye first.
+ * Frees both ends. An SSL freed without sending close_notify marks its
+ * session not resumable (and the server drops it from the cache), so both
+ * sides say goodbye first.
  */
 static void
 hs_free(SSL *s, SSL *c)
 {
 	if (SSL_is_init_finished(s))
 		SSL_shutdown(s);
+	if (SSL_is_init_finished(c))
+		SSL_shutdown(c);
 	ERR_clear_error();
 	SSL_free(s);
 	SSL_free(c);
@@ -539,6 +555,14 @@ START_TEST(test_err_key_mismatch)
 	    P("server.pem"));
 	expect_error(&lc, want);
 
+	/* an encrypted key: never prompt */
+	lc_init(&lc);
+	lc.server_private_key = P("srv-enc.key");
+	snprintf(want, sizeof(want), "t.ini:12: server_private_key: '%s' is "
+	    "encrypted and mtlslb cannot ask for a passphrase: store it "
+	    "decrypted, readable by root only\n", P("srv-enc.key"));
+	expect_error(&lc, want);
+
 	/* a certificate file holding a key only, and the other way round */
 	lc_init(&lc);
 	lc.server_certificate = P("srv.key");
@@ -674,6 +698,14 @@ START_TEST(test_warn_crl_per_ca)
 	    "'CN=Intermediate', so OpenSSL rejects every client certificate "
 	    "it issued with \"unable to get certificate CRL\"\n");
 
+	/* a CRL from a CA that is not trusted here */
+	lc.ca_certificate = P("other.pem");
+	expect_warnings(&lc, "t.ini:15: warning: crl: CRL from 'CN=root' has "
+	    "no matching CA in ca_certificate, so it is never used\n"
+	    "t.ini:15: warning: crl: no CRL for CA 'CN=other root', so "
+	    "OpenSSL rejects every client certificate it issued with "
+	    "\"unable to get certificate CRL\"\n");
+
 	/* an intermediate without its issuer */
 	lc.crl = NULL;
 	lc.ca_certificate = P("inter.pem");
@@ -687,7 +719,36 @@ END_TEST
 
 START_TEST(test_warn_server_cert)
 {
+	char want[2 * PATH_MAX];
 	struct listener_conf lc;
+	struct text t;
+	SSL_CTX *ctx;
+	size_t nerr;
+
+	/* one file with the chain and the key is fine */
+	lc_init(&lc);
+	lc.server_certificate = P("combined.pem");
+	lc.server_private_key = P("combined.pem");
+	expect_warnings(&lc, "");
+
+	/* sha1: explained, then refused by OpenSSL itself */
+	lc_init(&lc);
+	lc.server_certificate = P("serversha1.pem");
+	ck_assert_ptr_null(ctx = build(&lc, &t, &nerr));
+	snprintf(want, sizeof(want), "t.ini:11: warning: server_certificate: "
+	    "'CN=server' is signed with sha1, which OpenSSL 3 refuses at "
+	    "security level 1 and above: reissue it with -sha256\n"
+	    "t.ini:11: server_certificate: cannot use '%s': ca md too weak\n",
+	    P("serversha1.pem"));
+	ck_assert_str_eq(t.buf, want);
+	ck_assert_uint_eq(nerr, 1);
+
+	lc_init(&lc);
+	lc.server_certificate = P("srvexp.pem");
+	lc.mutual_authentication = MTLS_OFF;
+	expect_warnings(&lc, "t.ini:11: warning: server_certificate: "
+	    "'CN=server' expired on 2020-02-01 (notAfter); clients will "
+	    "refuse it\n");
 
 	lc_init(&lc);
 	lc.server_certificate = P("serverbad.pem");
@@ -871,6 +932,7 @@ START_TEST(test_peer_tls_alert)
 	/* on: no certificate is fatal (certificate_required in TLS 1.3) */
 	pc = peer(&lc, NULL, NULL, &ok);
 	ck_assert(!ok);
+	ck_assert_int_eq(sent_alert_code, TLS13_AD_CERTIFICATE_REQUIRED);
 	ck_assert_int_eq(pc->verdict, TLS_PEER_NONE);
 	ck_assert_str_eq(tls_reason_class(pc), "no_cert");
 	tls_peer_cert_free(pc);
@@ -891,17 +953,6 @@ END_TEST
 
 /* ---- sessions, ALPN, TLS 1.2 ---- */
 
-static int
-dbg_ch_cb(SSL *s, int *al, void *arg)
-{
-	int *ext; size_t n, i;
-	SSL_client_hello_get1_extensions_present(s, &ext, &n);
-	for (i = 0; i < n; i++) fprintf(stderr, "%d ", ext[i]);
-	fprintf(stderr, "\n");
-	OPENSSL_free(ext);
-	return 1;
-}
-
 START_TEST(test_session_resume)
 {
 	const unsigned char *sid_ctx, *alpn;
@@ -916,7 +967,6 @@ START_TEST(test_session_resume)
 	lc_init(&lc);
 	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
 	cctx = client_ctx("client.pem", "client.key", 0);
-	SSL_CTX_set_client_hello_cb(sctx, dbg_ch_cb, NULL);
 
 	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
 	ck_assert_int_eq(SSL_session_reused(s), 0);
@@ -933,7 +983,6 @@ START_TEST(test_session_resume)
 	/* a stateful ticket from the cache, with the client certificate */
 	ck_assert_int_eq(SSL_CTX_sess_number(sctx), 1);
 	ck_assert(handshake(sctx, cctx, sess, &s, &c));
-	fprintf(stderr, "hits %ld misses %ld timeouts %ld num %ld reused-c %d\n", SSL_CTX_sess_hits(sctx), SSL_CTX_sess_misses(sctx), SSL_CTX_sess_timeouts(sctx), SSL_CTX_sess_number(sctx), SSL_session_reused(c));
 	ck_assert_int_eq(SSL_session_reused(s), 1);
 	SSL_SESSION_get0_id_context(SSL_get_session(s), &len);
 	ck_assert_ptr_nonnull(sid_ctx = SSL_SESSION_get0_id_context(
@@ -959,6 +1008,36 @@ START_TEST(test_session_resume)
 	ck_assert_int_eq(SSL_session_reused(s), 1);
 	pc = tls_peer_cert_new(s);
 	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
+	tls_peer_cert_free(pc);
+	SSL_SESSION_free(sess);
+	hs_free(s, c);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+}
+END_TEST
+
+/* http_400 mode: a resumed session keeps its failed verdict */
+START_TEST(test_session_resume_failed)
+{
+	struct listener_conf lc;
+	struct peer_cert *pc;
+	SSL_SESSION *sess;
+	SSL_CTX *sctx, *cctx;
+	struct text t;
+	SSL *s, *c;
+
+	lc_init(&lc);
+	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
+	cctx = client_ctx("stranger.pem", "stranger.key", 0);
+	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
+	ck_assert_ptr_nonnull(sess = SSL_get1_session(c));
+	hs_free(s, c);
+	ck_assert(handshake(sctx, cctx, sess, &s, &c));
+	ck_assert_int_eq(SSL_session_reused(s), 1);
+	pc = tls_peer_cert_new(s);
+	ck_assert_int_eq(pc->verdict, TLS_PEER_FAILED);
+	ck_assert_str_eq(pc->subject, "CN=stranger");
+	ck_assert_str_eq(tls_reason_class(pc), "unknown_ca");
 	tls_peer_cert_free(pc);
 	SSL_SESSION_free(sess);
 	hs_free(s, c);
@@ -1046,6 +1125,7 @@ tls_suite(void)
 	tc = tcase_create("sessions");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_session_resume);
+	tcase_add_test(tc, test_session_resume_failed);
 	tcase_add_test(tc, test_tls_min_13);
 	tcase_add_test(tc, test_alpn_none);
 	suite_add_tcase(s, tc);

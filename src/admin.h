@@ -1,0 +1,27 @@
+/*
+ * admin: the [admin] HTTP endpoint, served by the master with evhttp:
+ * GET /status (JSON) and GET /metrics (Prometheus). No authentication:
+ * it must stay on loopback or behind a firewall.
+ */
+#ifndef MTLSLB_ADMIN_H
+#define MTLSLB_ADMIN_H
+
+struct event_base;
+struct runtime;
+struct admin;
+
+/*
+ * Binds every [admin] bind of rt and serves it on base. Returns the
+ * endpoint (NULL without [admin], or on failure, which is logged and
+ * sets *failed).
+ */
+struct admin *admin_start(struct event_base *base, const struct runtime *rt,
+    long started, int *failed);
+
+/* Points the endpoint at a newly loaded generation. */
+void admin_set_runtime(struct admin *a, const struct runtime *rt);
+
+/* Closes the endpoint; accepts NULL. */
+void admin_stop(struct admin *a);
+
+#endif

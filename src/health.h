@@ -1,0 +1,58 @@
+/*
+ * health: active health checks of backend servers, run by the master on
+ * its own event loop (one probe per server per interval whatever the
+ * number of workers), and the up/down state machine they feed. Results
+ * are published in shared memory; every flip is logged once.
+ */
+#ifndef MTLSLB_HEALTH_H
+#define MTLSLB_HEALTH_H
+
+#include <stdbool.h>
+
+struct balancer;
+struct event_base;
+struct server;
+
+enum health_error {
+	HE_OK,
+	HE_REFUSED,
+	HE_RESET,
+	HE_TIMEOUT,
+	HE_BAD_STATUS,
+	HE_BAD_RESPONSE,
+	HE_CONNECT,
+};
+
+/* Words for an error, for logs and /status ("connection refused"). */
+const char *health_error_str(enum health_error e);
+
+/* True when status is in one of the classes of mask (HC_CODE_*). */
+bool health_code_ok(int status, unsigned mask);
+
+/*
+ * Records one probe result for s (pure state machine over its shared
+ * counters): resets the opposite streak, flips s up after
+ * healthy_threshold successes or down after unhealthy_threshold failures.
+ * Returns +1 when it went up, -1 when it went down, 0 otherwise.
+ */
+int health_record(struct server *s, bool success, long now);
+
+/*
+ * A connect failure in the request path. Counts towards marking s down
+ * only when active checks are on for its group (they bring it back);
+ * logs the flip. Returns true when s went down.
+ */
+bool health_passive_failure(struct server *s);
+
+/* A successful request to s resets its passive failure count. */
+void health_passive_success(struct server *s);
+
+struct health;
+
+/* Starts checking every server of b that has health_check on. */
+struct health *health_start(struct event_base *base, struct balancer *b);
+
+/* Stops all probes and frees h; accepts NULL. */
+void health_stop(struct health *h);
+
+#endif

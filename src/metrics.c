@@ -1,0 +1,453 @@
+/*
+ * metrics: Prometheus exposition and /status JSON, rendered on demand by
+ * the master from shared memory. Never writes the counters it reads.
+ */
+#include "ac_config.h"
+#include "metrics.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "balancer.h"
+#include "config.h"
+#include "health.h"
+#include "listener.h"
+#include "runtime.h"
+#include "tls.h"
+
+static const char *const sched_names[] = {
+	"round_robin", "weighted_round_robin", "least_connections",
+};
+static const char *const mtls_names[] = { "off", "optional", "on" };
+
+/* A Prometheus label value or JSON string body: escape \ " and controls. */
+static void
+esc(struct evbuffer *out, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '\\' || ch == '"')
+			evbuffer_add_printf(out, "\\%c", ch);
+		else if (ch == '\n')
+			evbuffer_add(out, "\\n", 2);
+		else if (ch < 0x20)
+			evbuffer_add_printf(out, "\\u%04x", ch);
+		else
+			evbuffer_add(out, s, 1);
+	}
+}
+
+static void
+jstr(struct evbuffer *out, const char *s)
+{
+	if (s == NULL) {
+		evbuffer_add(out, "null", 4);
+		return;
+	}
+	evbuffer_add(out, "\"", 1);
+	esc(out, s);
+	evbuffer_add(out, "\"", 1);
+}
+
+static void
+jtime(struct evbuffer *out, long t)
+{
+	char b[32];
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (t == 0) {
+		evbuffer_add(out, "null", 4);
+		return;
+	}
+	gmtime_r(&tt, &tm);
+	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	jstr(out, b);
+}
+
+/* Sums the counter at offset off over every worker slot of l. */
+static uint64_t
+sum_slots(const struct runtime *rt, const struct lsn *l, size_t off)
+{
+	uint64_t s = 0;
+	unsigned w;
+
+	for (w = 0; w < rt->nworkers; w++)
+		s += atomic_load_explicit((atomic_uint_fast64_t *)(void *)
+		    ((char *)&l->slots[w] + off), memory_order_relaxed);
+	return s;
+}
+
+#define SUM_SLOTS(rt, l, field) \
+	sum_slots((rt), (l), offsetof(struct listener_shared, field))
+
+static uint64_t
+sum_requests(const struct runtime *rt, const struct lsn *l, unsigned cls)
+{
+	return sum_slots(rt, l, offsetof(struct listener_shared, requests) +
+	    cls * sizeof(atomic_uint_fast64_t));
+}
+
+static uint64_t
+sum_rejections(const struct runtime *rt, const struct lsn *l, unsigned r)
+{
+	return sum_slots(rt, l, offsetof(struct listener_shared, rejections) +
+	    r * sizeof(atomic_uint_fast64_t));
+}
+
+static int64_t
+sum_active(const struct runtime *rt, const struct lsn *l)
+{
+	int64_t s = 0;
+	unsigned w;
+
+	for (w = 0; w < rt->nworkers; w++)
+		s += atomic_load_explicit(&l->slots[w].active,
+		    memory_order_relaxed);
+	return s;
+}
+
+static void
+help(struct evbuffer *out, const char *name, const char *type,
+    const char *text)
+{
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, text,
+	    name, type);
+}
+
+void
+metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
+{
+	static const char *const reasons[] = LISTENER_REASONS;
+	static const char *const classes[] = { "other", "1xx", "2xx", "3xx",
+	    "4xx", "5xx" };
+	static const unsigned bounds[] = BALANCER_LATENCY_BOUNDS_MS;
+	struct balancer *b = rt->bal;
+	long now = (long)time(NULL);
+	size_t i, j, k;
+
+	help(out, "mtlslb_info", "gauge", "Version of the running mtlslb.");
+	evbuffer_add_printf(out, "mtlslb_info{version=\"%s\"} 1\n",
+	    PACKAGE_VERSION);
+	help(out, "mtlslb_start_time_seconds", "gauge",
+	    "Unix time the daemon started.");
+	evbuffer_add_printf(out, "mtlslb_start_time_seconds %ld\n", started);
+	help(out, "mtlslb_config_load_time_seconds", "gauge",
+	    "Unix time the running configuration was loaded.");
+	evbuffer_add_printf(out, "mtlslb_config_load_time_seconds %ld\n",
+	    rt->loaded_at);
+
+	help(out, "mtlslb_requests_total", "counter",
+	    "Requests answered, by listener and status class.");
+	for (i = 0; i < rt->nlsns; i++)
+		for (k = 0; k < 6; k++)
+			evbuffer_add_printf(out, "mtlslb_requests_total{"
+			    "listener=\"%s\",code=\"%s\"} %llu\n",
+			    rt->lsns[i].conf->name, classes[k],
+			    (unsigned long long)sum_requests(rt, &rt->lsns[i],
+			    (unsigned)k));
+	help(out, "mtlslb_tls_handshakes_total", "counter",
+	    "Completed TLS handshakes.");
+	for (i = 0; i < rt->nlsns; i++)
+		evbuffer_add_printf(out, "mtlslb_tls_handshakes_total{"
+		    "listener=\"%s\"} %llu\n", rt->lsns[i].conf->name,
+		    (unsigned long long)SUM_SLOTS(rt, &rt->lsns[i],
+		    handshakes));
+	help(out, "mtlslb_tls_handshake_failures_total", "counter",
+	    "TLS handshakes that failed.");
+	for (i = 0; i < rt->nlsns; i++)
+		evbuffer_add_printf(out, "mtlslb_tls_handshake_failures_total{"
+		    "listener=\"%s\"} %llu\n", rt->lsns[i].conf->name,
+		    (unsigned long long)SUM_SLOTS(rt, &rt->lsns[i],
+		    handshake_failures));
+	help(out, "mtlslb_client_cert_rejections_total", "counter",
+	    "Client certificates rejected, by reason.");
+	for (i = 0; i < rt->nlsns; i++)
+		for (k = 0; k < LISTENER_NREASONS; k++)
+			evbuffer_add_printf(out,
+			    "mtlslb_client_cert_rejections_total{"
+			    "listener=\"%s\",reason=\"%s\"} %llu\n",
+			    rt->lsns[i].conf->name, reasons[k],
+			    (unsigned long long)sum_rejections(rt,
+			    &rt->lsns[i], (unsigned)k));
+	help(out, "mtlslb_connections_total", "counter",
+	    "Client connections accepted.");
+	for (i = 0; i < rt->nlsns; i++)
+		evbuffer_add_printf(out, "mtlslb_connections_total{"
+		    "listener=\"%s\"} %llu\n", rt->lsns[i].conf->name,
+		    (unsigned long long)SUM_SLOTS(rt, &rt->lsns[i],
+		    connections));
+	help(out, "mtlslb_connections_overload_closed_total", "counter",
+	    "Connections closed at once because max_connections was reached.");
+	for (i = 0; i < rt->nlsns; i++)
+		evbuffer_add_printf(out,
+		    "mtlslb_connections_overload_closed_total{listener=\"%s\"} "
+		    "%llu\n", rt->lsns[i].conf->name,
+		    (unsigned long long)SUM_SLOTS(rt, &rt->lsns[i],
+		    overload_closed));
+	help(out, "mtlslb_active_connections", "gauge",
+	    "Open client connections.");
+	for (i = 0; i < rt->nlsns; i++)
+		evbuffer_add_printf(out, "mtlslb_active_connections{"
+		    "listener=\"%s\"} %lld\n", rt->lsns[i].conf->name,
+		    (long long)sum_active(rt, &rt->lsns[i]));
+
+	help(out, "mtlslb_certificate_expiry_seconds", "gauge",
+	    "Seconds until the server certificate or the earliest CA "
+	    "certificate expires, or until the CRL's nextUpdate.");
+	for (i = 0; i < rt->nlsns; i++) {
+		struct tls_expiry e;
+
+		tls_ctx_expiry(rt->lsns[i].ctx, &e);
+		if (e.server != 0)
+			evbuffer_add_printf(out,
+			    "mtlslb_certificate_expiry_seconds{listener=\"%s\","
+			    "kind=\"server\"} %ld\n", rt->lsns[i].conf->name,
+			    e.server - now);
+		if (e.ca != 0)
+			evbuffer_add_printf(out,
+			    "mtlslb_certificate_expiry_seconds{listener=\"%s\","
+			    "kind=\"ca\"} %ld\n", rt->lsns[i].conf->name,
+			    e.ca - now);
+		if (e.crl != 0)
+			evbuffer_add_printf(out,
+			    "mtlslb_certificate_expiry_seconds{listener=\"%s\","
+			    "kind=\"crl\"} %ld\n", rt->lsns[i].conf->name,
+			    e.crl - now);
+	}
+
+	help(out, "mtlslb_server_up", "gauge",
+	    "1 when the server is healthy (or unchecked), 0 when down.");
+	for (i = 0; i < balancer_ngroups(b); i++) {
+		struct group *g = balancer_group_at(b, i);
+
+		for (j = 0; j < group_nservers(g); j++) {
+			struct server *s = group_server(g, j);
+
+			evbuffer_add_printf(out, "mtlslb_server_up{"
+			    "server_group=\"%s\",server=\"%s\"} %d\n",
+			    group_conf(g)->name, s->conf->name,
+			    atomic_load(&s->sh->up) ? 1 : 0);
+		}
+	}
+	help(out, "mtlslb_backend_active_requests", "gauge",
+	    "Requests in flight to the server.");
+	for (i = 0; i < balancer_ngroups(b); i++) {
+		struct group *g = balancer_group_at(b, i);
+
+		for (j = 0; j < group_nservers(g); j++) {
+			struct server *s = group_server(g, j);
+
+			evbuffer_add_printf(out,
+			    "mtlslb_backend_active_requests{server_group=\"%s\","
+			    "server=\"%s\"} %u\n", group_conf(g)->name,
+			    s->conf->name, atomic_load(&s->sh->active));
+		}
+	}
+	help(out, "mtlslb_backend_requests_total", "counter",
+	    "Requests sent to the server.");
+	for (i = 0; i < balancer_ngroups(b); i++) {
+		struct group *g = balancer_group_at(b, i);
+
+		for (j = 0; j < group_nservers(g); j++) {
+			struct server *s = group_server(g, j);
+
+			evbuffer_add_printf(out,
+			    "mtlslb_backend_requests_total{server_group=\"%s\","
+			    "server=\"%s\"} %llu\n", group_conf(g)->name,
+			    s->conf->name, (unsigned long long)atomic_load(
+			    &s->sh->requests));
+		}
+	}
+	help(out, "mtlslb_backend_failures_total", "counter",
+	    "Connect failures, resets and timeouts talking to the server.");
+	for (i = 0; i < balancer_ngroups(b); i++) {
+		struct group *g = balancer_group_at(b, i);
+
+		for (j = 0; j < group_nservers(g); j++) {
+			struct server *s = group_server(g, j);
+
+			evbuffer_add_printf(out,
+			    "mtlslb_backend_failures_total{server_group=\"%s\","
+			    "server=\"%s\"} %llu\n", group_conf(g)->name,
+			    s->conf->name, (unsigned long long)atomic_load(
+			    &s->sh->failures));
+		}
+	}
+	help(out, "mtlslb_backend_response_seconds", "histogram",
+	    "Time from picking the server to its response head.");
+	for (i = 0; i < balancer_ngroups(b); i++) {
+		struct group *g = balancer_group_at(b, i);
+
+		for (j = 0; j < group_nservers(g); j++) {
+			struct server *s = group_server(g, j);
+			uint64_t cum = 0;
+
+			for (k = 0; k < BALANCER_LATENCY_BUCKETS; k++) {
+				cum += atomic_load(&s->sh->latency_bucket[k]);
+				if (k + 1 < BALANCER_LATENCY_BUCKETS)
+					evbuffer_add_printf(out,
+					    "mtlslb_backend_response_seconds_"
+					    "bucket{server_group=\"%s\","
+					    "server=\"%s\",le=\"%g\"} %llu\n",
+					    group_conf(g)->name, s->conf->name,
+					    bounds[k] / 1000.0,
+					    (unsigned long long)cum);
+				else
+					evbuffer_add_printf(out,
+					    "mtlslb_backend_response_seconds_"
+					    "bucket{server_group=\"%s\","
+					    "server=\"%s\",le=\"+Inf\"} %llu\n",
+					    group_conf(g)->name, s->conf->name,
+					    (unsigned long long)cum);
+			}
+			evbuffer_add_printf(out,
+			    "mtlslb_backend_response_seconds_sum{"
+			    "server_group=\"%s\",server=\"%s\"} %.6f\n"
+			    "mtlslb_backend_response_seconds_count{"
+			    "server_group=\"%s\",server=\"%s\"} %llu\n",
+			    group_conf(g)->name, s->conf->name,
+			    atomic_load(&s->sh->latency_sum_us) / 1e6,
+			    group_conf(g)->name, s->conf->name,
+			    (unsigned long long)cum);
+		}
+	}
+}
+
+static void
+json_listener(struct evbuffer *out, const struct runtime *rt,
+    const struct lsn *l)
+{
+	static const char *const reasons[] = LISTENER_REASONS;
+	const struct listener_conf *lc = l->conf;
+	struct tls_expiry e;
+	size_t i;
+	uint64_t total = 0;
+
+	tls_ctx_expiry(l->ctx, &e);
+	for (i = 0; i < 6; i++)
+		total += sum_requests(rt, l, (unsigned)i);
+	evbuffer_add(out, "{\"name\":", 8);
+	jstr(out, lc->name);
+	evbuffer_add_printf(out, ",\"binds\":[");
+	for (i = 0; i < lc->nbinds; i++) {
+		if (i)
+			evbuffer_add(out, ",", 1);
+		jstr(out, lc->binds[i].text);
+	}
+	evbuffer_add_printf(out, "],\"mutual_authentication\":\"%s\","
+	    "\"reject_with\":\"%s\",\"server_group\":",
+	    mtls_names[lc->mutual_authentication],
+	    lc->reject_tls_alert ? "tls_alert" : "http_400");
+	jstr(out, lc->server_group);
+	evbuffer_add_printf(out, ",\"server_certificate\":{\"file\":");
+	jstr(out, lc->server_certificate);
+	evbuffer_add_printf(out, ",\"subject\":");
+	jstr(out, e.server_subject[0] ? e.server_subject : NULL);
+	evbuffer_add_printf(out, ",\"not_after\":");
+	jtime(out, e.server);
+	evbuffer_add_printf(out, "},\"ca_certificate\":{\"file\":");
+	jstr(out, lc->ca_certificate);
+	evbuffer_add_printf(out, ",\"earliest_not_after\":");
+	jtime(out, e.ca);
+	evbuffer_add_printf(out, "},\"crl\":{\"file\":");
+	jstr(out, lc->crl);
+	evbuffer_add_printf(out, ",\"next_update\":");
+	jtime(out, e.crl);
+	evbuffer_add_printf(out, "},\"active_connections\":%lld,"
+	    "\"connections\":%llu,\"handshakes\":%llu,\"requests\":%llu,"
+	    "\"client_cert_rejections\":{",
+	    (long long)sum_active(rt, l),
+	    (unsigned long long)SUM_SLOTS(rt, l, connections),
+	    (unsigned long long)SUM_SLOTS(rt, l, handshakes),
+	    (unsigned long long)total);
+	for (i = 0; i < LISTENER_NREASONS; i++)
+		evbuffer_add_printf(out, "%s\"%s\":%llu", i ? "," : "",
+		    reasons[i], (unsigned long long)sum_rejections(rt, l,
+		    (unsigned)i));
+	evbuffer_add(out, "}}", 2);
+}
+
+static void
+json_server(struct evbuffer *out, const struct group_conf *gc,
+    const struct server *s)
+{
+	const struct server_shared *sh = s->sh;
+	int err = atomic_load(&sh->last_error);
+
+	evbuffer_add(out, "{\"name\":", 8);
+	jstr(out, s->conf->name);
+	evbuffer_add(out, ",\"address\":", 11);
+	jstr(out, s->conf->addr.text);
+	evbuffer_add_printf(out, ",\"weight\":%u,\"state\":\"%s\",\"since\":",
+	    s->conf->weight, atomic_load(&sh->up) ? "UP" : "DOWN");
+	jtime(out, (long)atomic_load(&sh->since));
+	if (gc->health_check && atomic_load(&sh->checks) > 0) {
+		evbuffer_add_printf(out, ",\"last_probe\":{\"result\":");
+		jstr(out, health_error_str((enum health_error)err));
+		evbuffer_add_printf(out, ",\"status\":%d,\"latency_ms\":%.3f,"
+		    "\"checks\":%llu}", atomic_load(&sh->last_status),
+		    atomic_load(&sh->last_latency_us) / 1000.0,
+		    (unsigned long long)atomic_load(&sh->checks));
+	} else {
+		evbuffer_add_printf(out, ",\"last_probe\":null");
+	}
+	evbuffer_add_printf(out, ",\"active_connections\":%u,"
+	    "\"total_connections\":%llu,\"requests\":%llu,\"failures\":%llu}",
+	    atomic_load(&sh->active),
+	    (unsigned long long)atomic_load(&sh->connections),
+	    (unsigned long long)atomic_load(&sh->requests),
+	    (unsigned long long)atomic_load(&sh->failures));
+}
+
+void
+metrics_status_json(struct evbuffer *out, const struct runtime *rt,
+    long started)
+{
+	struct balancer *b = rt->bal;
+	long now = (long)time(NULL);
+	size_t i, j;
+
+	evbuffer_add_printf(out, "{\"version\":\"%s\",\"pid\":%ld,"
+	    "\"uptime_seconds\":%ld,\"started\":", PACKAGE_VERSION,
+	    (long)getpid(), now - started);
+	jtime(out, started);
+	evbuffer_add_printf(out, ",\"config_file\":");
+	jstr(out, rt->cfg->path);
+	evbuffer_add_printf(out, ",\"config_loaded\":");
+	jtime(out, rt->loaded_at);
+	evbuffer_add_printf(out, ",\"workers\":%u,\"listeners\":[",
+	    rt->nworkers);
+	for (i = 0; i < rt->nlsns; i++) {
+		if (i)
+			evbuffer_add(out, ",", 1);
+		json_listener(out, rt, &rt->lsns[i]);
+	}
+	evbuffer_add_printf(out, "],\"server_groups\":[");
+	for (i = 0; i < balancer_ngroups(b); i++) {
+		struct group *g = balancer_group_at(b, i);
+		const struct group_conf *gc = group_conf(g);
+
+		if (i)
+			evbuffer_add(out, ",", 1);
+		evbuffer_add(out, "{\"name\":", 8);
+		jstr(out, gc->name);
+		evbuffer_add_printf(out, ",\"scheduler\":\"%s\","
+		    "\"health_check\":%s,\"servers\":[",
+		    sched_names[gc->scheduler],
+		    gc->health_check ? "true" : "false");
+		for (j = 0; j < group_nservers(g); j++) {
+			if (j)
+				evbuffer_add(out, ",", 1);
+			json_server(out, gc, group_server(g, j));
+		}
+		evbuffer_add(out, "]}", 2);
+	}
+	evbuffer_add(out, "]}\n", 3);
+}

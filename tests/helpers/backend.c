@@ -4,6 +4,9 @@
  * and stream large bodies with bounded memory). Routes are listed in
  * usage(). It must never buffer a whole request or response body, and it
  * answers malformed input with 400 and a close instead of crashing.
+ * Every response carries X-Backend: NAME, X-Conn-Id (per accepted
+ * connection) and X-Conn-Requests (requests so far on that connection),
+ * so tests can see the proxy's upstream connection reuse.
  */
 #include "ac_config.h"
 
@@ -114,7 +117,9 @@ usage(FILE *fp)
 	    "               [--pidfile FILE] [--idle-timeout SEC]\n"
 	    "       backend --gen N\n"
 	    "routes: GET /  /headers  /status/NNN  /delay/MS[/status/NNN]\n"
-	    "        /bytes/N  /chunked/N  /close  /reset  /upload*  /ws (Upgrade)\n");
+	    "        /bytes/N  /chunked/N  /close  /reset  /upload*  /ws (Upgrade)\n"
+	    "--log appends \"METHOD TARGET\" per request; --gen N writes the\n"
+	    "/bytes/N body to stdout; --listen 127.0.0.1:0 picks a free port.\n");
 }
 
 /* Byte i of the /bytes and /chunked bodies (and of --gen). */

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR disable=SC2034
 # 10-config-check: "mtlslb -t -c FILE" accepts a good file without opening
 # sockets, and rejects each kind of bad file with exit 1 and a
 # "mtlslb: FILE:LINE: reason" line that points at the offending line.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR disable=SC2034
 # 20-mtls: the client-certificate policy of a listener. mutual_authentication
 # on / optional / off, the two canned 400 pages, CRL and expiry and EKU
 # checks, a server chain, a client CA behind an intermediate, verify_depth,
@@ -106,7 +107,7 @@ not_proxied opt-expired
 pass "optional: expired certificate -> 400 certificate error"
 
 # --- mutual_authentication = off -------------------------------------------
-MTLS=off CA= restart_mtlslb "$CONF"
+MTLS=off CA='' restart_mtlslb "$CONF"
 ok_as none /
 pass "off: no certificate is proxied (200)"
 ok_as client /

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR disable=SC2034
 # 30-proxy: what the proxy does to requests and responses. Forwarded
 # headers and the client-certificate headers (and that clients cannot spoof
 # them), 100 MiB each way intact in bounded memory, chunked bodies, EOF

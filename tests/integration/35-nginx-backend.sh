@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR disable=SC2034
 # 35-nginx-backend: the demo setup with real nginx origins. Round robin
 # alternates between two nginx backends, they see the forwarded and client
 # certificate headers, and spoofed ones do not get through. Skips (77)

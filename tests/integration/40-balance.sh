@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck source-path=SCRIPTDIR disable=SC2034
 # 40-balance: the schedulers of a server group, seen from the client with
 # workers = 2 and a new connection per request (so the scheduler state must
 # be shared between workers): round_robin alternates strictly,
@@ -144,11 +145,11 @@ for n in 1 2 3 4; do
 	[ "$(cat "$T/spread$n.rc" 2>/dev/null)" = 0 ] ||
 	    fail "least_connections: concurrent request $n failed"
 done
-a=$(backend_hits ECS01 'tag=spread')
-b=$(backend_hits ECS02 'tag=spread')
-[ "$a" -ge 1 ] && [ "$b" -ge 1 ] ||
-    fail "least_connections: 4 concurrent requests went $a/$b"
-pass "least_connections: 4 concurrent slow requests spread $a/$b"
+na=$(backend_hits ECS01 'tag=spread')
+nb=$(backend_hits ECS02 'tag=spread')
+[ "$na" -ge 1 ] && [ "$nb" -ge 1 ] ||
+    fail "least_connections: 4 concurrent requests went $na/$nb"
+pass "least_connections: 4 concurrent slow requests spread $na/$nb"
 
 stop_mtlslb
 pass "40-balance: all checks passed"

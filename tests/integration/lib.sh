@@ -6,7 +6,9 @@
 # failure it dumps the daemon's and the backends' logs to stderr.
 #
 # Environment: MTLSLB_BIN, BACKEND_BIN, NGINX_BIN, top_srcdir, top_builddir,
-# TMPDIR, T_KEEP=1 (keep $T), CURL_TIMEOUT (default 10 s).
+# TMPDIR, T_KEEP=1 (keep $T), CURL_TIMEOUT (default 10 s), MTLSLB_WRAPPER
+# (a command prefix such as "valgrind -q --error-exitcode=3"),
+# MTLSLB_START_TIMEOUT (seconds to wait for the first listener, 15).
 # Exit codes: 0 pass, 1 fail, 77 a tool is missing (skip), 99 harness error.
 #
 # Conventions: helpers that can fail the test (fail, skip, expect_*) exit
@@ -248,6 +250,7 @@ write_config() {
 # port_open PORT: true if something accepts on 127.0.0.1:PORT.
 port_open() {
 	if command -v timeout >/dev/null 2>&1; then
+		# shellcheck disable=SC2016 # $0 is expanded by the inner bash
 		timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"' "$1" \
 		    2>/dev/null
 	else
@@ -262,6 +265,7 @@ free_port() {
 	if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
 		read -r lo hi </proc/sys/net/ipv4/ip_local_port_range || true
 	fi
+	[ -n "$T" ] || harness_error "free_port before t_setup"
 	range=$((hi - lo + 1))
 	for ((i = 0; i < 100; i++)); do
 		if command -v python3 >/dev/null 2>&1; then
@@ -483,12 +487,14 @@ start_mtlslb() {
 	need_mtlslb
 	port=$(config_first_port "$cfg") ||
 	    harness_error "start_mtlslb: no bind = in $cfg"
-	"$MTLSLB_BIN" -c "$cfg" >>"$T/mtlslb.log" 2>&1 &
+	local secs=${MTLSLB_START_TIMEOUT:-15}
+	# shellcheck disable=SC2086 # the wrapper is a word list
+	${MTLSLB_WRAPPER:-} "$MTLSLB_BIN" -c "$cfg" >>"$T/mtlslb.log" 2>&1 &
 	MTLSLB_PID=$!
 	t_track "$MTLSLB_PID" mtlslb "$T/mtlslb.log"
-	if ! wait_port "$port" 15 "$MTLSLB_PID"; then
+	if ! wait_port "$port" "$secs" "$MTLSLB_PID"; then
 		if pid_alive "$MTLSLB_PID"; then
-			fail "mtlslb does not accept on port $port after 15s"
+			fail "mtlslb does not accept on port $port after ${secs}s"
 		fi
 		wait "$MTLSLB_PID" 2>/dev/null && MTLSLB_STATUS=0 ||
 		    MTLSLB_STATUS=$?

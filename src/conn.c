@@ -41,6 +41,13 @@
 /* Above this many bytes queued towards one side, stop reading the other. */
 #define BACKPRESSURE_HIGH	(256 * 1024)
 
+/*
+ * A response body up to this size that arrived with its head is copied
+ * behind the head, so both leave in one TLS record and one write(2):
+ * a record and a syscall cost more than copying a few KiB.
+ */
+#define SMALL_BODY		(8 * 1024)
+
 enum conn_state {
 	CS_HANDSHAKE,	/* TLS accept; verify verdict recorded, never fatal */
 	CS_READ_HEAD,	/* buffer one request head (bounded); mTLS policy */
@@ -456,6 +463,42 @@ alog_keep(struct conn *c, const struct http_msg *m, const char *head)
 /* --- rejections and errors -------------------------------------------- */
 
 /*
+ * Hands what was assembled in the worker's scratch buffer to the client
+ * in one piece: bufferevent_openssl writes each addition at once, so
+ * adding piecemeal would cost a TLS record per piece.
+ */
+static void
+send_scratch(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->cbev);
+	struct evbuffer *sb = c->w->scratch;
+	size_t len = evbuffer_get_length(sb);
+
+	/*
+	 * Nothing queued before it, and one record's worth: write it now
+	 * rather than through libevent, which would first wait for the
+	 * socket to poll writable (two epoll_ctl calls and a loop turn).
+	 * If OpenSSL cannot write it all (WANT_WRITE), it keeps the record
+	 * and must be called again with the same bytes: they go to the
+	 * output as one chain of the same length, which libevent's next
+	 * SSL_write passes unchanged.
+	 */
+	if (len > 0 && len <= 16384 && evbuffer_get_length(out) == 0 &&
+	    (c->state == CS_FORWARD || c->state == CS_REJECT ||
+	    c->state == CS_TUNNEL)) {
+		const void *p = evbuffer_pullup(sb, -1);
+
+		ERR_clear_error();
+		if (SSL_write(c->ssl, p, (int)len) == (int)len) {
+			evbuffer_drain(sb, len);
+			return;
+		}
+		ERR_clear_error();
+	}
+	evbuffer_add_buffer(out, sb);
+}
+
+/*
  * Answers the current request with a local error page and closes the
  * connection once it is written. Nothing more is read from the client.
  */
@@ -474,7 +517,8 @@ reject(struct conn *c, int status, const char *detail)
 	backend_release(c, false);
 	evtimer_del(c->timer);
 	c->r.status = status;
-	http_write_error(out, status, detail, true);
+	http_write_error(c->w->scratch, status, detail, true);
+	send_scratch(c);
 	/* Logged like nginx's $bytes_sent for a local page: all of it. */
 	c->r.bytes_out = evbuffer_get_length(out) - before;
 	conn_set_state(c, CS_REJECT);
@@ -657,6 +701,40 @@ process_head(struct conn *c)
 	pick_and_connect(c);
 }
 
+/*
+ * Writes what is queued for the backend at once when no write is pending
+ * (the common case: a request head and a small body fit the socket
+ * buffer); only a remainder goes through the bufferevent's write event.
+ * backend_write_cb switches back to direct writes once it has drained.
+ */
+static void
+backend_send(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bbev);
+
+	if (bufferevent_get_enabled(c->bbev) & EV_WRITE)
+		return;
+	if (evbuffer_get_length(out) > 0)
+		(void)evbuffer_write(out, bufferevent_getfd(c->bbev));
+	/* A remainder, or an error the write event will report. */
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->bbev, EV_WRITE);
+}
+
+/* Tunnel bytes from the client to the backend, with backpressure. */
+static void
+tunnel_up(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bbev);
+
+	evbuffer_add_buffer(out, bufferevent_get_input(c->cbev));
+	backend_send(c);
+	if (evbuffer_get_length(out) > BACKPRESSURE_HIGH) {
+		client_reads(c, false);
+		c->cbev_reads_paused = true;
+	}
+}
+
 /* --- choosing and connecting to a server ------------------------------- */
 
 static void
@@ -675,8 +753,9 @@ start_forward(struct conn *c)
 	    backend_event_cb, c);
 	tv_from_ms(&tv, gc->backend_timeout_ms);
 	bufferevent_set_timeouts(c->bbev, &tv, &tv);
+	bufferevent_disable(c->bbev, EV_WRITE);
+	bufferevent_enable(c->bbev, EV_READ);
 	evbuffer_add_buffer(bufferevent_get_output(c->bbev), c->hold);
-	bufferevent_enable(c->bbev, EV_READ | EV_WRITE);
 	c->bbev_reads_paused = false;
 	pump_request(c);
 }
@@ -889,6 +968,7 @@ pump_request(struct conn *c)
 		tv_from_ms(&tv, lc->client_body_timeout_ms);
 		bufferevent_set_timeouts(c->cbev, &tv, NULL);
 	}
+	backend_send(c);
 	if (evbuffer_get_length(out) > BACKPRESSURE_HIGH) {
 		client_reads(c, false);
 		c->cbev_reads_paused = true;
@@ -915,11 +995,11 @@ finish_request(struct conn *c)
 		client_write_cb(c->cbev, c);
 }
 
+/* Moves the response body that has arrived into out, per its framing. */
 static void
-pump_response(struct conn *c)
+pump_body(struct conn *c, struct evbuffer *out)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bbev);
-	struct evbuffer *out = bufferevent_get_output(c->cbev);
 	size_t before = evbuffer_get_length(out);
 	bool done = false;
 
@@ -949,6 +1029,15 @@ pump_response(struct conn *c)
 		break;
 	}
 	c->r.bytes_out += evbuffer_get_length(out) - before;
+}
+
+static void
+pump_response(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->cbev);
+
+	if (!c->r.resp_done)
+		pump_body(c, out);
 	if (c->r.resp_done) {
 		finish_request(c);
 		return;
@@ -1015,7 +1104,9 @@ response_head(struct conn *c)
 			return;
 		}
 		if (m.status >= 100 && m.status < 200 && m.status != 101) {
-			http_write_response_head(out, &m, c->r.version, false);
+			http_write_response_head(c->w->scratch, &m,
+			    c->r.version, false);
+			send_scratch(c);
 			evbuffer_drain(in, (size_t)rc);
 			continue;
 		}
@@ -1027,7 +1118,9 @@ response_head(struct conn *c)
 				reject(c, 502, NULL);
 				return;
 			}
-			http_write_response_head(out, &m, c->r.version, false);
+			http_write_response_head(c->w->scratch, &m,
+			    c->r.version, false);
+			send_scratch(c);
 			evbuffer_drain(in, (size_t)rc);
 			c->r.resp_head_done = true;
 			access_log(c);
@@ -1035,9 +1128,8 @@ response_head(struct conn *c)
 			bufferevent_set_timeouts(c->bbev, NULL, NULL);
 			bufferevent_set_timeouts(c->cbev, NULL, NULL);
 			evbuffer_add_buffer(out, in);
-			evbuffer_add_buffer(bufferevent_get_output(c->bbev),
-			    bufferevent_get_input(c->cbev));
 			client_reads(c, true);
+			tunnel_up(c);
 			return;
 		}
 		c->r.resp_body = m.body;
@@ -1048,10 +1140,13 @@ response_head(struct conn *c)
 		if (m.body == HTTP_BODY_EOF || !c->r.done ||
 		    (m.body == HTTP_BODY_CHUNKED && c->r.version == 10))
 			c->r.keep_alive = false;
-		http_write_response_head(out, &m, c->r.version,
+		http_write_response_head(c->w->scratch, &m, c->r.version,
 		    !c->r.keep_alive);
 		evbuffer_drain(in, (size_t)rc);
 		c->r.resp_head_done = true;
+		if (evbuffer_get_length(in) <= SMALL_BODY)
+			pump_body(c, c->w->scratch);
+		send_scratch(c);
 	}
 }
 
@@ -1072,8 +1167,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 			pump_request(c);
 		break;
 	case CS_TUNNEL:
-		evbuffer_add_buffer(bufferevent_get_output(c->bbev),
-		    bufferevent_get_input(bev));
+		tunnel_up(c);
 		break;
 	case CS_REJECT:
 		evbuffer_drain(bufferevent_get_input(bev),
@@ -1150,8 +1244,7 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (c->state == CS_TUNNEL && c->bbev != NULL &&
 	    evbuffer_get_length(bufferevent_get_input(bev)) > 0)
-		evbuffer_add_buffer(bufferevent_get_output(c->bbev),
-		    bufferevent_get_input(bev));
+		tunnel_up(c);
 	conn_close(c, (what & BEV_EVENT_EOF) ? "client closed" :
 	    "client error");
 }
@@ -1193,6 +1286,7 @@ backend_write_cb(struct bufferevent *bev, void *arg)
 	CONN_CHECK(c);
 	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
 		return;
+	bufferevent_disable(bev, EV_WRITE);
 	if (c->cbev_reads_paused && (c->state == CS_FORWARD ||
 	    c->state == CS_TUNNEL)) {
 		c->cbev_reads_paused = false;
@@ -1200,7 +1294,7 @@ backend_write_cb(struct bufferevent *bev, void *arg)
 		if (c->state == CS_FORWARD && !c->r.done)
 			pump_request(c);
 		else if (c->state == CS_TUNNEL)
-			client_read_cb(c->cbev, c);
+			tunnel_up(c);
 	}
 }
 

@@ -14,6 +14,7 @@
 #include <time.h>
 
 struct event_base;
+struct evbuffer;
 struct http_header;
 struct lsn;
 struct upstream_pool;
@@ -26,6 +27,7 @@ struct conn_worker {
 	struct event_base *base;
 	struct upstream_pool *pool;
 	struct http_header *hdrs;	/* parse scratch, one request at a time */
+	struct evbuffer *scratch;	/* response assembly, emptied at once */
 	size_t hdrs_cap;
 	struct conn_list conns;
 	size_t nconns;

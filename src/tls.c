@@ -907,6 +907,11 @@ tls_ctx_new(const struct listener_conf *lc, struct diag *d)
 	/* the chain comes from server_certificate, never from the store */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
 	    SSL_MODE_NO_AUTO_CHAIN);
+	/*
+	 * No read_ahead: bufferevent_openssl only reads again when the
+	 * socket is readable, so records OpenSSL had already buffered would
+	 * wait for the client's next packet.
+	 */
 	set_sessions(ctx, lc, d);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
 

@@ -26,6 +26,7 @@ struct idle {
 	TAILQ_ENTRY(idle) link;
 	struct bufferevent *bev;
 	struct idle_list *list;
+	time_t since;			/* when it went idle */
 };
 
 TAILQ_HEAD(idle_head, idle);
@@ -110,21 +111,30 @@ upstream_take(struct upstream_pool *p, struct server *s)
 	struct idle_list *l;
 	struct idle *it;
 	struct bufferevent *bev;
+	struct timeval now;
 
 	if (s->id >= p->nlists)
 		return NULL;
 	l = &p->lists[s->id];
 	/* Most recently used first: the likeliest to be alive. */
+	event_base_gettimeofday_cached(p->base, &now);
 	while ((it = TAILQ_LAST(&l->head, idle_head)) != NULL) {
 		bev = it->bev;
-		if (!still_open(bufferevent_getfd(bev))) {
+		/*
+		 * Probe only connections idle for a second or more: a
+		 * backend closing an idle connection does so after seconds,
+		 * and the probe is a syscall on every request otherwise. A
+		 * close already seen by the loop has dropped it anyway.
+		 */
+		if (now.tv_sec - it->since >= 1 &&
+		    !still_open(bufferevent_getfd(bev))) {
 			idle_drop(it);
 			continue;
 		}
 		TAILQ_REMOVE(&l->head, it, link);
 		l->count--;
 		free(it);
-		bufferevent_disable(bev, EV_READ);
+		/* Reading stays enabled: the caller enables it anyway. */
 		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 		bufferevent_set_timeouts(bev, NULL, NULL);
 		return bev;
@@ -158,13 +168,14 @@ upstream_put(struct upstream_pool *p, struct server *s,
 	it = xcalloc(1, sizeof(*it));
 	it->bev = bev;
 	it->list = l;
+	event_base_gettimeofday_cached(p->base, &tv);
+	it->since = tv.tv_sec;
 	TAILQ_INSERT_TAIL(&l->head, it, link);
 	l->count++;
 	tv.tv_sec = gc->idle_connection_timeout_ms / 1000;
 	tv.tv_usec = (gc->idle_connection_timeout_ms % 1000) * 1000;
 	bufferevent_setcb(bev, idle_read_cb, NULL, idle_event_cb, it);
 	bufferevent_set_timeouts(bev, &tv, NULL);
-	bufferevent_setwatermark(bev, EV_READ, 0, 0);
 	bufferevent_enable(bev, EV_READ);
 }
 

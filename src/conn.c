@@ -9,6 +9,7 @@
 #include "conn.h"
 
 #include <assert.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -324,22 +325,35 @@ conn_close(struct conn *c, const char *why)
 
 /* --- access log ------------------------------------------------------ */
 
-/* Appends s to b with quotes, backslashes and control bytes escaped. */
+/*
+ * Appends s to b escaped for a quoted log field: nginx's \xHH for the
+ * combined format, \u00HH for JSON. Bytes >= 0x80 are escaped too, so a
+ * line is always valid ASCII whatever a client sent.
+ */
 static size_t
-esc(char *b, size_t cap, size_t off, const char *s)
+esc(char *b, size_t cap, size_t off, const char *s, bool json)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	static const char hex[] = "0123456789abcdef";
 
-	for (; *s != '\0' && off + 5 < cap; s++) {
+	for (; *s != '\0' && off + 7 < cap; s++) {
 		unsigned char ch = (unsigned char)*s;
 
-		if (ch < 0x20 || ch == '"' || ch == '\\' || ch >= 0x7f) {
-			b[off++] = '\\';
-			b[off++] = 'x';
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
+			b[off++] = (char)ch;
+			continue;
+		}
+		b[off++] = '\\';
+		if (json && (ch == '"' || ch == '\\')) {
+			b[off++] = (char)ch;
+		} else if (json) {
+			memcpy(b + off, "u00", 3);
+			off += 3;
 			b[off++] = hex[ch >> 4];
 			b[off++] = hex[ch & 15];
 		} else {
-			b[off++] = (char)ch;
+			b[off++] = 'x';
+			b[off++] = hex[ch >> 4];
+			b[off++] = hex[ch & 15];
 		}
 	}
 	return off;
@@ -352,19 +366,107 @@ tv_diff(const struct timeval *a, const struct timeval *b)
 	    (double)(b->tv_usec - a->tv_usec) / 1e6;
 }
 
+/* What one access-log line says, whatever its format. */
+struct alog_fields {
+	const char *subject, *line, *referer, *ua, *verify, *verify_prefix;
+	const char *server, *upstream, *tls, *cipher;
+	double rt, urt;			/* urt < 0: no upstream response */
+};
+
+/* Appends printf output to b at *off; false when it did not fit. */
+static bool __attribute__((format(printf, 4, 5)))
+bprintf(char *b, size_t cap, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b + *off, cap - *off, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap - *off)
+		return false;
+	*off += (size_t)n;
+	return true;
+}
+
+static bool
+alog_combined(struct conn *c, const struct alog_fields *f, char *b,
+    size_t cap, size_t *off)
+{
+	*off = 0;
+	if (!bprintf(b, cap, off, "%s - \"", c->client_ip))
+		return false;
+	*off = esc(b, cap, *off, f->subject ? f->subject : "-", false);
+	if (!bprintf(b, cap, off, "\" [%s] \"", c->w->date))
+		return false;
+	*off = esc(b, cap, *off, f->line, false);
+	if (!bprintf(b, cap, off, "\" %d %llu \"", c->r.status,
+	    (unsigned long long)c->r.bytes_out))
+		return false;
+	*off = esc(b, cap, *off, *f->referer ? f->referer : "-", false);
+	if (!bprintf(b, cap, off, "\" \""))
+		return false;
+	*off = esc(b, cap, *off, *f->ua ? f->ua : "-", false);
+	if (!bprintf(b, cap, off, "\" tls=%s cipher=%s verify=%s%s server=%s "
+	    "upstream=%s rt=%.3f urt=", f->tls, f->cipher, f->verify_prefix,
+	    f->verify, f->server, f->upstream, f->rt))
+		return false;
+	if (f->urt >= 0)
+		return bprintf(b, cap, off, "%.3f\n", f->urt);
+	return bprintf(b, cap, off, "-\n");
+}
+
+static bool
+alog_json(struct conn *c, const struct alog_fields *f, char *b, size_t cap,
+    size_t *off)
+{
+	char when[40];
+	struct tm tm;
+
+	gmtime_r(&c->w->date_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	*off = 0;
+	if (!bprintf(b, cap, off, "{\"time\":\"%s\",\"client\":\"%s\","
+	    "\"subject\":", when, c->client_ip))
+		return false;
+	if (f->subject != NULL) {
+		b[(*off)++] = '"';
+		*off = esc(b, cap, *off, f->subject, true);
+		b[(*off)++] = '"';
+	} else if (!bprintf(b, cap, off, "null")) {
+		return false;
+	}
+	if (!bprintf(b, cap, off, ",\"request\":\""))
+		return false;
+	*off = esc(b, cap, *off, f->line, true);
+	if (!bprintf(b, cap, off, "\",\"status\":%d,\"bytes\":%llu,"
+	    "\"referer\":\"", c->r.status,
+	    (unsigned long long)c->r.bytes_out))
+		return false;
+	*off = esc(b, cap, *off, f->referer, true);
+	if (!bprintf(b, cap, off, "\",\"user_agent\":\""))
+		return false;
+	*off = esc(b, cap, *off, f->ua, true);
+	if (!bprintf(b, cap, off, "\",\"tls\":\"%s\",\"cipher\":\"%s\","
+	    "\"verify\":\"%s%s\",\"server\":\"%s\",\"upstream\":\"%s\","
+	    "\"rt\":%.3f,\"urt\":", f->tls, f->cipher, f->verify_prefix,
+	    f->verify, f->server, f->upstream, f->rt))
+		return false;
+	if (f->urt >= 0)
+		return bprintf(b, cap, off, "%.3f}\n", f->urt);
+	return bprintf(b, cap, off, "null}\n");
+}
+
 /* The end of a request: count it, then write its access-log line. */
 static void
 access_log(struct conn *c)
 {
 	struct conn_worker *w = c->w;
+	struct alog_fields f;
+	struct timeval now;
 	char b[16384];
 	size_t off = 0;
-	struct timeval now;
-	const char *verify;
-	const char *line = c->alog ? c->alog : "";
-	const char *ref = c->alog ? c->alog + c->alog_referer : "";
-	const char *ua = c->alog ? c->alog + c->alog_ua : "";
-	int n;
+	bool ok;
 
 	atomic_fetch_add_explicit(&c->lsn->sh->requests[c->r.status >= 100 &&
 	    c->r.status < 600 ? c->r.status / 100 : 0], 1,
@@ -380,45 +482,33 @@ access_log(struct conn *c)
 		strftime(w->date, sizeof(w->date), "%d/%b/%Y:%H:%M:%S %z",
 		    &tm);
 	}
-	if (c->peer == NULL || c->peer->verdict == TLS_PEER_NONE)
-		verify = "NONE";
-	else if (c->peer->verdict == TLS_PEER_OK)
-		verify = "SUCCESS";
-	else
-		verify = tls_reason_class(c->peer);
-	n = snprintf(b, sizeof(b), "%s - \"", c->client_ip);
-	off = (size_t)n;
-	off = esc(b, sizeof(b), off, c->peer && c->peer->subject ?
-	    c->peer->subject : "-");
-	n = snprintf(b + off, sizeof(b) - off, "\" [%s] \"", w->date);
-	off += (size_t)n;
-	off = esc(b, sizeof(b), off, line);
-	n = snprintf(b + off, sizeof(b) - off, "\" %d %llu \"", c->r.status,
-	    (unsigned long long)c->r.bytes_out);
-	off += (size_t)n;
-	off = esc(b, sizeof(b), off, *ref ? ref : "-");
-	b[off++] = '"';
-	b[off++] = ' ';
-	b[off++] = '"';
-	off = esc(b, sizeof(b), off, *ua ? ua : "-");
-	n = snprintf(b + off, sizeof(b) - off,
-	    "\" tls=%s cipher=%s verify=%s%s server=%s upstream=%s rt=%.3f "
-	    "urt=", SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl),
-	    c->peer && c->peer->verdict == TLS_PEER_FAILED ? "FAILED:" : "",
-	    verify, c->r.server ? c->r.server->conf->name : "-",
-	    c->r.server ? c->r.server->conf->addr.text : "-",
-	    tv_diff(&c->r.t_start, &now));
-	if (n < 0 || (size_t)n >= sizeof(b) - off)
-		return;
-	off += (size_t)n;
-	if (c->r.server && c->r.t_resp.tv_sec != 0)
-		n = snprintf(b + off, sizeof(b) - off, "%.3f\n",
-		    tv_diff(&c->r.t_upstream, &c->r.t_resp));
-	else
-		n = snprintf(b + off, sizeof(b) - off, "-\n");
-	if (n < 0 || (size_t)n >= sizeof(b) - off)
-		return;
-	off += (size_t)n;
+	f.subject = c->peer ? c->peer->subject : NULL;
+	f.line = c->alog ? c->alog : "";
+	f.referer = c->alog ? c->alog + c->alog_referer : "";
+	f.ua = c->alog ? c->alog + c->alog_ua : "";
+	f.verify_prefix = "";
+	if (c->peer == NULL || c->peer->verdict == TLS_PEER_NONE) {
+		f.verify = "NONE";
+	} else if (c->peer->verdict == TLS_PEER_OK) {
+		f.verify = "SUCCESS";
+	} else {
+		f.verify_prefix = "FAILED:";
+		f.verify = tls_reason_class(c->peer);
+	}
+	f.server = c->r.server ? c->r.server->conf->name : "-";
+	f.upstream = c->r.server ? c->r.server->conf->addr.text : "-";
+	f.tls = SSL_get_version(c->ssl);
+	f.cipher = SSL_get_cipher_name(c->ssl);
+	f.rt = tv_diff(&c->r.t_start, &now);
+	f.urt = c->r.server && c->r.t_resp.tv_sec != 0 ?
+	    tv_diff(&c->r.t_upstream, &c->r.t_resp) : -1;
+	ok = log_access_json() ? alog_json(c, &f, b, sizeof(b), &off) :
+	    alog_combined(c, &f, b, sizeof(b), &off);
+	if (!ok) {
+		/* Only an absurd line gets here: keep the line, cut it. */
+		off = sizeof(b) - 1;
+		b[off - 1] = '\n';
+	}
 	log_access(b, off);
 }
 

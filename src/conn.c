@@ -181,6 +181,21 @@ timer_arm(struct conn *c, unsigned ms)
 	evtimer_add(c->timer, &tv);
 }
 
+/*
+ * The client's bufferevent timeouts: between reads of a request body
+ * (client_body_timeout) and, always, between writes that make progress
+ * (the same value, nginx's send_timeout), so a client that stops reading
+ * cannot hold a connection and its backend forever.
+ */
+static void
+client_timeouts(struct conn *c, bool body_read)
+{
+	struct timeval tv;
+
+	tv_from_ms(&tv, c->lsn->conf->client_body_timeout_ms);
+	bufferevent_set_timeouts(c->cbev, body_read ? &tv : NULL, &tv);
+}
+
 /* Client reads are on unless backpressure or a state says otherwise. */
 static void
 client_reads(struct conn *c, bool on)
@@ -261,6 +276,7 @@ conn_accept(struct conn_worker *w, struct lsn *l, int fd,
 	bufferevent_setwatermark(c->cbev, EV_READ, 0,
 	    l->conf->max_request_header_size + 16384);
 	c->timer = evtimer_new(w->base, timer_cb, c);
+	client_timeouts(c, false);
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
 	w->nconns++;
 	l->nconns++;
@@ -1024,7 +1040,6 @@ pump_request(struct conn *c)
 	const struct listener_conf *lc = c->lsn->conf;
 	struct evbuffer *in = bufferevent_get_input(c->cbev);
 	struct evbuffer *out = bufferevent_get_output(c->bbev);
-	struct timeval tv;
 	bool done = false;
 
 	switch (c->r.body) {
@@ -1052,12 +1067,7 @@ pump_request(struct conn *c)
 		c->r.done = done;
 		break;
 	}
-	if (c->r.done) {
-		bufferevent_set_timeouts(c->cbev, NULL, NULL);
-	} else {
-		tv_from_ms(&tv, lc->client_body_timeout_ms);
-		bufferevent_set_timeouts(c->cbev, &tv, NULL);
-	}
+	client_timeouts(c, !c->r.done);
 	backend_send(c);
 	if (evbuffer_get_length(out) > BACKPRESSURE_HIGH) {
 		client_reads(c, false);
@@ -1077,7 +1087,7 @@ finish_request(struct conn *c)
 		c->r.keep_alive = false;	/* unread body: cannot resync */
 	c->close_after_flush = !c->r.keep_alive;
 	conn_set_state(c, CS_FLUSH);
-	bufferevent_set_timeouts(c->cbev, NULL, NULL);
+	client_timeouts(c, false);
 	if (c->cbev_reads_paused) {
 		c->cbev_reads_paused = false;
 	}
@@ -1216,7 +1226,7 @@ response_head(struct conn *c)
 			access_log(c);
 			conn_set_state(c, CS_TUNNEL);
 			bufferevent_set_timeouts(c->bbev, NULL, NULL);
-			bufferevent_set_timeouts(c->cbev, NULL, NULL);
+			client_timeouts(c, false);
 			evbuffer_add_buffer(out, in);
 			client_reads(c, true);
 			tunnel_up(c);

@@ -244,21 +244,42 @@ scan_headers(struct http_msg *m, struct head_info *hi)
 	memset(hi, 0, sizeof(*hi));
 	for (i = 0; i < m->nhdr; i++) {
 		h = &m->hdr[i];
-		if (http_token_eq(h->name, h->name_len, "host"))
-			hi->nhost++;
-		else if (http_token_eq(h->name, h->name_len, "content-length"))
-			list_foreach(h->value, h->value_len, cl_elem, &st);
-		else if (http_token_eq(h->name, h->name_len,
-		    "transfer-encoding")) {
-			hi->te = true;
-			list_foreach(h->value, h->value_len, te_elem, hi);
-		} else if (http_token_eq(h->name, h->name_len, "connection"))
-			list_foreach(h->value, h->value_len, conn_elem, hi);
-		else if (http_token_eq(h->name, h->name_len, "upgrade"))
-			hi->upgrade_hdr = true;
-		else if (http_token_eq(h->name, h->name_len, "expect") &&
-		    http_token_eq(h->value, h->value_len, "100-continue"))
-			hi->expect_continue = true;
+		/* by length first: most names need no compare at all */
+		switch (h->name_len) {
+		case 4:
+			if (http_token_eq(h->name, 4, "host"))
+				hi->nhost++;
+			break;
+		case 14:
+			if (http_token_eq(h->name, 14, "content-length"))
+				list_foreach(h->value, h->value_len, cl_elem,
+				    &st);
+			break;
+		case 17:
+			if (http_token_eq(h->name, 17, "transfer-encoding")) {
+				hi->te = true;
+				list_foreach(h->value, h->value_len, te_elem,
+				    hi);
+			}
+			break;
+		case 10:
+			if (http_token_eq(h->name, 10, "connection"))
+				list_foreach(h->value, h->value_len,
+				    conn_elem, hi);
+			break;
+		case 7:
+			if (http_token_eq(h->name, 7, "upgrade"))
+				hi->upgrade_hdr = true;
+			break;
+		case 6:
+			if (http_token_eq(h->name, 6, "expect") &&
+			    http_token_eq(h->value, h->value_len,
+			    "100-continue"))
+				hi->expect_continue = true;
+			break;
+		default:
+			break;
+		}
 	}
 }
 
@@ -633,38 +654,98 @@ enum hdr_kind {
 	HK_XFF
 };
 
+/*
+ * Runs for every header of every request and response, so it dispatches
+ * on the length first: most names are then rejected without a compare.
+ */
 static enum hdr_kind
 classify(const struct http_header *h)
 {
 	const char *n = h->name;
 	size_t l = h->name_len;
 
-	if (http_token_eq(n, l, "content-length"))
-		return HK_CONTENT_LENGTH;
-	if (http_token_eq(n, l, "transfer-encoding"))
-		return HK_TRANSFER_ENCODING;
-	if (http_token_eq(n, l, "host"))
-		return HK_HOST;
-	if (http_token_eq(n, l, "upgrade"))
-		return HK_UPGRADE;
-	if (http_token_eq(n, l, "connection") ||
-	    http_token_eq(n, l, "keep-alive") ||
-	    http_token_eq(n, l, "proxy-connection") ||
-	    http_token_eq(n, l, "te"))
-		return HK_HOP;
-	if (name_eq_loose(n, l, "x-forwarded-for"))
-		return HK_XFF;
-	if (name_prefix_loose(n, l, "x-forwarded-clientcert") ||
-	    name_eq_loose(n, l, "x-forwarded-proto"))
-		return HK_OURS;
-	return HK_OTHER;
+	switch (l) {
+	case 2:
+		return http_token_eq(n, l, "te") ? HK_HOP : HK_OTHER;
+	case 4:
+		return http_token_eq(n, l, "host") ? HK_HOST : HK_OTHER;
+	case 7:
+		return http_token_eq(n, l, "upgrade") ? HK_UPGRADE : HK_OTHER;
+	case 10:
+		return http_token_eq(n, l, "connection") ||
+		    http_token_eq(n, l, "keep-alive") ? HK_HOP : HK_OTHER;
+	case 14:
+		return http_token_eq(n, l, "content-length") ?
+		    HK_CONTENT_LENGTH : HK_OTHER;
+	case 15:
+		return name_eq_loose(n, l, "x-forwarded-for") ? HK_XFF :
+		    HK_OTHER;
+	case 16:
+		return http_token_eq(n, l, "proxy-connection") ? HK_HOP :
+		    HK_OTHER;
+	case 17:
+		if (http_token_eq(n, l, "transfer-encoding"))
+			return HK_TRANSFER_ENCODING;
+		return name_eq_loose(n, l, "x-forwarded-proto") ? HK_OURS :
+		    HK_OTHER;
+	default:
+		return l >= 22 && name_prefix_loose(n, l,
+		    "x-forwarded-clientcert") ? HK_OURS : HK_OTHER;
+	}
+}
+
+/*
+ * True when a Connection header names a field other than the ones every
+ * client sends (close, keep-alive, upgrade): only then can a header be
+ * "named by Connection", and only then is the per-header check needed.
+ */
+static bool
+connection_names_fields(const struct http_msg *m)
+{
+	size_t i, j, start, n;
+	const char *v;
+
+	for (i = 0; i < m->nhdr; i++) {
+		if (m->hdr[i].name_len != 10 || !http_token_eq(m->hdr[i].name,
+		    10, "connection"))
+			continue;
+		v = m->hdr[i].value;
+		n = m->hdr[i].value_len;
+		for (j = 0; j <= n; j = start) {
+			size_t e;
+
+			while (j < n && (v[j] == ' ' || v[j] == '\t' ||
+			    v[j] == ','))
+				j++;
+			for (e = j; e < n && v[e] != ','; e++)
+				;
+			start = e + 1;
+			while (e > j && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+				e--;
+			if (e == j)
+				continue;
+			if (!http_token_eq(v + j, e - j, "close") &&
+			    !http_token_eq(v + j, e - j, "keep-alive") &&
+			    !http_token_eq(v + j, e - j, "upgrade"))
+				return true;
+		}
+	}
+	return false;
 }
 
 static void
 add_content_length(struct evbuffer *out, uint64_t cl)
 {
-	evbuffer_add_printf(out, "Content-Length: %llu\r\n",
-	    (unsigned long long)cl);
+	char b[40], *p = b + sizeof(b);
+
+	/* digits from the right, no printf on the per-response path */
+	*--p = '\n';
+	*--p = '\r';
+	do
+		*--p = (char)('0' + cl % 10);
+	while ((cl /= 10) != 0);
+	evbuffer_add(out, "Content-Length: ", 16);
+	evbuffer_add(out, p, (size_t)(b + sizeof(b) - p));
 }
 
 void
@@ -673,6 +754,7 @@ http_write_request_head(struct evbuffer *out, const struct http_msg *req,
 {
 	const struct http_header *h;
 	bool cl_done = false, te_done = false, host = false, xff = false;
+	bool named = connection_names_fields(req);
 	size_t i;
 
 	evbuffer_expand(out, req->head_len + 512);
@@ -709,7 +791,7 @@ http_write_request_head(struct evbuffer *out, const struct http_msg *req,
 		case HK_OURS:
 			break;
 		case HK_OTHER:
-			if (!named_by_connection(req, h))
+			if (!named || !named_by_connection(req, h))
 				add_header(out, h);
 			break;
 		}
@@ -761,10 +843,18 @@ http_write_response_head(struct evbuffer *out, const struct http_msg *resp,
 {
 	const struct http_header *h;
 	bool cl_done = false;
+	bool named = connection_names_fields(resp);
+	char sl[16];
 	size_t i;
 
 	evbuffer_expand(out, resp->head_len + 128);
-	evbuffer_add_printf(out, "HTTP/1.1 %03d ", resp->status);
+	/* "HTTP/1.1 NNN " without printf: this runs for every response. */
+	memcpy(sl, "HTTP/1.1 ", 9);
+	sl[9] = (char)('0' + resp->status / 100 % 10);
+	sl[10] = (char)('0' + resp->status / 10 % 10);
+	sl[11] = (char)('0' + resp->status % 10);
+	sl[12] = ' ';
+	evbuffer_add(out, sl, 13);
 	if (resp->reason_len > 0)
 		evbuffer_add(out, resp->reason, resp->reason_len);
 	else if (strcmp(http_reason(resp->status), "Unknown") != 0)
@@ -800,7 +890,7 @@ http_write_response_head(struct evbuffer *out, const struct http_msg *resp,
 		case HK_XFF:
 		case HK_OURS:
 		case HK_OTHER:
-			if (!named_by_connection(resp, h))
+			if (!named || !named_by_connection(resp, h))
 				add_header(out, h);
 			break;
 		}

@@ -108,6 +108,8 @@ struct conn {
 	unsigned nrequests;
 	bool close_after_flush;
 	bool cbev_reads_paused;		/* backpressure from the backend */
+	bool timeouts_set;		/* client_timeouts() has run */
+	bool body_timeout_set;		/* ... with the body read timeout */
 	bool bbev_reads_paused;		/* backpressure from the client */
 	/* access-log fields of the current request: line, referer, UA */
 	char *alog;
@@ -172,13 +174,35 @@ tv_from_ms(struct timeval *tv, unsigned ms)
 	tv->tv_usec = (ms % 1000) * 1000;
 }
 
+/*
+ * A timeval for ms that libevent files in a common-timeout queue: every
+ * timeout here is one of a few configured durations, and such a queue
+ * adds and removes in O(1) where the timer heap costs O(log n) on every
+ * request. The pointer is only valid until the next call.
+ */
+static const struct timeval *
+ctv(struct conn_worker *w, unsigned ms)
+{
+	const struct timeval *tv;
+	size_t i;
+
+	for (i = 0; i < w->ntvc; i++)
+		if (w->tvc[i].ms == ms)
+			return w->tvc[i].tv;
+	tv_from_ms(&w->tv_tmp, ms);
+	if (w->ntvc == sizeof(w->tvc) / sizeof(w->tvc[0]) ||
+	    (tv = event_base_init_common_timeout(w->base, &w->tv_tmp)) ==
+	    NULL)
+		return &w->tv_tmp;
+	w->tvc[w->ntvc].ms = ms;
+	w->tvc[w->ntvc++].tv = tv;
+	return tv;
+}
+
 static void
 timer_arm(struct conn *c, unsigned ms)
 {
-	struct timeval tv;
-
-	tv_from_ms(&tv, ms);
-	evtimer_add(c->timer, &tv);
+	evtimer_add(c->timer, ctv(c->w, ms));
 }
 
 /*
@@ -190,10 +214,14 @@ timer_arm(struct conn *c, unsigned ms)
 static void
 client_timeouts(struct conn *c, bool body_read)
 {
-	struct timeval tv;
+	const struct timeval *tv;
 
-	tv_from_ms(&tv, c->lsn->conf->client_body_timeout_ms);
-	bufferevent_set_timeouts(c->cbev, body_read ? &tv : NULL, &tv);
+	if (c->body_timeout_set == body_read && c->timeouts_set)
+		return;
+	tv = ctv(c->w, c->lsn->conf->client_body_timeout_ms);
+	bufferevent_set_timeouts(c->cbev, body_read ? tv : NULL, tv);
+	c->body_timeout_set = body_read;
+	c->timeouts_set = true;
 }
 
 /* Client reads are on unless backpressure or a state says otherwise. */
@@ -847,7 +875,7 @@ static void
 start_forward(struct conn *c)
 {
 	const struct group_conf *gc = c->r.server->group;
-	struct timeval tv;
+	const struct timeval *tv;
 
 	conn_set_state(c, CS_FORWARD);
 	atomic_fetch_add_explicit(&c->r.server->sh->active, 1,
@@ -857,8 +885,8 @@ start_forward(struct conn *c)
 	c->r.counted_active = true;
 	bufferevent_setcb(c->bbev, backend_read_cb, backend_write_cb,
 	    backend_event_cb, c);
-	tv_from_ms(&tv, gc->backend_timeout_ms);
-	bufferevent_set_timeouts(c->bbev, &tv, &tv);
+	tv = ctv(c->w, gc->backend_timeout_ms);
+	bufferevent_set_timeouts(c->bbev, tv, tv);
 	bufferevent_disable(c->bbev, EV_WRITE);
 	bufferevent_enable(c->bbev, EV_READ);
 	evbuffer_add_buffer(bufferevent_get_output(c->bbev), c->hold);
@@ -871,7 +899,6 @@ pick_and_connect(struct conn *c)
 {
 	struct group *g = c->lsn->group;
 	struct server *s;
-	struct timeval tv;
 
 	for (;;) {
 		s = balancer_pick(g, c->r.tried);
@@ -908,8 +935,8 @@ pick_and_connect(struct conn *c)
 	if (c->state == CS_READ_HEAD)
 		conn_set_state(c, CS_CONNECT);
 	bufferevent_setcb(c->bbev, NULL, NULL, backend_event_cb, c);
-	tv_from_ms(&tv, s->group->connect_timeout_ms);
-	bufferevent_set_timeouts(c->bbev, &tv, &tv);
+	bufferevent_set_timeouts(c->bbev, ctv(c->w, s->group->connect_timeout_ms),
+	    ctv(c->w, s->group->connect_timeout_ms));
 	bufferevent_enable(c->bbev, EV_WRITE);
 }
 

@@ -33,6 +33,13 @@ struct conn_worker {
 	size_t nconns;
 	uint64_t next_id;
 	bool stopping;			/* no new requests; close when idle */
+	/* libevent common-timeout timevals, one per configured duration */
+	struct {
+		unsigned ms;
+		const struct timeval *tv;
+	} tvc[32];
+	size_t ntvc;
+	struct timeval tv_tmp;		/* when tvc is full */
 	time_t date_sec;		/* access-log time cache */
 	char date[40];
 };

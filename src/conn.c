@@ -109,6 +109,7 @@ struct conn {
 	bool close_after_flush;
 	bool cbev_reads_paused;		/* backpressure from the backend */
 	bool timeouts_set;		/* client_timeouts() has run */
+	bool lingering;			/* error page sent, draining input */
 	bool body_timeout_set;		/* ... with the body read timeout */
 	bool bbev_reads_paused;		/* backpressure from the client */
 	/* access-log fields of the current request: line, referer, UA */
@@ -596,6 +597,37 @@ alog_keep(struct conn *c, const struct http_msg *m, const char *head)
 
 /* --- rejections and errors -------------------------------------------- */
 
+/* How long a rejected connection keeps reading what the client still sends. */
+#define LINGER_MS	2000
+
+/*
+ * After an error page: if the client may still be sending (a request body,
+ * pipelined bytes), closing at once makes the kernel answer that data with
+ * a reset, which can destroy the page before the client has read it. So
+ * send close_notify, shut our side, and read and discard for a moment
+ * (nginx's lingering close); EOF or LINGER_MS ends it.
+ */
+static void
+linger_or_close(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->cbev);
+
+	if (c->lingering)
+		return;
+	if (evbuffer_get_length(in) == 0 && (c->r.body == HTTP_BODY_NONE ||
+	    c->r.done)) {
+		conn_close(c, "error page sent");
+		return;
+	}
+	c->lingering = true;
+	evbuffer_drain(in, evbuffer_get_length(in));
+	(void)SSL_shutdown(c->ssl);
+	ERR_clear_error();
+	(void)shutdown(bufferevent_getfd(c->cbev), SHUT_WR);
+	client_reads(c, true);
+	timer_arm(c, LINGER_MS);
+}
+
 /*
  * Hands what was assembled in the worker's scratch buffer to the client
  * in one piece: bufferevent_openssl writes each addition at once, so
@@ -641,8 +673,6 @@ reject(struct conn *c, int status, const char *detail)
 {
 	struct evbuffer *out = bufferevent_get_output(c->cbev);
 
-	size_t before = evbuffer_get_length(out);
-
 	if (c->r.resp_head_done) {
 		/* Part of a response is out: an error page would corrupt it. */
 		conn_close(c, "error after the response started");
@@ -651,16 +681,15 @@ reject(struct conn *c, int status, const char *detail)
 	backend_release(c, false);
 	evtimer_del(c->timer);
 	c->r.status = status;
-	http_write_error(c->w->scratch, status, detail, true);
-	send_scratch(c);
-	/* Logged like nginx's $bytes_sent for a local page: all of it. */
-	c->r.bytes_out = evbuffer_get_length(out) - before;
 	conn_set_state(c, CS_REJECT);
-	client_reads(c, false);
+	http_write_error(c->w->scratch, status, detail, true);
+	/* Logged like nginx's $bytes_sent for a local page: all of it. */
+	c->r.bytes_out = evbuffer_get_length(c->w->scratch);
+	send_scratch(c);
 	access_log(c);
 	bufferevent_enable(c->cbev, EV_WRITE);
 	if (evbuffer_get_length(out) == 0)
-		conn_close(c, "rejected");
+		linger_or_close(c);
 }
 
 static void
@@ -787,6 +816,10 @@ process_head(struct conn *c)
 		return;
 	}
 
+	/* Known before any rejection, so a rejection can linger. */
+	c->r.body = m.body;
+	c->r.remaining = m.content_length;
+
 	/* nginx's mTLS behaviour: the handshake passed, the request fails. */
 	if (lc->mutual_authentication != MTLS_OFF && c->peer != NULL) {
 		if (c->peer->verdict == TLS_PEER_FAILED) {
@@ -805,8 +838,6 @@ process_head(struct conn *c)
 		return;
 	}
 
-	c->r.body = m.body;
-	c->r.remaining = m.content_length;
 	if (m.body == HTTP_BODY_CHUNKED)
 		http_chunked_init(&c->r.chunk);
 	c->r.is_head = m.is_head;
@@ -1330,7 +1361,7 @@ client_write_cb(struct bufferevent *bev, void *arg)
 		process_head(c);
 		break;
 	case CS_REJECT:
-		conn_close(c, "error page sent");
+		linger_or_close(c);
 		break;
 	case CS_FORWARD:
 	case CS_TUNNEL:
@@ -1502,6 +1533,9 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	case CS_READ_HEAD:
 		conn_close(c, c->r.t_start.tv_sec ? "client header timeout" :
 		    "keep-alive timeout");
+		break;
+	case CS_REJECT:
+		conn_close(c, "lingering close done");
 		break;
 	default:
 		break;

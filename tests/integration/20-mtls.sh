@@ -54,6 +54,16 @@ page_as none "$NO_CERT_PAGE" '/?tag=on-nocert'
 not_proxied on-nocert
 pass "on: no certificate -> 400 '$NO_CERT_PAGE', not proxied"
 
+# A body the daemon will never read must not cost the client the page
+# (lingering close instead of a reset while the upload is still coming).
+head -c 8000000 /dev/zero >"$T/body.bin"
+CERT=none expect_status 400 "$(lb_url '/upload?tag=on-nocert-post')" \
+    -H 'Expect:' --data-binary "@$T/body.bin"
+last_body_contains "$NO_CERT_PAGE" ||
+    fail "POST without a certificate: no 400 page ($(last_summary))"
+not_proxied on-nocert-post
+pass "on: an 8 MB POST without a certificate still gets the 400 page"
+
 page_as other "$CERT_ERR_PAGE" '/?tag=on-other'
 not_proxied on-other
 pass "on: certificate from another CA -> 400 certificate error"

@@ -493,9 +493,14 @@ alog_json(struct conn *c, const struct alog_fields *f, char *b, size_t cap,
 		return false;
 	*off = esc(b, cap, *off, f->ua, true);
 	if (!bprintf(b, cap, off, "\",\"tls\":\"%s\",\"cipher\":\"%s\","
-	    "\"verify\":\"%s%s\",\"server\":\"%s\",\"upstream\":\"%s\","
-	    "\"rt\":%.3f,\"urt\":", f->tls, f->cipher, f->verify_prefix,
-	    f->verify, f->server, f->upstream, f->rt))
+	    "\"verify\":\"%s%s\",", f->tls, f->cipher, f->verify_prefix,
+	    f->verify))
+		return false;
+	if (c->r.server == NULL ? !bprintf(b, cap, off,
+	    "\"server\":null,\"upstream\":null,") : !bprintf(b, cap, off,
+	    "\"server\":\"%s\",\"upstream\":\"%s\",", f->server, f->upstream))
+		return false;
+	if (!bprintf(b, cap, off, "\"rt\":%.3f,\"urt\":", f->rt))
 		return false;
 	if (f->urt >= 0)
 		return bprintf(b, cap, off, "%.3f}\n", f->urt);

@@ -71,6 +71,7 @@ assert r["verify"] == "SUCCESS" and r["server"] in ("ECS01", "ECS02"), r
 assert isinstance(r["urt"], float), r
 b = bad[-1]
 assert b["subject"] is None and b["verify"] == "NONE" and b["urt"] is None, b
+assert b["server"] is None and b["upstream"] is None, b
 print("ok - json:", json.dumps(r))
 PY
 pass "json: every line parses, fields and escaping as expected"

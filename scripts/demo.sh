@@ -11,7 +11,9 @@ cd "$top"
 once=no
 [ "${1:-}" = "--once" ] && once=yes
 
+# shellcheck disable=SC2034 # read by deps.sh
 mtlslb_top=$top
+# shellcheck source=/dev/null
 . "$top/scripts/deps.sh"
 mtlslb_install_deps
 
@@ -33,10 +35,19 @@ for port in 8443 8081 8082; do
 	fi
 done 2>/dev/null
 
-if [ ! -f demo/client.crt ]; then
-	echo "== making a throwaway PKI in demo/ (root CA, server, client, client.p12, CRL)"
+# demo/ca/index.txt: made by mtlslb-certs (older demos used another tool).
+if [ ! -f demo/client.crt ] || [ ! -f demo/ca/index.txt ]; then
+	echo "== making a throwaway PKI in demo/ with scripts/mtlslb-certs (root CA, server, client, client.p12, CRL)"
 	rm -rf demo
-	sh tests/pki/mkpki.sh demo
+	certs() {
+		echo "\$ scripts/mtlslb-certs -d demo $*"
+		sh scripts/mtlslb-certs -d demo "$@"
+	}
+	certs init-ca --cn "mtlslb demo CA"
+	certs server server --san DNS:localhost,IP:127.0.0.1
+	certs client client --p12
+	certs client revoked
+	certs revoke revoked
 fi
 
 pids=
@@ -87,7 +98,7 @@ expect() {
 echo
 echo "== mtlslb is listening on https://localhost:8443 (config: conf/demo.ini)"
 last=
-for n in 1 2 3 4; do
+for _ in 1 2 3 4; do
 	echo
 	echo "\$ curl --cert demo/client.crt --key demo/client.key --cacert demo/root.crt https://localhost:8443/"
 	out=$(curl -sS --max-time 10 --cert demo/client.crt --key demo/client.key \
@@ -137,7 +148,8 @@ cat <<EOT
      Windows: double-click demo/client.p12 and demo/root.crt.
      (Older browsers: demo/client-legacy.p12 uses SHA1/3DES encryption.)
   2. Open https://localhost:8443/ and pick the certificate; refresh to see
-     ECS01 and ECS02 alternate.
+     ECS01 and ECS02 answer in turn (the browser's own request for
+     /favicon.ico takes a turn too, so one answer may repeat).
 EOT
 
 if [ "$once" = yes ]; then

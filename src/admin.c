@@ -6,6 +6,7 @@
 #include "ac_config.h"
 #include "admin.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -112,6 +113,43 @@ admin_set_runtime(struct admin *a, const struct runtime *rt)
 {
 	if (a != NULL)
 		a->rt = rt;
+}
+
+/* True when both configurations list the same admin binds, in order. */
+static bool
+same_binds(const struct config *a, const struct config *b)
+{
+	size_t i;
+
+	if (a->nadmin_binds != b->nadmin_binds)
+		return false;
+	for (i = 0; i < a->nadmin_binds; i++)
+		if (strcmp(a->admin_binds[i].text, b->admin_binds[i].text) != 0)
+			return false;
+	return true;
+}
+
+struct admin *
+admin_reload(struct admin *a, struct event_base *base,
+    const struct runtime *rt, long started)
+{
+	int failed;
+
+	if (a != NULL && same_binds(a->rt->cfg, rt->cfg)) {
+		a->rt = rt;
+		return a;
+	}
+	if (a == NULL && rt->cfg->nadmin_binds == 0)
+		return NULL;
+	/* Close first: the new binds may reuse an old address. */
+	admin_stop(a);
+	if (rt->cfg->nadmin_binds == 0)
+		log_msg(LL_INFO, "admin endpoint closed");
+	a = admin_start(base, rt, started, &failed);
+	if (failed)
+		log_msg(LL_ERROR, "admin endpoint: off until a reload with a "
+		    "bind that works");
+	return a;
 }
 
 void

@@ -21,6 +21,15 @@ struct admin *admin_start(struct event_base *base, const struct runtime *rt,
 /* Points the endpoint at a newly loaded generation. */
 void admin_set_runtime(struct admin *a, const struct runtime *rt);
 
+/*
+ * For a reload: keeps a (pointed at rt) when rt's [admin] binds are the
+ * ones a serves, else closes a and starts the endpoint rt asks for.
+ * Returns the endpoint now serving (NULL: none, or a bind failed, which
+ * is logged). a must still point at a live runtime.
+ */
+struct admin *admin_reload(struct admin *a, struct event_base *base,
+    const struct runtime *rt, long started);
+
 /* Closes the endpoint; accepts NULL. */
 void admin_stop(struct admin *a);
 

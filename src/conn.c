@@ -88,6 +88,7 @@ struct req {
 	uint64_t tried;			/* servers that failed this request */
 	struct server *server;
 	bool counted_active;
+	bool replayable;		/* idempotent, bodiless: hold is kept */
 };
 
 struct conn {
@@ -147,7 +148,9 @@ edge_ok(enum conn_state from, enum conn_state to)
 	case CS_CONNECT:
 		return to == CS_CONNECT || to == CS_FORWARD || to == CS_REJECT;
 	case CS_FORWARD:
-		return to == CS_FLUSH || to == CS_TUNNEL || to == CS_REJECT;
+		/* CONNECT/FORWARD: a replayable request is retried */
+		return to == CS_FLUSH || to == CS_TUNNEL || to == CS_REJECT ||
+		    to == CS_CONNECT || to == CS_FORWARD;
 	case CS_FLUSH:
 		return to == CS_READ_HEAD;
 	case CS_TUNNEL:
@@ -846,6 +849,9 @@ process_head(struct conn *c)
 	if (m.body == HTTP_BODY_CHUNKED)
 		http_chunked_init(&c->r.chunk);
 	c->r.is_head = m.is_head;
+	c->r.replayable = m.body == HTTP_BODY_NONE && !m.upgrade &&
+	    (m.is_head || http_token_eq(m.method, m.method_len, "GET") ||
+	    http_token_eq(m.method, m.method_len, "OPTIONS"));
 	c->r.upgrade = m.upgrade;
 	c->r.version = m.version;
 	c->r.keep_alive = m.keep_alive && !c->w->stopping &&
@@ -925,7 +931,12 @@ start_forward(struct conn *c)
 	bufferevent_set_timeouts(c->bbev, tv, tv);
 	bufferevent_disable(c->bbev, EV_WRITE);
 	bufferevent_enable(c->bbev, EV_READ);
-	evbuffer_add_buffer(bufferevent_get_output(c->bbev), c->hold);
+	if (c->r.replayable)
+		/* a copy: the head stays in hold in case this server fails */
+		evbuffer_add(bufferevent_get_output(c->bbev),
+		    evbuffer_pullup(c->hold, -1), evbuffer_get_length(c->hold));
+	else
+		evbuffer_add_buffer(bufferevent_get_output(c->bbev), c->hold);
 	c->bbev_reads_paused = false;
 	pump_request(c);
 }
@@ -952,7 +963,7 @@ pick_and_connect(struct conn *c)
 		c->r.server = s;
 		event_base_gettimeofday_cached(c->w->base, &c->r.t_upstream);
 		if ((c->bbev = upstream_take(c->w->pool, s)) != NULL) {
-			if (c->state == CS_READ_HEAD)
+			if (c->state != CS_CONNECT)
 				conn_set_state(c, CS_CONNECT);
 			start_forward(c);
 			return;
@@ -968,7 +979,7 @@ pick_and_connect(struct conn *c)
 		c->r.tried |= UINT64_C(1) << s->index;
 	}
 	atomic_fetch_add_explicit(&s->sh->connections, 1, memory_order_relaxed);
-	if (c->state == CS_READ_HEAD)
+	if (c->state != CS_CONNECT)
 		conn_set_state(c, CS_CONNECT);
 	bufferevent_setcb(c->bbev, NULL, NULL, backend_event_cb, c);
 	bufferevent_set_timeouts(c->bbev, ctv(c->w, s->group->connect_timeout_ms),
@@ -1420,6 +1431,11 @@ backend_read_cb(struct bufferevent *bev, void *arg)
 	CONN_CHECK(c);
 	switch (c->state) {
 	case CS_FORWARD:
+		if (c->r.replayable) {
+			/* the server answered: never send this request again */
+			c->r.replayable = false;
+			evbuffer_drain(c->hold, evbuffer_get_length(c->hold));
+		}
 		if (!c->r.resp_head_done) {
 			response_head(c);
 			if (c->state != CS_FORWARD || !c->r.resp_head_done)
@@ -1504,13 +1520,31 @@ backend_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	if (!c->r.resp_head_done) {
 		int err = evutil_socket_geterror(bufferevent_getfd(bev));
+		bool retry = c->r.replayable &&
+		    evbuffer_get_length(c->hold) > 0;
 
+		/*
+		 * Not one response byte came back. A GET, HEAD or OPTIONS
+		 * without a body can safely go to the next server (as nginx
+		 * and browsers do: a backend that died between accept() and
+		 * reading, or closed a pooled connection as we reused it);
+		 * anything else may have had effects, so it gets a 502.
+		 */
 		log_msg(LL_WARN, "server_group %s: server %s %s: connection "
-		    "%s before a response", s->group->name, s->conf->name,
+		    "%s before a response%s", s->group->name, s->conf->name,
 		    s->conf->addr.text, (what & BEV_EVENT_ERROR) && err ?
-		    strerror(err) : "closed");
+		    strerror(err) : "closed", retry ?
+		    "; retrying on the next server" : "");
 		atomic_fetch_add_explicit(&s->sh->failures, 1,
 		    memory_order_relaxed);
+		if (retry) {
+			health_passive_failure(s);
+			backend_release(c, false);
+			c->r.tried |= UINT64_C(1) << s->index;
+			c->r.server = NULL;
+			pick_and_connect(c);
+			return;
+		}
 		reject(c, 502, NULL);
 		return;
 	}

@@ -56,6 +56,7 @@ static const char *const error_words[] = {
 	[HE_BAD_STATUS] = "unexpected status",
 	[HE_BAD_RESPONSE] = "not an HTTP response",
 	[HE_CONNECT] = "cannot connect",
+	[HE_CLOSED] = "closed without a response",
 };
 
 const char *
@@ -80,14 +81,22 @@ health_record(struct server *s, bool success, long now)
 	const struct group_conf *gc = s->group;
 	struct server_shared *sh = s->sh;
 	unsigned streak;
+	int expected;
 
 	atomic_fetch_add_explicit(&sh->checks, 1, memory_order_relaxed);
 	if (success) {
 		atomic_store(&sh->fail_streak, 0);
-		streak = atomic_fetch_add(&sh->ok_streak, 1) + 1;
-		if (!atomic_load(&sh->up) && streak >= gc->healthy_threshold) {
-			atomic_store(&sh->up, 1);
+		/*
+		 * The server answers: request-path connect failures hours
+		 * apart must not add up to "consecutive" ones.
+		 */
+		if (atomic_load_explicit(&sh->passive_fails,
+		    memory_order_relaxed) != 0)
 			atomic_store(&sh->passive_fails, 0);
+		streak = atomic_fetch_add(&sh->ok_streak, 1) + 1;
+		expected = 0;
+		if (streak >= gc->healthy_threshold &&
+		    atomic_compare_exchange_strong(&sh->up, &expected, 1)) {
 			atomic_store(&sh->since, now);
 			return 1;
 		}
@@ -95,8 +104,14 @@ health_record(struct server *s, bool success, long now)
 	}
 	atomic_store(&sh->ok_streak, 0);
 	streak = atomic_fetch_add(&sh->fail_streak, 1) + 1;
-	if (atomic_load(&sh->up) && streak >= gc->unhealthy_threshold) {
-		atomic_store(&sh->up, 0);
+	/*
+	 * A compare-and-swap, not a load and a store: a worker's passive
+	 * failure may take the server down at the same moment, and only
+	 * the one that flips it logs the flip.
+	 */
+	expected = 1;
+	if (streak >= gc->unhealthy_threshold &&
+	    atomic_compare_exchange_strong(&sh->up, &expected, 0)) {
 		atomic_store(&sh->since, now);
 		return -1;
 	}
@@ -123,7 +138,7 @@ health_passive_failure(struct server *s)
 	atomic_store(&s->sh->ok_streak, 0);
 	atomic_store(&s->sh->since, (long)time(NULL));
 	log_msg(LL_WARN, "server_group %s: server %s %s is DOWN (%u "
-	    "consecutive connection failures in the request path)",
+	    "consecutive failures: cannot connect, in the request path)",
 	    gc->name, s->conf->name, s->conf->addr.text, n);
 	return true;
 }
@@ -211,24 +226,49 @@ probe_read_cb(struct bufferevent *bev, void *arg)
 		probe_finish(p, HE_OK, st);
 }
 
+/* The errno of a failed connection, as a probe result. */
+static enum health_error
+socket_error(evutil_socket_t fd)
+{
+	int err = errno, soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	/* libevent leaves a failed connect's SO_ERROR in errno; be sure. */
+	if (fd != -1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
+	    &len) == 0 && soerr != 0)
+		err = soerr;
+	switch (err) {
+	case ECONNREFUSED:
+		return HE_REFUSED;
+	case ECONNRESET:
+	case EPIPE:
+		return HE_RESET;
+	case ETIMEDOUT:
+		return HE_TIMEOUT;
+	default:
+		return HE_CONNECT;
+	}
+}
+
 static void
 probe_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct probe *p = arg;
-	int err;
 
 	if (what & BEV_EVENT_CONNECTED)
 		return;
 	if (what & BEV_EVENT_EOF) {
-		int st = status_line(bufferevent_get_input(bev));
+		struct evbuffer *in = bufferevent_get_input(bev);
+		int st = status_line(in);
 
-		probe_finish(p, st > 0 ? HE_OK : HE_BAD_RESPONSE,
-		    st > 0 ? st : 0);
+		if (st > 0)
+			probe_finish(p, HE_OK, st);
+		else
+			probe_finish(p, evbuffer_get_length(in) == 0 ?
+			    HE_CLOSED : HE_BAD_RESPONSE, 0);
 		return;
 	}
-	err = evutil_socket_geterror(bufferevent_getfd(bev));
-	probe_finish(p, err == ECONNREFUSED ? HE_REFUSED :
-	    err == ECONNRESET ? HE_RESET : HE_CONNECT, 0);
+	probe_finish(p, socket_error(bufferevent_getfd(bev)), 0);
 }
 
 static void
@@ -254,6 +294,19 @@ probe_tick_cb(evutil_socket_t fd, short what, void *arg)
 		probe_finish(p, HE_CONNECT, 0);
 		return;
 	}
+	/*
+	 * Connect here rather than in bufferevent_socket_connect(): a
+	 * loopback refusal is reported at once by connect(), and libevent
+	 * would then call back with an error but no errno to name it.
+	 */
+	if (connect(sfd, (struct sockaddr *)&p->addr, p->addrlen) == -1 &&
+	    errno != EINPROGRESS) {
+		enum health_error e = socket_error(-1);
+
+		close(sfd);
+		probe_finish(p, e, 0);
+		return;
+	}
 	p->bev = bufferevent_socket_new(p->h->base, sfd, BEV_OPT_CLOSE_ON_FREE);
 	if (p->bev == NULL) {
 		close(sfd);
@@ -264,10 +317,9 @@ probe_tick_cb(evutil_socket_t fd, short what, void *arg)
 	tv.tv_sec = gc->health_check_timeout_ms / 1000;
 	tv.tv_usec = (gc->health_check_timeout_ms % 1000) * 1000;
 	evtimer_add(p->deadline, &tv);
-	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&p->addr,
-	    (int)p->addrlen) == -1) {
-		probe_finish(p, errno == ECONNREFUSED ? HE_REFUSED :
-		    HE_CONNECT, 0);
+	/* NULL address: the socket is already connecting. */
+	if (bufferevent_socket_connect(p->bev, NULL, 0) == -1) {
+		probe_finish(p, HE_CONNECT, 0);
 		return;
 	}
 	bufferevent_write(p->bev, p->request, p->reqlen);
@@ -323,9 +375,20 @@ health_start(struct event_base *base, struct balancer *b)
 
 	h = xcalloc(1, sizeof(*h));
 	h->base = base;
-	for (i = 0; i < balancer_ngroups(b); i++)
-		if (group_conf(balancer_group_at(b, i))->health_check)
-			n += group_nservers(balancer_group_at(b, i));
+	for (i = 0; i < balancer_ngroups(b); i++) {
+		struct group *g = balancer_group_at(b, i);
+
+		if (group_conf(g)->health_check)
+			n += group_nservers(g);
+		/* "since" of a server that never flipped: since start. */
+		for (j = 0; j < group_nservers(g); j++) {
+			int_fast64_t zero = 0;
+
+			atomic_compare_exchange_strong(
+			    &group_server(g, j)->sh->since, &zero,
+			    (int_fast64_t)time(NULL));
+		}
+	}
 	h->probes = xcalloc(n ? n : 1, sizeof(*h->probes));
 	for (i = 0; i < balancer_ngroups(b); i++) {
 		struct group *g = balancer_group_at(b, i);

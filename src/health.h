@@ -21,6 +21,7 @@ enum health_error {
 	HE_BAD_STATUS,
 	HE_BAD_RESPONSE,
 	HE_CONNECT,
+	HE_CLOSED,
 };
 
 /* Words for an error, for logs and /status ("connection refused"). */
@@ -31,16 +32,18 @@ bool health_code_ok(int status, unsigned mask);
 
 /*
  * Records one probe result for s (pure state machine over its shared
- * counters): resets the opposite streak, flips s up after
- * healthy_threshold successes or down after unhealthy_threshold failures.
+ * counters): resets the opposite streak (a pass also resets the passive
+ * failure count), flips s up after healthy_threshold successes or down
+ * after unhealthy_threshold failures, setting since to now.
  * Returns +1 when it went up, -1 when it went down, 0 otherwise.
  */
 int health_record(struct server *s, bool success, long now);
 
 /*
- * A connect failure in the request path. Counts towards marking s down
- * only when active checks are on for its group (they bring it back);
- * logs the flip. Returns true when s went down.
+ * A connect failure in the request path. Marks s down after
+ * unhealthy_threshold of them in a row, and only when active checks are
+ * on for its group (only they bring it back); logs the flip. Returns
+ * true when s went down.
  */
 bool health_passive_failure(struct server *s);
 

@@ -175,7 +175,7 @@ write_line(int fd, const char *buf, size_t len)
 	while (n == -1 && errno == EINTR);
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 vlog(enum log_level level, bool ssl, const char *fmt, va_list ap)
 {
 	char buf[8192];

@@ -28,6 +28,7 @@
 #include "admin.h"
 #include "config.h"
 #include "diag.h"
+#include "expiry.h"
 #include "health.h"
 #include "balancer.h"
 #include "listener.h"
@@ -65,6 +66,7 @@ struct master {
 	struct event *deadline;
 	struct event *respawn;
 	struct health *health;
+	struct expiry *expiry;
 	struct admin *admin;
 	long started;
 };
@@ -270,6 +272,8 @@ begin_stop(struct master *m)
 	m->stopping = true;
 	health_stop(m->health);
 	m->health = NULL;
+	expiry_stop(m->expiry);
+	m->expiry = NULL;
 	notify("STOPPING=1");
 	log_msg(LL_INFO, "stopping");
 	signal_workers(m, NULL, SIGTERM);
@@ -395,8 +399,10 @@ reload(struct master *m)
 	carry_health(m->cur->rt, nrt);
 	health_stop(m->health);
 	m->health = health_start(m->base, nrt->bal);
+	expiry_stop(m->expiry);
+	m->expiry = expiry_start(m->base, nrt);
 	g->rt = nrt;
-	admin_set_runtime(m->admin, nrt);
+	m->admin = admin_reload(m->admin, m->base, nrt, m->started);
 	m->cur->retiring = true;
 	signal_workers(m, m->cur, SIGTERM);
 	if (m->cur->nworkers == 0)
@@ -469,6 +475,7 @@ master_run(const char *path, struct runtime *rt)
 		if (spawn(m, m->cur, idx) == -1)
 			rc = 1;
 	m->health = health_start(m->base, rt->bal);
+	m->expiry = expiry_start(m->base, rt);
 	m->started = (long)time(NULL);
 	m->admin = admin_start(m->base, rt, m->started, &failed);
 	if (failed)
@@ -483,6 +490,7 @@ master_run(const char *path, struct runtime *rt)
 		event_base_dispatch(m->base);
 	}
 	health_stop(m->health);
+	expiry_stop(m->expiry);
 	admin_stop(m->admin);
 	for (i = 0; i < 5; i++)
 		event_free(m->sig[i]);

@@ -25,7 +25,11 @@ static const char *const sched_names[] = {
 };
 static const char *const mtls_names[] = { "off", "optional", "on" };
 
-/* A Prometheus label value or JSON string body: escape \ " and controls. */
+/*
+ * A JSON string body: escape \ " and controls. Prometheus label values
+ * need no escaping here: they are listener, group and server names,
+ * which parse_name() limits to letters, digits, '-', '_' and '.'.
+ */
 static void
 esc(struct evbuffer *out, const char *s)
 {
@@ -245,8 +249,9 @@ metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 			struct server *s = group_server(g, j);
 
 			evbuffer_add_printf(out,
-			    "mtlslb_backend_active_requests{server_group=\"%s\","
-			    "server=\"%s\"} %u\n", group_conf(g)->name,
+			    "mtlslb_backend_active_requests{"
+			    "server_group=\"%s\",server=\"%s\"} %u\n",
+			    group_conf(g)->name,
 			    s->conf->name, atomic_load(&s->sh->active));
 		}
 	}

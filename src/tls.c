@@ -413,6 +413,13 @@ check_server_leaf(X509 *x, struct diag *d, int line)
 		diag_warn(d, line, "server_certificate: '%s' has an "
 		    "extendedKeyUsage without serverAuth; clients will refuse "
 		    "it", subj);
+	/* Browsers and curl match the host name only against the SAN. */
+	if (X509_get_ext_by_NID(x, NID_subject_alt_name, -1) < 0)
+		diag_warn(d, line, "server_certificate: '%s' has no "
+		    "subjectAltName; browsers and curl ignore the CN and will "
+		    "refuse it: reissue it with -addext "
+		    "'subjectAltName=DNS:host' (or mtlslb-certs server NAME "
+		    "--san DNS:host)", subj);
 	ERR_clear_error();
 	free(subj);
 }

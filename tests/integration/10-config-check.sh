@@ -124,6 +124,22 @@ grep -q 'does-not-exist.ini' "$T/t.err" ||
     fail "missing config file: stderr does not name it: $(cat "$T/t.err")"
 pass "missing config file: exit 1 and named"
 
+# Warnings leave the exit status alone: a server certificate without
+# subjectAltName (old guides) and an expired CRL.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/nosan.key" -out "$T/nosan.crt" -subj /CN=localhost \
+    -days 30 2>/dev/null || harness_error "cannot make a SAN-less cert"
+sed -e "s|^server_certificate = .*|server_certificate = $T/nosan.crt|" \
+    -e "s|^server_private_key = .*|server_private_key = $T/nosan.key|" \
+    -e "s|^crl = .*|crl = $PKI/crl-expired.pem|" "$GOOD" >"$T/warn.ini"
+run_t "$T/warn.ini"
+[ "$RC" = 0 ] || fail "warnings only: exit $RC, want 0: $(cat "$T/t.err")"
+grep -qE '^mtlslb: .*/warn\.ini:[0-9]+: warning: server_certificate: .*no subjectAltName' \
+    "$T/t.err" || fail "no SAN warning: $(cat "$T/t.err")"
+grep -qE '^mtlslb: .*/warn\.ini:[0-9]+: warning: crl: .*expired' "$T/t.err" ||
+    fail "no expired-CRL warning: $(cat "$T/t.err")"
+pass "warnings (no subjectAltName, expired CRL) print with exit 0"
+
 # -V and -h
 RC=0
 timeout 10 "$MTLSLB_BIN" -V >"$T/t.out" 2>&1 || RC=$?

@@ -855,6 +855,7 @@ process_head(struct conn *c)
 	c->r.upgrade = m.upgrade;
 	c->r.version = m.version;
 	c->r.keep_alive = m.keep_alive && !c->w->stopping &&
+	    lc->keepalive_timeout_ms != 0 &&
 	    (lc->keepalive_requests == 0 ||
 	    c->nrequests < lc->keepalive_requests);
 

@@ -209,6 +209,16 @@ pick_cycle(struct group *g, uint64_t tried, bool ignore_health)
 		if (usable(s, tried, ignore_health))
 			return s;
 	}
+	/*
+	 * Other pickers (workers) took positions in between, so the ones
+	 * seen above need not cover the cycle: scan it once, locally.
+	 */
+	for (k = 0; k < g->ncycle; k++) {
+		struct server *s = &g->servers[g->cycle[k]];
+
+		if (usable(s, tried, ignore_health))
+			return s;
+	}
 	return NULL;
 }
 

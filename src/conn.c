@@ -1592,10 +1592,13 @@ conn_worker_stop(struct conn_worker *w)
 	w->stopping = true;
 	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, link);
-		if (c->state == CS_READ_HEAD &&
+		/*
+		 * Only idle keep-alive connections. A fresh one (handshake
+		 * or first request on its way) gets its request answered
+		 * with Connection: close; its timeouts bound the wait.
+		 */
+		if (c->state == CS_READ_HEAD && c->nrequests > 0 &&
 		    evbuffer_get_length(bufferevent_get_input(c->cbev)) == 0)
-			conn_close(c, "shutting down");
-		else if (c->state == CS_HANDSHAKE)
 			conn_close(c, "shutting down");
 	}
 }

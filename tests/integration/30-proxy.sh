@@ -13,9 +13,11 @@ need_mtlslb
 BIG=104857600			# 100 MiB
 RSS_LIMIT_KB=65536		# 64 MiB for the master and all workers
 # ASan keeps freed memory in quarantine (256 MiB by default) and adds
-# shadow memory, so RSS says nothing about buffering there: the bound is
+# shadow memory, and valgrind (MTLSLB_WRAPPER) its own heap, so RSS says
+# nothing about buffering there: the bound is
 # checked in the plain build, which scripts/check.sh always runs too.
-if ldd "$MTLSLB_BIN" 2>/dev/null | grep -q 'libasan'; then
+if [ -n "${MTLSLB_WRAPPER:-}" ] ||
+    ldd "$MTLSLB_BIN" 2>/dev/null | grep -q 'libasan'; then
 	RSS_LIMIT_KB=$((1 << 30))
 	echo "# sanitizer build: the 64 MiB RSS bound is checked in the plain build"
 fi

@@ -3,6 +3,7 @@
 #include "ac_config.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,6 +227,48 @@ START_TEST(server_ids_unique)
 }
 END_TEST
 
+struct race_arg {
+	struct group *g;
+	long nulls;
+};
+
+static void *
+race_picker(void *p)
+{
+	struct race_arg *a = p;
+	long i;
+
+	for (i = 0; i < 200000; i++)
+		if (balancer_pick(a->g, 0) == NULL)
+			a->nulls++;
+	return NULL;
+}
+
+/*
+ * Two pickers (workers) share the cycle counter: each one's own draws
+ * need not cover the cycle, yet a pick must never fail while a server
+ * is up.
+ */
+START_TEST(concurrent_pickers_never_miss)
+{
+	struct fixture f;
+	unsigned w[] = { 1, 1 };
+	struct race_arg a, b;
+	pthread_t ta, tb;
+
+	fx_init(&f, SCHED_ROUND_ROBIN, w, 2);
+	set_up(&f, 1, 0);
+	a.g = b.g = f.g;
+	a.nulls = b.nulls = 0;
+	ck_assert_int_eq(pthread_create(&ta, NULL, race_picker, &a), 0);
+	ck_assert_int_eq(pthread_create(&tb, NULL, race_picker, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	ck_assert_int_eq(a.nulls + b.nulls, 0);
+	fx_free(&f);
+}
+END_TEST
+
 static Suite *
 balancer_suite(void)
 {
@@ -247,6 +290,7 @@ balancer_suite(void)
 	ADD(least_connections_ties_rotate);
 	ADD(all_down_reject_or_try_all);
 	ADD(server_ids_unique);
+	ADD(concurrent_pickers_never_miss);
 #undef ADD
 	return s;
 }

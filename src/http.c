@@ -675,8 +675,14 @@ classify(const struct http_header *h)
 		return http_token_eq(n, l, "connection") ||
 		    http_token_eq(n, l, "keep-alive") ? HK_HOP : HK_OTHER;
 	case 14:
-		return http_token_eq(n, l, "content-length") ?
-		    HK_CONTENT_LENGTH : HK_OTHER;
+		if (http_token_eq(n, l, "content-length"))
+			return HK_CONTENT_LENGTH;
+		/*
+		 * "Content_Length": we do not frame by it, but a CGI-style
+		 * backend mapping '_' to '-' would: never pass it on.
+		 */
+		return name_eq_loose(n, l, "content-length") ? HK_OURS :
+		    HK_OTHER;
 	case 15:
 		return name_eq_loose(n, l, "x-forwarded-for") ? HK_XFF :
 		    HK_OTHER;
@@ -686,7 +692,8 @@ classify(const struct http_header *h)
 	case 17:
 		if (http_token_eq(n, l, "transfer-encoding"))
 			return HK_TRANSFER_ENCODING;
-		return name_eq_loose(n, l, "x-forwarded-proto") ? HK_OURS :
+		return name_eq_loose(n, l, "x-forwarded-proto") ||
+		    name_eq_loose(n, l, "transfer-encoding") ? HK_OURS :
 		    HK_OTHER;
 	default:
 		return l >= 22 && name_prefix_loose(n, l,

@@ -729,6 +729,18 @@ START_TEST(test_rewrite_spoofed_cert)
 }
 END_TEST
 
+/* "Content_Length" / "Transfer_Encoding" could frame the body for a
+ * backend that maps '_' to '-': they never reach it. */
+START_TEST(test_rewrite_underscore_framing)
+{
+	assert_rewrite("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "Transfer_Encoding: chunked\r\nContent_Length: 99\r\n\r\n",
+	    NULL,
+	    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+}
+END_TEST
+
 START_TEST(test_rewrite_sanitise)
 {
 	struct http_fwd fwd = { "1.1.1.1", "CN=a\r\nX-Evil: 1", "",
@@ -1096,6 +1108,7 @@ http_suite(void)
 		{ "rewrite_request", test_rewrite_request },
 		{ "rewrite_minimal", test_rewrite_minimal },
 		{ "rewrite_spoofed_cert", test_rewrite_spoofed_cert },
+		{ "rewrite_underscore_framing", test_rewrite_underscore_framing },
 		{ "rewrite_sanitise", test_rewrite_sanitise },
 		{ "rewrite_upgrade", test_rewrite_upgrade },
 		{ "rewrite_response", test_rewrite_response },

@@ -1,0 +1,131 @@
+#!/bin/sh
+# fuzz.sh [SECONDS] [TARGET...]: builds the libFuzzer targets of tests/fuzz/
+# with clang (-fsanitize=fuzzer,address,undefined) straight from the
+# sources, then runs each for SECONDS (default 60) from its seed corpus
+# tests/fuzz/corpus/NAME (read only; new inputs go to the work dir). Exits 0 when no target crashed, 1 when one did (the reproducer is
+# kept and named in the output), 77 when clang or libFuzzer is missing, 2 on
+# bad usage. Bounded: every run has -max_total_time plus a hard timeout.
+#
+# Environment: CC (clang), FUZZ_DIR (work dir; default a temp dir that is
+# removed unless something crashed), FUZZ_ARGS (extra libFuzzer flags), KEEP=1 (keep FUZZ_DIR).
+# Targets: http_request http_response config.
+#
+# Reproduce a crash: $FUZZ_DIR/bin/fuzz_NAME CRASH-FILE; then add the
+# input to tests/fuzz/corpus/NAME/ as a regression seed.
+set -eu
+
+prog=fuzz.sh
+secs=${1:-60}
+case $secs in
+'' | *[!0-9]*) echo "usage: $prog [SECONDS] [TARGET...]" >&2; exit 2 ;;
+esac
+[ $# -gt 0 ] && shift
+targets=${*:-http_request http_response config}
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+CC=${CC:-clang}
+command -v "$CC" >/dev/null 2>&1 || {
+	echo "$prog: $CC not found (need clang with libFuzzer)" >&2
+	exit 77
+}
+command -v pkg-config >/dev/null 2>&1 || {
+	echo "$prog: pkg-config not found" >&2
+	exit 77
+}
+
+own_dir=no
+if [ -z "${FUZZ_DIR:-}" ]; then
+	FUZZ_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mtlslb-fuzz.XXXXXX")
+	own_dir=yes
+fi
+mkdir -p "$FUZZ_DIR/bin" "$FUZZ_DIR/inc"
+crashed=no
+cleanup() {
+	if [ "$own_dir" = yes ] && [ "$crashed" = no ] &&
+	    [ "${KEEP:-0}" != 1 ]; then
+		rm -rf "$FUZZ_DIR"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# What configure would put in ac_config.h for these sources.
+cat >"$FUZZ_DIR/inc/ac_config.h" <<'H'
+#define _GNU_SOURCE 1
+#define PACKAGE "mtlslb"
+#define PACKAGE_VERSION "fuzz"
+#define SYSCONFDIR "/etc"
+H
+
+san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+cflags="-std=c11 -g -O1 -fno-omit-frame-pointer $san -I$FUZZ_DIR/inc \
+    -I$top/src"
+ev=$(pkg-config --cflags --libs libevent_core 2>/dev/null) || ev=-levent_core
+ssl=$(pkg-config --cflags --libs libcrypto 2>/dev/null) || ssl=-lcrypto
+ini=$(pkg-config --cflags --libs inih 2>/dev/null) || ini=-linih
+
+build() {
+	name=$1
+	shift
+	# shellcheck disable=SC2086 # flag lists
+	if ! $CC $cflags -o "$FUZZ_DIR/bin/fuzz_$name" \
+	    "$top/tests/fuzz/fuzz_$name.c" "$@" >"$FUZZ_DIR/build-$name.log" \
+	    2>&1; then
+		cat "$FUZZ_DIR/build-$name.log" >&2
+		if grep -q 'fuzzer' "$FUZZ_DIR/build-$name.log"; then
+			echo "$prog: cannot link libFuzzer with $CC" >&2
+			exit 77
+		fi
+		echo "$prog: building fuzz_$name failed" >&2
+		exit 1
+	fi
+}
+
+for t in $targets; do
+	case $t in
+	http_request | http_response)
+		# shellcheck disable=SC2086
+		build "$t" "$top/src/http.c" $ev ;;
+	config)
+		# shellcheck disable=SC2086
+		build "$t" "$top/src/config.c" "$top/src/parse.c" \
+		    "$top/src/diag.c" "$top/src/util.c" $ini $ssl ;;
+	*) echo "$prog: unknown target '$t'" >&2; exit 2 ;;
+	esac
+done
+
+# The hard limit: libFuzzer stops at -max_total_time; this catches a hang
+# in its own shutdown or a stuck input (-timeout covers one input).
+hard=$((secs + 60))
+tmo=
+command -v timeout >/dev/null 2>&1 && tmo="timeout -s KILL $hard"
+
+for t in $targets; do
+	work=$FUZZ_DIR/corpus-$t
+	mkdir -p "$work" "$FUZZ_DIR/artifacts-$t"
+	case $t in
+	http_*) dict=$top/tests/fuzz/http.dict ;;
+	*) dict=$top/tests/fuzz/$t.dict ;;
+	esac
+	if [ -f "$dict" ]; then dict="-dict=$dict"; else dict=; fi
+	echo "$prog: fuzz_$t for ${secs}s"
+	rc=0
+	# shellcheck disable=SC2086
+	$tmo "$FUZZ_DIR/bin/fuzz_$t" -max_total_time="$secs" -timeout=10 \
+	    -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+	    -artifact_prefix="$FUZZ_DIR/artifacts-$t/" $dict \
+	    ${FUZZ_ARGS:-} "$work" "$top/tests/fuzz/corpus/$t" \
+	    >"$FUZZ_DIR/run-$t.log" 2>&1 || rc=$?
+	grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+.*DONE)' \
+	    "$FUZZ_DIR/run-$t.log" | sed "s/^/  $t: /" || true
+	if [ "$rc" -ne 0 ]; then
+		crashed=yes
+		tail -n 60 "$FUZZ_DIR/run-$t.log" >&2
+		echo "$prog: fuzz_$t failed (exit $rc); reproducers:" >&2
+		ls "$FUZZ_DIR/artifacts-$t" >&2 || true
+		echo "$prog: kept $FUZZ_DIR" >&2
+	fi
+done
+[ "$crashed" = no ] || exit 1
+echo "$prog: no crash in ${secs}s per target"

@@ -1,15 +1,24 @@
 #!/bin/sh
 # The one test command: installs what is missing (Debian 12, as root),
 # builds with warnings as errors, runs `make check` (unit + integration),
-# then does the same again in an ASan/UBSan build.
-# Usage: scripts/check.sh [--no-sanitizers]
+# then does the same again in an ASan/UBSan build, then the long checks:
+# each libFuzzer target for 60 s, the 60 s soak, and the core integration
+# tests under valgrind.
+# Usage: scripts/check.sh [--quick]   (--quick: make check only, no
+# sanitizer build, no long checks: for the edit-compile-test loop)
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
+quick=no
+case ${1:-} in
+--quick | --no-sanitizers) quick=yes ;;
+"") ;;
+*) echo "usage: scripts/check.sh [--quick]" >&2; exit 2 ;;
+esac
 sanitizers=yes
-[ "${1:-}" = "--no-sanitizers" ] && sanitizers=no
+[ "$quick" = yes ] && sanitizers=no
 
 mtlslb_top=$top
 . "$top/scripts/deps.sh"
@@ -54,5 +63,14 @@ if [ "$sanitizers" = yes ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    run_build "$top/_build/asan" --enable-sanitizers
+fi
+if [ "$quick" = no ]; then
+	b="$top/_build/check"
+	echo "check.sh: fuzzing, 60 s per target"
+	make -C "$b" fuzz FUZZ_SECONDS=60
+	echo "check.sh: soak, 60 s"
+	make -C "$b" soak SOAK_SECONDS=60
+	echo "check.sh: core integration tests under valgrind"
+	make -C "$b" valgrind
 fi
 echo "check.sh: all passed"

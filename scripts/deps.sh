@@ -4,7 +4,8 @@
 
 mtlslb_deps="build-essential autoconf automake autoconf-archive pkg-config
 libssl-dev libevent-dev libinih-dev check libsystemd-dev
-curl openssl nginx-light python3 procps ca-certificates"
+curl openssl nginx-light python3 procps ca-certificates
+clang libclang-rt-14-dev valgrind systemd mandoc man-db"
 
 mtlslb_install_deps() {
 	_missing=

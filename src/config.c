@@ -13,6 +13,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -119,6 +120,20 @@ key_string(struct state *st, const struct key *k, void *obj, const char *v,
 	free(*p);
 	*p = xstrdup(v);
 	return 0;
+}
+
+/* The user workers switch to: it must exist, or they could not start. */
+static int
+key_user(struct state *st, const struct key *k, void *obj, const char *v,
+    char *err, size_t errlen)
+{
+	if (getpwnam(v) == NULL) {
+		snprintf(err, errlen, "no such user '%s' (create it, e.g. "
+		    "useradd --system --no-create-home %s, or remove the key)",
+		    v, v);
+		return -1;
+	}
+	return key_string(st, k, obj, v, err, errlen);
 }
 
 static int
@@ -433,7 +448,7 @@ static const struct key global_keys[] = {
 	    0 },
 	{ "access_log_format", key_enum_bool, G(access_log_json), NOLINE, 0,
 	    0, 0, log_formats, 0 },
-	{ "user", key_string, G(user), NOLINE, 0, 0, 0, NULL, 0 },
+	{ "user", key_user, G(user), NOLINE, 0, 0, 0, NULL, 0 },
 	{ "shutdown_timeout", key_duration, G(shutdown_timeout_ms), NOLINE, 0,
 	    0, MS_DAY, NULL, 0 },
 	{ "reload_on_change", key_onoff, G(reload_on_change), NOLINE, 0, 0, 0,

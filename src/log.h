@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 enum log_level {
 	LL_ERROR,
@@ -24,6 +25,13 @@ enum log_level {
  */
 int log_open(const char *target, const char *access, enum log_level level,
     bool access_json);
+
+/*
+ * From now on log files this process (re)opens as root are chowned to
+ * uid:gid, and so are the open ones: workers that dropped to the service
+ * user must be able to reopen them after a rotation.
+ */
+void log_set_owner(uid_t uid, gid_t gid);
 
 /* Reopens file targets (SIGUSR1, logrotate). Returns 0 or -1. */
 int log_reopen(void);

@@ -12,9 +12,11 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +41,7 @@
 
 #define MAX_WORKERS	RUNTIME_MAX_WORKERS
 #define MAX_GENS	8
+#define WATCH_INTERVAL_S	2	/* reload_on_change poll period */
 
 struct gen {
 	struct runtime *rt;
@@ -69,6 +72,8 @@ struct master {
 	struct expiry *expiry;
 	struct admin *admin;
 	long started;
+	struct event *watch;	/* reload_on_change poll */
+	uint64_t watch_sig;	/* what the watched files looked like */
 };
 
 static void
@@ -79,6 +84,46 @@ notify(const char *state)
 #else
 	(void)state;
 #endif
+}
+
+/* RELOADING=1 with the time systemd >= 253 wants for Type=notify-reload. */
+static void
+notify_reloading(void)
+{
+#ifdef HAVE_SYSTEMD
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	(void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000ULL);
+#endif
+}
+
+/*
+ * In the master, before any worker is forked as cfg's user: the user must
+ * exist, and log files become theirs so that workers can reopen them.
+ * what prefixes the error ("reload failed, ...").
+ */
+static int
+user_check(const struct config *cfg, const char *what)
+{
+	struct passwd *pw;
+
+	if (cfg->user == NULL)
+		return 0;
+	if (geteuid() != 0) {
+		log_msg(LL_INFO, "user = %s ignored: not started as root",
+		    cfg->user);
+		return 0;
+	}
+	if ((pw = getpwnam(cfg->user)) == NULL) {
+		log_msg(LL_ERROR, "%suser '%s': no such user", what,
+		    cfg->user);
+		return -1;
+	}
+	log_set_owner(pw->pw_uid, pw->pw_gid);
+	return 0;
 }
 
 /* Runs in the child: drop privileges if asked (the master keeps root so
@@ -261,6 +306,28 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	signal_workers(m, NULL, SIGKILL);
 }
 
+/*
+ * A stopping master closes its copies of the listening sockets: once the
+ * workers have closed theirs, new clients are refused at once instead of
+ * waiting in a backlog nobody will accept from.
+ */
+static void
+close_listeners(struct master *m)
+{
+	size_t g, i, j;
+
+	for (g = 0; g < MAX_GENS; g++) {
+		struct runtime *rt = m->gens[g].rt;
+
+		for (i = 0; rt != NULL && i < rt->nlsns; i++)
+			for (j = 0; j < rt->lsns[i].nfds; j++) {
+				if (rt->lsns[i].fds[j] != -1)
+					close(rt->lsns[i].fds[j]);
+				rt->lsns[i].fds[j] = -1;
+			}
+	}
+}
+
 static void
 begin_stop(struct master *m)
 {
@@ -277,6 +344,7 @@ begin_stop(struct master *m)
 	notify("STOPPING=1");
 	log_msg(LL_INFO, "stopping");
 	signal_workers(m, NULL, SIGTERM);
+	close_listeners(m);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(m->deadline, &tv);
@@ -361,6 +429,88 @@ take_sockets(struct runtime *old, struct runtime *nrt)
 	return 0;
 }
 
+/* reload_on_change: FNV-1a over what stat() says about each file. */
+static uint64_t
+sig_file(uint64_t h, const char *path)
+{
+	struct stat st;
+	long long v[6];
+	const unsigned char *p = (const unsigned char *)v;
+	size_t i;
+
+	if (path == NULL)
+		return h;
+	memset(v, 0, sizeof(v));
+	if (stat(path, &st) == -1) {
+		v[0] = -errno;
+	} else {
+		/* mtime and size, and the inode for a file renamed over */
+		v[0] = (long long)st.st_mtim.tv_sec;
+		v[1] = (long long)st.st_mtim.tv_nsec;
+		v[2] = (long long)st.st_size;
+		v[3] = (long long)st.st_ino;
+		v[4] = (long long)st.st_dev;
+	}
+	for (i = 0; path[i] != '\0'; i++)
+		h = (h ^ (unsigned char)path[i]) * 1099511628211ULL;
+	for (i = 0; i < sizeof(v); i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* The config file and every certificate, key, CA and CRL it names. */
+static uint64_t
+files_sig(const char *path, const struct config *cfg)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	h = sig_file(h, path);
+	for (i = 0; i < cfg->nlisteners; i++) {
+		const struct listener_conf *l = &cfg->listeners[i];
+
+		h = sig_file(h, l->server_certificate);
+		h = sig_file(h, l->server_private_key);
+		h = sig_file(h, l->ca_certificate);
+		h = sig_file(h, l->crl);
+	}
+	return h;
+}
+
+/*
+ * Called after every (re)load attempt: remembers the files as they are now
+ * (so a broken file is reported once, not every poll) and polls only when
+ * the current configuration asks for it.
+ */
+static void
+watch_update(struct master *m)
+{
+	struct timeval tv = { WATCH_INTERVAL_S, 0 };
+	const struct config *cfg = m->cur->rt->cfg;
+
+	m->watch_sig = files_sig(m->path, cfg);
+	if (cfg->reload_on_change && !m->stopping) {
+		if (!evtimer_pending(m->watch, NULL))
+			evtimer_add(m->watch, &tv);
+	} else {
+		evtimer_del(m->watch);
+	}
+}
+
+static void reload(struct master *m);
+
+static void
+watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+
+	if (m->stopping ||
+	    files_sig(m->path, m->cur->rt->cfg) == m->watch_sig)
+		return;
+	log_msg(LL_INFO, "reload_on_change: a watched file changed");
+	reload(m);
+}
+
 static void
 reload(struct master *m)
 {
@@ -370,13 +520,18 @@ reload(struct master *m)
 	size_t i;
 	unsigned idx;
 
-	notify("RELOADING=1");
+	notify_reloading();
 	log_msg(LL_INFO, "reloading %s", m->path);
 	nrt = runtime_load(m->path, d);
 	diag_foreach(d, reload_diag_cb, NULL);
 	diag_free(d);
 	if (nrt == NULL)
 		goto out;
+	if (user_check(nrt->cfg, "reload failed, keeping current "
+	    "configuration: ") == -1) {
+		runtime_free(nrt);
+		goto out;
+	}
 	for (i = 0; i < MAX_GENS; i++)
 		if (m->gens[i].rt == NULL) {
 			g = &m->gens[i];
@@ -393,6 +548,19 @@ reload(struct master *m)
 		take_sockets(nrt, m->cur->rt);
 		log_msg(LL_ERROR, "reload failed, keeping current "
 		    "configuration: cannot bind a new address");
+		runtime_free(nrt);
+		goto out;
+	}
+	/*
+	 * Log settings apply to the new workers; the old ones keep the
+	 * descriptors they inherited until they exit.
+	 */
+	if (log_open(nrt->cfg->error_log, nrt->cfg->access_log,
+	    (enum log_level)nrt->cfg->log_level,
+	    nrt->cfg->access_log_json) == -1) {
+		take_sockets(nrt, m->cur->rt);
+		log_msg(LL_ERROR, "reload failed, keeping current "
+		    "configuration: cannot open a log file");
 		runtime_free(nrt);
 		goto out;
 	}
@@ -413,6 +581,7 @@ reload(struct master *m)
 		spawn(m, g, idx);
 	log_msg(LL_INFO, "configuration reloaded");
 out:
+	watch_update(m);
 	notify("READY=1");
 }
 
@@ -471,7 +640,10 @@ master_run(const char *path, struct runtime *rt)
 	}
 	m->deadline = evtimer_new(m->base, deadline_cb, m);
 	m->respawn = evtimer_new(m->base, respawn_cb, m);
-	for (idx = 0; idx < m->want; idx++)
+	m->watch = event_new(m->base, -1, EV_PERSIST, watch_cb, m);
+	if (user_check(rt->cfg, "") == -1)
+		rc = 1;
+	for (idx = 0; rc == 0 && idx < m->want; idx++)
 		if (spawn(m, m->cur, idx) == -1)
 			rc = 1;
 	m->health = health_start(m->base, rt->bal);
@@ -481,13 +653,22 @@ master_run(const char *path, struct runtime *rt)
 	if (failed)
 		rc = 1;
 	if (rc == 0) {
+		watch_update(m);
 		log_msg(LL_INFO, "mtlslb %s started: %u workers, %zu "
 		    "listeners", PACKAGE_VERSION, m->want, rt->nlsns);
 		notify("READY=1");
 		event_base_dispatch(m->base);
 	} else {
+		/*
+		 * dispatch clears a loopbreak made before it runs, so loop
+		 * only while workers are left to reap.
+		 */
 		begin_stop(m);
-		event_base_dispatch(m->base);
+		for (i = 0; i < m->nprocs; i++)
+			if (m->procs[i].pid > 0)
+				break;
+		if (i < m->nprocs)
+			event_base_dispatch(m->base);
 	}
 	health_stop(m->health);
 	expiry_stop(m->expiry);
@@ -496,6 +677,7 @@ master_run(const char *path, struct runtime *rt)
 		event_free(m->sig[i]);
 	event_free(m->deadline);
 	event_free(m->respawn);
+	event_free(m->watch);
 	for (i = 0; i < MAX_GENS; i++)
 		if (m->gens[i].rt != NULL)
 			gen_free(&m->gens[i]);

@@ -12,6 +12,7 @@
 #include "balancer.h"
 #include "config.h"
 #include "diag.h"
+#include "keyperm.h"
 #include "shm.h"
 #include "tls.h"
 #include "util.h"
@@ -55,6 +56,8 @@ runtime_load(const char *path, struct diag *d)
 			l->fds[j] = -1;
 		if ((l->ctx = tls_ctx_new(l->conf, d)) == NULL)
 			failed = true;
+		keyperm_check(l->conf->server_private_key,
+		    l->conf->server_private_key_line, d);
 	}
 	if (failed) {
 		runtime_free(rt);

@@ -144,6 +144,14 @@ begin_stop(struct worker *wk)
 			if (l->evls[j] != NULL)
 				evconnlistener_free(l->evls[j]);
 			l->evls[j] = NULL;
+			/*
+			 * Our copy of the socket: kept open it would let the
+			 * kernel queue connections no one accepts once the
+			 * master stops. On reload the new workers hold theirs.
+			 */
+			if (l->fds[j] != -1)
+				close(l->fds[j]);
+			l->fds[j] = -1;
 		}
 	}
 	conn_worker_stop(&wk->cw);

@@ -1,0 +1,121 @@
+#!/bin/bash
+# 55-systemd: the unit and the notify protocol.
+#   systemd-analyze verify passes on systemd/mtlslb.service (a copy naming
+#       the built binary, man pages found through MANPATH)
+#   with NOTIFY_SOCKET set (a datagram socket this test listens on):
+#       READY=1 once the listener accepts, RELOADING=1 then READY=1 around
+#       a SIGHUP (and around a failed one), STOPPING=1 on SIGTERM
+# No systemd-run here: containers rarely have a user manager.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+need_mtlslb
+t_setup
+
+UNIT=$top_srcdir/systemd/mtlslb.service
+[ -f "$UNIT" ] || harness_error "no $UNIT"
+
+# -- systemd-analyze verify
+if command -v systemd-analyze >/dev/null 2>&1; then
+	mkdir -p "$T/unit" "$T/man/man8" "$T/man/man5"
+	ln -s "$top_srcdir/man/mtlslb.8" "$T/man/man8/mtlslb.8"
+	ln -s "$top_srcdir/man/mtlslb.ini.5" "$T/man/man5/mtlslb.ini.5"
+	sed -e "s|/usr/sbin/mtlslb|$MTLSLB_BIN|g" "$UNIT" >"$T/unit/mtlslb.service"
+	man_opt=()
+	command -v man >/dev/null 2>&1 || man_opt=(--man=no)
+	if ! MANPATH="$T/man:" SYSTEMD_LOG_LEVEL=notice systemd-analyze \
+	    verify "${man_opt[@]}" "$T/unit/mtlslb.service" >"$T/verify.out" 2>&1 ||
+	    [ -s "$T/verify.out" ]; then
+		cat "$T/verify.out" >&2
+		fail "systemd-analyze verify reports problems"
+	fi
+	pass "systemd-analyze verify systemd/mtlslb.service: clean"
+	for k in 'Type=notify' 'ExecReload=/bin/kill -HUP $MAINPID' \
+	    'ExecStartPre=/usr/sbin/mtlslb -t -c /etc/mtlslb/mtlslb.ini' \
+	    'LimitNOFILE=65536' 'AmbientCapabilities=CAP_NET_BIND_SERVICE' \
+	    'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' \
+	    'PrivateTmp=yes' 'PrivateDevices=yes' \
+	    'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' \
+	    'SystemCallFilter=@system-service'; do
+		grep -qxF -- "$k" "$UNIT" || fail "the unit lacks '$k'"
+	done
+	pass "the unit has the required settings"
+else
+	echo "# systemd-analyze not found: verify skipped"
+fi
+
+# -- the notify protocol
+grep -q '^#define HAVE_SYSTEMD 1' "$top_builddir/ac_config.h" 2>/dev/null ||
+    skip "built without libsystemd: no sd_notify"
+need_cmd python3
+mkpki
+python3 - "$T/notify.sock" "$T/notify.log" "$T/notify.stop" \
+    >"$T/notify.out" 2>&1 <<'PY' &
+import os, socket, sys, time
+path, log, stop = sys.argv[1:4]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+s.settimeout(0.2)
+end = time.time() + 90
+with open(log, "a") as f:
+    while time.time() < end and not os.path.exists(stop):
+        try:
+            msg = s.recv(4096)
+        except socket.timeout:
+            continue
+        f.write(msg.decode(errors="replace").replace("\n", "|") + "\n")
+        f.flush()
+PY
+NPID=$!
+t_track "$NPID" "notify listener" "$T/notify.out" "$T/notify.log"
+for ((i = 0; i < 50; i++)); do
+	[ -S "$T/notify.sock" ] && break
+	sleep 0.1
+done
+[ -S "$T/notify.sock" ] || harness_error "notify socket not created"
+: >"$T/notify.log"
+
+# notified N REGEX: waits until line N of the log matches REGEX.
+notified() {
+	local n=$1 re=$2 i
+	for ((i = 0; i < 100; i++)); do
+		sed -n "${n}p" "$T/notify.log" | grep -Eq -- "$re" && return 0
+		sleep 0.1
+	done
+	fail "notify message $n: expected /$re/, got: $(tr '\n' ' ' <"$T/notify.log")"
+}
+
+BE_PORT=$(free_port)
+start_backend ECS01 "$BE_PORT"
+LB_PORT=$(free_port)
+SERVERS="server = ECS01 127.0.0.1:$BE_PORT"
+std_config "$T/lb.ini"
+need_mtlslb
+NOTIFY_SOCKET=$T/notify.sock "$MTLSLB_BIN" -c "$T/lb.ini" \
+    >>"$T/mtlslb.log" 2>&1 &
+MTLSLB_PID=$!
+MTLSLB_PORT=$LB_PORT
+t_track "$MTLSLB_PID" mtlslb "$T/mtlslb.log"
+notified 1 '^READY=1'
+port_open "$LB_PORT" || fail "READY=1 before the listener accepts"
+expect_status 200 "$(lb_url /)"
+pass "READY=1 once the listener accepts"
+
+kill -HUP "$MTLSLB_PID"
+notified 2 '^RELOADING=1(\||$)'
+notified 3 '^READY=1'
+expect_status 200 "$(lb_url /)"
+pass "RELOADING=1 then READY=1 around SIGHUP"
+
+cp "$T/lb.ini" "$T/lb.ini.good"
+echo "bogus = 1" >>"$T/lb.ini"
+kill -HUP "$MTLSLB_PID"
+notified 4 '^RELOADING=1(\||$)'
+notified 5 '^READY=1'
+mv -f "$T/lb.ini.good" "$T/lb.ini"
+pass "RELOADING=1 then READY=1 around a failed reload"
+
+stop_mtlslb
+notified 6 '^STOPPING=1'
+[ "$MTLSLB_STATUS" = 0 ] || fail "exit status $MTLSLB_STATUS"
+pass "STOPPING=1 on SIGTERM, exit 0"
+touch "$T/notify.stop"

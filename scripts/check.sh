@@ -2,8 +2,8 @@
 # The one test command: installs what is missing (Debian 12, as root),
 # builds with warnings as errors, runs `make check` (unit + integration),
 # then does the same again in an ASan/UBSan build, then the long checks:
-# each libFuzzer target for 60 s, the 60 s soak, and the core integration
-# tests under valgrind.
+# scripts/demo.sh --once, each libFuzzer target for 60 s, the 60 s soak,
+# and the core integration tests under valgrind.
 # Usage: scripts/check.sh [--quick]   (--quick: make check only, no
 # sanitizer build, no long checks: for the edit-compile-test loop)
 set -eu
@@ -66,6 +66,8 @@ if [ "$sanitizers" = yes ]; then
 fi
 if [ "$quick" = no ]; then
 	b="$top/_build/check"
+	echo "check.sh: the README's first command, scripts/demo.sh --once"
+	"$top/scripts/demo.sh" --once
 	echo "check.sh: fuzzing, 60 s per target"
 	make -C "$b" fuzz FUZZ_SECONDS=60
 	echo "check.sh: soak, 60 s"

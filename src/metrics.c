@@ -125,6 +125,52 @@ help(struct evbuffer *out, const char *name, const char *type,
 	    name, type);
 }
 
+static uint64_t
+server_up(const struct server_shared *sh)
+{
+	return atomic_load(&sh->up) ? 1 : 0;
+}
+
+static uint64_t
+server_active(const struct server_shared *sh)
+{
+	return atomic_load(&sh->active);
+}
+
+static uint64_t
+server_requests(const struct server_shared *sh)
+{
+	return atomic_load(&sh->requests);
+}
+
+static uint64_t
+server_failures(const struct server_shared *sh)
+{
+	return atomic_load(&sh->failures);
+}
+
+/* One sample per server of every group: NAME{server_group,server} VALUE. */
+static void
+server_metric(struct evbuffer *out, struct balancer *b, const char *name,
+    const char *type, const char *text,
+    uint64_t (*value)(const struct server_shared *))
+{
+	size_t i, j;
+
+	help(out, name, type, text);
+	for (i = 0; i < balancer_ngroups(b); i++) {
+		struct group *g = balancer_group_at(b, i);
+
+		for (j = 0; j < group_nservers(g); j++) {
+			struct server *s = group_server(g, j);
+
+			evbuffer_add_printf(out, "%s{server_group=\"%s\","
+			    "server=\"%s\"} %llu\n", name, group_conf(g)->name,
+			    s->conf->name, (unsigned long long)value(s->sh));
+		}
+	}
+}
+
 void
 metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 {
@@ -226,65 +272,16 @@ metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 			    e.crl - now);
 	}
 
-	help(out, "mtlslb_server_up", "gauge",
-	    "1 when the server is healthy (or unchecked), 0 when down.");
-	for (i = 0; i < balancer_ngroups(b); i++) {
-		struct group *g = balancer_group_at(b, i);
-
-		for (j = 0; j < group_nservers(g); j++) {
-			struct server *s = group_server(g, j);
-
-			evbuffer_add_printf(out, "mtlslb_server_up{"
-			    "server_group=\"%s\",server=\"%s\"} %d\n",
-			    group_conf(g)->name, s->conf->name,
-			    atomic_load(&s->sh->up) ? 1 : 0);
-		}
-	}
-	help(out, "mtlslb_backend_active_requests", "gauge",
-	    "Requests in flight to the server.");
-	for (i = 0; i < balancer_ngroups(b); i++) {
-		struct group *g = balancer_group_at(b, i);
-
-		for (j = 0; j < group_nservers(g); j++) {
-			struct server *s = group_server(g, j);
-
-			evbuffer_add_printf(out,
-			    "mtlslb_backend_active_requests{"
-			    "server_group=\"%s\",server=\"%s\"} %u\n",
-			    group_conf(g)->name,
-			    s->conf->name, atomic_load(&s->sh->active));
-		}
-	}
-	help(out, "mtlslb_backend_requests_total", "counter",
-	    "Requests sent to the server.");
-	for (i = 0; i < balancer_ngroups(b); i++) {
-		struct group *g = balancer_group_at(b, i);
-
-		for (j = 0; j < group_nservers(g); j++) {
-			struct server *s = group_server(g, j);
-
-			evbuffer_add_printf(out,
-			    "mtlslb_backend_requests_total{server_group=\"%s\","
-			    "server=\"%s\"} %llu\n", group_conf(g)->name,
-			    s->conf->name, (unsigned long long)atomic_load(
-			    &s->sh->requests));
-		}
-	}
-	help(out, "mtlslb_backend_failures_total", "counter",
-	    "Connect failures, resets and timeouts talking to the server.");
-	for (i = 0; i < balancer_ngroups(b); i++) {
-		struct group *g = balancer_group_at(b, i);
-
-		for (j = 0; j < group_nservers(g); j++) {
-			struct server *s = group_server(g, j);
-
-			evbuffer_add_printf(out,
-			    "mtlslb_backend_failures_total{server_group=\"%s\","
-			    "server=\"%s\"} %llu\n", group_conf(g)->name,
-			    s->conf->name, (unsigned long long)atomic_load(
-			    &s->sh->failures));
-		}
-	}
+	server_metric(out, b, "mtlslb_server_up", "gauge",
+	    "1 when the server is healthy (or unchecked), 0 when down.",
+	    server_up);
+	server_metric(out, b, "mtlslb_backend_active_requests", "gauge",
+	    "Requests in flight to the server.", server_active);
+	server_metric(out, b, "mtlslb_backend_requests_total", "counter",
+	    "Requests sent to the server.", server_requests);
+	server_metric(out, b, "mtlslb_backend_failures_total", "counter",
+	    "Connect failures, resets and timeouts talking to the server.",
+	    server_failures);
 	help(out, "mtlslb_backend_response_seconds", "histogram",
 	    "Time from picking the server to its response head.");
 	for (i = 0; i < balancer_ngroups(b); i++) {

@@ -102,7 +102,8 @@ struct conn {
 	struct bufferevent *bbev;	/* backend, plain TCP */
 	SSL *ssl;			/* owned by cbev */
 	struct event *timer;		/* handshake / header / keep-alive */
-	struct peer_cert *peer;
+	enum tls_verdict verdict;	/* client certificate, from the handshake */
+	struct peer_cert *peer;		/* its names, built when first needed */
 	struct evbuffer *hold;		/* rewritten head until connected */
 	char client_ip[46];
 	unsigned client_port;
@@ -371,6 +372,19 @@ conn_close(struct conn *c, const char *why)
 	free(c);
 }
 
+/*
+ * The client certificate's names, formatted on first use rather than at
+ * the handshake: a connection that never sends a request (or a listener
+ * that forwards nothing and logs nothing) never pays for them.
+ */
+static struct peer_cert *
+peer(struct conn *c)
+{
+	if (c->peer == NULL && c->verdict != TLS_PEER_NONE)
+		c->peer = tls_peer_cert_new(c->ssl);
+	return c->peer;
+}
+
 /* --- access log ------------------------------------------------------ */
 
 /*
@@ -535,14 +549,14 @@ access_log(struct conn *c)
 		strftime(w->date, sizeof(w->date), "%d/%b/%Y:%H:%M:%S %z",
 		    &tm);
 	}
-	f.subject = c->peer ? c->peer->subject : NULL;
+	f.subject = peer(c) ? c->peer->subject : NULL;
 	f.line = c->alog ? c->alog : "";
 	f.referer = c->alog ? c->alog + c->alog_referer : "";
 	f.ua = c->alog ? c->alog + c->alog_ua : "";
 	f.verify_prefix = "";
-	if (c->peer == NULL || c->peer->verdict == TLS_PEER_NONE) {
+	if (c->verdict == TLS_PEER_NONE) {
 		f.verify = "NONE";
-	} else if (c->peer->verdict == TLS_PEER_OK) {
+	} else if (c->verdict == TLS_PEER_OK) {
 		f.verify = "SUCCESS";
 	} else {
 		f.verify_prefix = "FAILED:";
@@ -705,6 +719,8 @@ log_rejection(struct conn *c)
 {
 	char d[1024];
 
+	if (c->peer == NULL)
+		c->peer = tls_peer_cert_new(c->ssl);
 	atomic_fetch_add_explicit(&c->lsn->sh->rejections[
 	    listener_reason_index(tls_reason_class(c->peer))], 1,
 	    memory_order_relaxed);
@@ -724,9 +740,9 @@ on_handshake(struct conn *c)
 	atomic_fetch_add_explicit(&c->lsn->sh->handshakes, 1,
 	    memory_order_relaxed);
 	if (lc->mutual_authentication != MTLS_OFF) {
-		c->peer = tls_peer_cert_new(c->ssl);
-		if (c->peer->verdict == TLS_PEER_FAILED ||
-		    (c->peer->verdict == TLS_PEER_NONE &&
+		c->verdict = tls_peer_verdict(c->ssl);
+		if (c->verdict == TLS_PEER_FAILED ||
+		    (c->verdict == TLS_PEER_NONE &&
 		    lc->mutual_authentication == MTLS_ON))
 			log_rejection(c);
 	}
@@ -747,6 +763,7 @@ handshake_failed(struct conn *c, short what)
 
 	if (lc->mutual_authentication != MTLS_OFF && lc->reject_tls_alert) {
 		c->peer = tls_peer_cert_new(c->ssl);
+		c->verdict = c->peer->verdict;
 		if (c->peer->verdict == TLS_PEER_FAILED || (e != 0 &&
 		    ERR_GET_REASON(e) ==
 		    SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)) {
@@ -829,12 +846,12 @@ process_head(struct conn *c)
 	c->r.remaining = m.content_length;
 
 	/* nginx's mTLS behaviour: the handshake passed, the request fails. */
-	if (lc->mutual_authentication != MTLS_OFF && c->peer != NULL) {
-		if (c->peer->verdict == TLS_PEER_FAILED) {
+	if (lc->mutual_authentication != MTLS_OFF) {
+		if (c->verdict == TLS_PEER_FAILED) {
 			reject(c, 400, "The SSL certificate error");
 			return;
 		}
-		if (c->peer->verdict == TLS_PEER_NONE &&
+		if (c->verdict == TLS_PEER_NONE &&
 		    lc->mutual_authentication == MTLS_ON) {
 			reject(c, 400, "No required SSL certificate was sent");
 			return;
@@ -863,7 +880,7 @@ process_head(struct conn *c)
 	fwd.client_ip = c->client_ip;
 	if (lc->forward_client_cert) {
 		fwd.cert_verify = "NONE";
-		if (c->peer != NULL && c->peer->verdict == TLS_PEER_OK) {
+		if (c->verdict == TLS_PEER_OK && peer(c) != NULL) {
 			fwd.cert_verify = "SUCCESS";
 			fwd.cert_subject = c->peer->subject;
 			fwd.cert_issuer = c->peer->issuer;

@@ -1015,6 +1015,21 @@ tls_peer_cert_new(SSL *ssl)
 	return pc;
 }
 
+enum tls_verdict
+tls_peer_verdict(SSL *ssl)
+{
+	struct verify_rec *vr = NULL;
+	long err;
+
+	if (verify_idx >= 0)
+		vr = SSL_get_ex_data(ssl, verify_idx);
+	if (SSL_get0_peer_certificate(ssl) == NULL &&
+	    (vr == NULL || vr->leaf == NULL))
+		return TLS_PEER_NONE;
+	err = vr != NULL ? vr->err : SSL_get_verify_result(ssl);
+	return err == X509_V_OK ? TLS_PEER_OK : TLS_PEER_FAILED;
+}
+
 void
 tls_peer_cert_free(struct peer_cert *pc)
 {

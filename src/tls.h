@@ -49,6 +49,12 @@ struct peer_cert {
  */
 struct peer_cert *tls_peer_cert_new(SSL *ssl);
 
+/*
+ * The verdict alone, as tls_peer_cert_new() would give it, without
+ * formatting any name: cheap enough for every handshake.
+ */
+enum tls_verdict tls_peer_verdict(SSL *ssl);
+
 /* Frees pc; accepts NULL. */
 void tls_peer_cert_free(struct peer_cert *pc);
 

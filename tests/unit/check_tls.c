@@ -366,6 +366,8 @@ peer(const struct listener_conf *lc, const char *cert, const char *key,
 	*ok = handshake(sctx, cctx, NULL, &s, &c);
 	pc = tls_peer_cert_new(s);
 	ck_assert_ptr_nonnull(pc);
+	/* the cheap verdict must always agree with the full description */
+	ck_assert_int_eq(tls_peer_verdict(s), pc->verdict);
 	hs_free(s, c);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);

@@ -136,13 +136,30 @@ scale(uint64_t *v, uint64_t f)
 	return 0;
 }
 
-int
-parse_duration_ms(const char *s, uint64_t min, uint64_t max, uint64_t *out,
-    char *err, size_t errlen)
+/* A number with an optional unit suffix; "" is the bare number's unit. */
+struct unit {
+	const char *suffix;
+	uint64_t factor;
+};
+
+struct scaled_kind {
+	const struct unit *units;	/* ends with suffix NULL */
+	char *(*fmt)(uint64_t, char *, size_t);
+	const char *what;		/* "a duration (use e.g. ...)" */
+};
+
+/*
+ * The shared shape of durations and sizes: digits, a unit, overflow and
+ * range checks, and one wording for each kind of mistake.
+ */
+static int
+parse_scaled(const char *s, const struct scaled_kind *k, uint64_t min,
+    uint64_t max, uint64_t *out, char *err, size_t errlen)
 {
 	char lo[32], hi[32];
 	const char *p = s;
-	uint64_t v, f;
+	const struct unit *u;
+	uint64_t v;
 	int rc;
 
 	if (*s == '\0')
@@ -151,63 +168,47 @@ parse_duration_ms(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 		p++;
 	if ((rc = read_digits(&p, &v)) < 0)
 		goto bad;
-	if (*p == '\0' || strcasecmp(p, "s") == 0)
-		f = 1000;
-	else if (strcasecmp(p, "ms") == 0)
-		f = 1;
-	else if (strcasecmp(p, "m") == 0)
-		f = 60 * 1000;
-	else if (strcasecmp(p, "h") == 0)
-		f = 3600 * 1000;
-	else if (strcasecmp(p, "d") == 0)
-		f = 86400 * 1000;
-	else
+	for (u = k->units; u->suffix != NULL; u++)
+		if (strcasecmp(p, u->suffix) == 0)
+			break;
+	if (u->suffix == NULL)
 		goto bad;
-	if (*s == '-' || rc > 0 || scale(&v, f) < 0 || v < min || v > max)
+	if (*s == '-' || rc > 0 || scale(&v, u->factor) < 0 || v < min ||
+	    v > max)
 		return fail(err, errlen, "'%s' is not in %s..%s", s,
-		    parse_fmt_duration(min, lo, sizeof(lo)),
-		    parse_fmt_duration(max, hi, sizeof(hi)));
+		    k->fmt(min, lo, sizeof(lo)), k->fmt(max, hi, sizeof(hi)));
 	*out = v;
 	return 0;
 bad:
-	return fail(err, errlen,
-	    "'%s' is not a duration (use e.g. 500ms, 30s, 5m, 1h or 7d)", s);
+	return fail(err, errlen, "'%s' is not %s", s, k->what);
+}
+
+int
+parse_duration_ms(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    char *err, size_t errlen)
+{
+	static const struct unit units[] = {
+		{ "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "m", 60 * 1000 },
+		{ "h", 3600 * 1000 }, { "d", 86400 * 1000 }, { NULL, 0 },
+	};
+	static const struct scaled_kind kind = { units, parse_fmt_duration,
+	    "a duration (use e.g. 500ms, 30s, 5m, 1h or 7d)" };
+
+	return parse_scaled(s, &kind, min, max, out, err, errlen);
 }
 
 int
 parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out,
     char *err, size_t errlen)
 {
-	char lo[32], hi[32];
-	const char *p = s;
-	uint64_t v, f;
-	int rc;
+	static const struct unit units[] = {
+		{ "", 1 }, { "k", (uint64_t)1 << 10 }, { "m", (uint64_t)1 << 20 },
+		{ "g", (uint64_t)1 << 30 }, { NULL, 0 },
+	};
+	static const struct scaled_kind kind = { units, parse_fmt_size,
+	    "a size (use e.g. 512, 64k or 1m)" };
 
-	if (*s == '\0')
-		return fail(err, errlen, "value is empty");
-	if (*p == '-')
-		p++;
-	if ((rc = read_digits(&p, &v)) < 0)
-		goto bad;
-	if (*p == '\0')
-		f = 1;
-	else if (strcasecmp(p, "k") == 0)
-		f = (uint64_t)1 << 10;
-	else if (strcasecmp(p, "m") == 0)
-		f = (uint64_t)1 << 20;
-	else if (strcasecmp(p, "g") == 0)
-		f = (uint64_t)1 << 30;
-	else
-		goto bad;
-	if (*s == '-' || rc > 0 || scale(&v, f) < 0 || v < min || v > max)
-		return fail(err, errlen, "'%s' is not in %s..%s", s,
-		    parse_fmt_size(min, lo, sizeof(lo)),
-		    parse_fmt_size(max, hi, sizeof(hi)));
-	*out = v;
-	return 0;
-bad:
-	return fail(err, errlen,
-	    "'%s' is not a size (use e.g. 512, 64k or 1m)", s);
+	return parse_scaled(s, &kind, min, max, out, err, errlen);
 }
 
 int

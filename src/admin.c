@@ -44,6 +44,7 @@ request_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(h, "Allow", "GET, HEAD");
 		evhttp_send_error(req, 405, NULL);
 		evbuffer_free(out);
 		return;
@@ -87,7 +88,11 @@ admin_start(struct event_base *base, const struct runtime *rt, long started,
 		*failed = 1;
 		return NULL;
 	}
-	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	/* Every method reaches request_cb, which answers 405 with Allow:
+	 * evhttp's own filter would say 501 Not Implemented instead. */
+	evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(a->http, 16384);
 	evhttp_set_max_body_size(a->http, 0);
 	evhttp_set_timeout(a->http, 10);

@@ -22,7 +22,8 @@ sanitizers=yes
 
 mtlslb_top=$top
 . "$top/scripts/deps.sh"
-mtlslb_install_deps
+# shellcheck disable=SC2086 # a word list
+mtlslb_install_deps $mtlslb_test_deps
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

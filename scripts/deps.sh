@@ -2,10 +2,15 @@
 # are missing (as root), or says which ones to install.
 # shellcheck shell=sh
 
+# What building and the demo need; check.sh adds the test tools.
 mtlslb_deps="build-essential autoconf automake autoconf-archive pkg-config
 libssl-dev libevent-dev libinih-dev check libsystemd-dev
-curl openssl nginx-light python3 procps ca-certificates
-clang libclang-rt-14-dev valgrind systemd mandoc man-db"
+curl openssl python3 procps ca-certificates"
+
+# What the tests add: a real nginx backend, libFuzzer, valgrind,
+# systemd-analyze, mandoc, and Chromium with NSS tools for the browser test.
+mtlslb_test_deps="nginx-light clang libclang-rt-14-dev valgrind systemd
+mandoc man-db chromium libnss3-tools"
 
 mtlslb_install_deps() {
 	_missing=

@@ -980,7 +980,8 @@ pick_and_connect(struct conn *c)
 		}
 		c->r.server = s;
 		event_base_gettimeofday_cached(c->w->base, &c->r.t_upstream);
-		if ((c->bbev = upstream_take(c->w->pool, s)) != NULL) {
+		if ((c->bbev = upstream_take(c->w->pool, s,
+		    !c->r.replayable)) != NULL) {
 			if (c->state != CS_CONNECT)
 				conn_set_state(c, CS_CONNECT);
 			start_forward(c);

@@ -106,7 +106,7 @@ still_open(evutil_socket_t fd)
 }
 
 struct bufferevent *
-upstream_take(struct upstream_pool *p, struct server *s)
+upstream_take(struct upstream_pool *p, struct server *s, bool probe)
 {
 	struct idle_list *l;
 	struct idle *it;
@@ -121,12 +121,14 @@ upstream_take(struct upstream_pool *p, struct server *s)
 	while ((it = TAILQ_LAST(&l->head, idle_head)) != NULL) {
 		bev = it->bev;
 		/*
-		 * Probe only connections idle for a second or more: a
-		 * backend closing an idle connection does so after seconds,
-		 * and the probe is a syscall on every request otherwise. A
-		 * close already seen by the loop has dropped it anyway.
+		 * A backend closing an idle connection does so after
+		 * seconds, and a close the loop has seen dropped it already,
+		 * so a request that can be retried (probe false) skips the
+		 * syscall on young connections. One that cannot be retried
+		 * always probes: a backend that just died (its FIN in our
+		 * socket, not yet read by the loop) must not get it.
 		 */
-		if (now.tv_sec - it->since >= 1 &&
+		if ((probe || now.tv_sec - it->since >= 1) &&
 		    !still_open(bufferevent_getfd(bev))) {
 			idle_drop(it);
 			continue;

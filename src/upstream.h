@@ -6,6 +6,7 @@
 #ifndef MTLSLB_UPSTREAM_H
 #define MTLSLB_UPSTREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct bufferevent;
@@ -23,9 +24,12 @@ void upstream_pool_free(struct upstream_pool *p);
 
 /*
  * Returns an idle connection to s that is still open, with no callbacks
- * set and reading disabled, or NULL. The caller owns it.
+ * set, or NULL. The caller owns it. With probe, the connection is always
+ * checked for a close the event loop has not seen yet (one recv); without,
+ * only after a second of idleness.
  */
-struct bufferevent *upstream_take(struct upstream_pool *p, struct server *s);
+struct bufferevent *upstream_take(struct upstream_pool *p, struct server *s,
+    bool probe);
 
 /*
  * Takes ownership of bev, an open connection to s with nothing pending,

@@ -72,6 +72,10 @@ struct server {
 	struct conn *conns;		/* every live connection */
 	unsigned next_id;
 	unsigned idle_timeout_s;
+	struct evconnlistener *lst;
+	bool draining;			/* SIGTERM: finish what is in flight */
+	struct event *drain_poll;
+	int drain_ticks;
 };
 
 struct conn {
@@ -252,6 +256,8 @@ head_begin(struct conn *c, int status)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
+	if (c->srv->draining)
+		c->keepalive = false;	/* last answer on this connection */
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nX-Backend: %s\r\n"
 	    "X-Conn-Requests: %u\r\nX-Conn-Id: %u\r\n", status, reason(status),
 	    c->srv->name, c->nreq, c->id);
@@ -971,12 +977,48 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+/* While draining: exit once every connection is gone, or after 5 s. */
+static void
+drain_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	if (srv->conns == NULL || ++srv->drain_ticks > 100)
+		event_base_loopexit(srv->base, NULL);
+}
+
+/*
+ * SIGTERM stops like a real server's graceful stop: no new connections
+ * (the port refuses them), idle keep-alive connections closed, requests
+ * in flight answered with Connection: close. SIGINT, or a second
+ * SIGTERM, exits at once.
+ */
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *srv = arg;
+	struct conn *c, *next;
+	struct timeval tv = { 0, 50000 };
 
-	event_base_loopexit(srv->base, NULL);
+	if (sig != SIGTERM || srv->draining) {
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	srv->draining = true;
+	if (srv->lst != NULL) {
+		evconnlistener_free(srv->lst);
+		srv->lst = NULL;
+	}
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == ST_HEAD && evbuffer_get_length(
+		    bufferevent_get_input(c->bev)) == 0)
+			conn_free(c);
+	}
+	srv->drain_poll = event_new(srv->base, -1, EV_PERSIST, drain_poll_cb,
+	    srv);
+	if (srv->drain_poll == NULL || event_add(srv->drain_poll, &tv) == -1)
+		event_base_loopexit(srv->base, NULL);
 }
 
 /* HOST:PORT or [V6]:PORT, numeric only; port 0 picks a free one. */
@@ -1133,6 +1175,7 @@ main(int argc, char **argv)
 	lst = evconnlistener_new_bind(srv.base, accept_cb, &srv,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 	    128, (struct sockaddr *)&ss, sslen);
+	srv.lst = lst;
 	if (lst == NULL) {
 		fprintf(stderr, "backend: bind %s: %s\n", listen_arg,
 		    strerror(errno));
@@ -1183,8 +1226,10 @@ out:
 		event_free(sigterm);
 	if (sigint != NULL)
 		event_free(sigint);
-	if (lst != NULL)
-		evconnlistener_free(lst);
+	if (srv.lst != NULL)
+		evconnlistener_free(srv.lst);
+	if (srv.drain_poll != NULL)
+		event_free(srv.drain_poll);
 	if (srv.base != NULL)
 		event_base_free(srv.base);
 	if (srv.logfp != NULL)

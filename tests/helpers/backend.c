@@ -1005,15 +1005,32 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	srv->draining = true;
-	if (srv->lst != NULL) {
-		evconnlistener_free(srv->lst);
-		srv->lst = NULL;
-	}
 	for (c = srv->conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->state == ST_HEAD && evbuffer_get_length(
 		    bufferevent_get_input(c->bev)) == 0)
 			conn_free(c);
+	}
+	if (srv->lst != NULL) {
+		/*
+		 * Connections the kernel completed but we have not accepted
+		 * would be reset by the close, after their client may have
+		 * sent a request: take them in and answer them first.
+		 */
+		evutil_socket_t lfd = evconnlistener_get_fd(srv->lst);
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		evutil_socket_t nfd;
+		int n = 0;
+
+		while (n++ < 1024 && (nfd = accept4(lfd, (struct sockaddr *)&ss,
+		    &len, SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+			accept_cb(srv->lst, nfd, (struct sockaddr *)&ss,
+			    (int)len, srv);
+			len = sizeof(ss);
+		}
+		evconnlistener_free(srv->lst);
+		srv->lst = NULL;
 	}
 	srv->drain_poll = event_new(srv->base, -1, EV_PERSIST, drain_poll_cb,
 	    srv);

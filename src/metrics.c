@@ -88,8 +88,8 @@ sum_slots(const struct runtime *rt, const struct lsn *l, size_t off)
 	return s;
 }
 
-#define SUM_SLOTS(rt, l, field) \
-	sum_slots((rt), (l), offsetof(struct listener_shared, field))
+#define SLOT_OFF(field)	offsetof(struct listener_shared, field)
+#define SUM_SLOTS(rt, l, field)	sum_slots((rt), (l), SLOT_OFF(field))
 
 static uint64_t
 sum_requests(const struct runtime *rt, const struct lsn *l, unsigned cls)
@@ -123,6 +123,20 @@ help(struct evbuffer *out, const char *name, const char *type,
 {
 	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, text,
 	    name, type);
+}
+
+/* One counter per listener: NAME{listener} SUM over the worker slots. */
+static void
+listener_metric(struct evbuffer *out, const struct runtime *rt,
+    const char *name, const char *text, size_t off)
+{
+	size_t i;
+
+	help(out, name, "counter", text);
+	for (i = 0; i < rt->nlsns; i++)
+		evbuffer_add_printf(out, "%s{listener=\"%s\"} %llu\n", name,
+		    rt->lsns[i].conf->name,
+		    (unsigned long long)sum_slots(rt, &rt->lsns[i], off));
 }
 
 static uint64_t
@@ -202,20 +216,10 @@ metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 			    rt->lsns[i].conf->name, classes[k],
 			    (unsigned long long)sum_requests(rt, &rt->lsns[i],
 			    (unsigned)k));
-	help(out, "mtlslb_tls_handshakes_total", "counter",
-	    "Completed TLS handshakes.");
-	for (i = 0; i < rt->nlsns; i++)
-		evbuffer_add_printf(out, "mtlslb_tls_handshakes_total{"
-		    "listener=\"%s\"} %llu\n", rt->lsns[i].conf->name,
-		    (unsigned long long)SUM_SLOTS(rt, &rt->lsns[i],
-		    handshakes));
-	help(out, "mtlslb_tls_handshake_failures_total", "counter",
-	    "TLS handshakes that failed.");
-	for (i = 0; i < rt->nlsns; i++)
-		evbuffer_add_printf(out, "mtlslb_tls_handshake_failures_total{"
-		    "listener=\"%s\"} %llu\n", rt->lsns[i].conf->name,
-		    (unsigned long long)SUM_SLOTS(rt, &rt->lsns[i],
-		    handshake_failures));
+	listener_metric(out, rt, "mtlslb_tls_handshakes_total",
+	    "Completed TLS handshakes.", SLOT_OFF(handshakes));
+	listener_metric(out, rt, "mtlslb_tls_handshake_failures_total",
+	    "TLS handshakes that failed.", SLOT_OFF(handshake_failures));
 	help(out, "mtlslb_client_cert_rejections_total", "counter",
 	    "Client certificates rejected, by reason.");
 	for (i = 0; i < rt->nlsns; i++)
@@ -226,21 +230,11 @@ metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 			    rt->lsns[i].conf->name, reasons[k],
 			    (unsigned long long)sum_rejections(rt,
 			    &rt->lsns[i], (unsigned)k));
-	help(out, "mtlslb_connections_total", "counter",
-	    "Client connections accepted.");
-	for (i = 0; i < rt->nlsns; i++)
-		evbuffer_add_printf(out, "mtlslb_connections_total{"
-		    "listener=\"%s\"} %llu\n", rt->lsns[i].conf->name,
-		    (unsigned long long)SUM_SLOTS(rt, &rt->lsns[i],
-		    connections));
-	help(out, "mtlslb_connections_overload_closed_total", "counter",
-	    "Connections closed at once because max_connections was reached.");
-	for (i = 0; i < rt->nlsns; i++)
-		evbuffer_add_printf(out,
-		    "mtlslb_connections_overload_closed_total{listener=\"%s\"} "
-		    "%llu\n", rt->lsns[i].conf->name,
-		    (unsigned long long)SUM_SLOTS(rt, &rt->lsns[i],
-		    overload_closed));
+	listener_metric(out, rt, "mtlslb_connections_total",
+	    "Client connections accepted.", SLOT_OFF(connections));
+	listener_metric(out, rt, "mtlslb_connections_overload_closed_total",
+	    "Connections closed at once because max_connections was reached.",
+	    SLOT_OFF(overload_closed));
 	help(out, "mtlslb_active_connections", "gauge",
 	    "Open client connections.");
 	for (i = 0; i < rt->nlsns; i++)

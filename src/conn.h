@@ -1,7 +1,17 @@
 /*
- * conn: one client connection and its state machine, from TLS accept to
- * close, including the backend connection of the request in flight. The
- * only place a connection is freed.
+ * conn: one client connection, whatever protocol it speaks after TLS:
+ * the accept, the TLS handshake and its client-certificate verdict, the
+ * client's identity, and the connection's lifetime. The protocol that
+ * runs on it (h1.c; later h2.c) is chosen when the handshake completes.
+ *
+ * The lifetime rule (docs/DESIGN.md, "Lifetimes"):
+ *  1. conn_close() releases the sockets at once and only marks the
+ *     connection; the worker's reaper frees its memory after the current
+ *     libevent callback has returned. Nothing else frees a connection.
+ *  2. A function that may end the connection returns int: CONN_CLOSED
+ *     (-1) means "ended", and its caller returns at once.
+ *  3. libevent callbacks never call each other; shared work lives in
+ *     plain functions that every callback may call.
  */
 #ifndef MTLSLB_CONN_H
 #define MTLSLB_CONN_H
@@ -11,25 +21,41 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 
+#include <openssl/ssl.h>
+
+#include "tls.h"
+
+struct bufferevent;
+struct event;
 struct event_base;
 struct evbuffer;
 struct http_header;
 struct lsn;
 struct upstream_pool;
+struct proxy_freelist;
 struct conn;
+struct h1;
 
 TAILQ_HEAD(conn_list, conn);
+
+/* Returned by every function that may end a connection. */
+#define CONN_OK		0
+#define CONN_CLOSED	(-1)
 
 /* What connections of one worker share; owned by worker.c. */
 struct conn_worker {
 	struct event_base *base;
 	struct upstream_pool *pool;
-	struct http_header *hdrs;	/* parse scratch, one request at a time */
+	struct http_header *hdrs;	/* parse scratch, one head at a time */
 	struct evbuffer *scratch;	/* response assembly, emptied at once */
 	size_t hdrs_cap;
-	struct conn_list conns;
+	struct conn_list conns;		/* open connections */
+	struct conn_list dead;		/* closed, freed by the reaper */
+	struct event *reaper;
+	struct proxy_freelist *requests; /* request objects kept for reuse */
 	size_t nconns;
 	uint64_t next_id;
 	bool stopping;			/* no new requests; close when idle */
@@ -40,9 +66,43 @@ struct conn_worker {
 	} tvc[32];
 	size_t ntvc;
 	struct timeval tv_tmp;		/* when tvc is full */
-	time_t date_sec;		/* access-log time cache */
-	char date[40];
 };
+
+/* How a connection ends. */
+enum conn_end {
+	CONN_END_CLEAN,		/* TLS close_notify: the client got it all */
+	CONN_END_ABORT,		/* no close_notify: a response was cut */
+};
+
+/*
+ * A client connection. Fields are written by conn.c and by the protocol
+ * session that runs on it; a request (proxy.c) only reads the identity.
+ */
+struct conn {
+	uint32_t magic;
+	bool closed;			/* conn_close() ran; awaiting the reaper */
+	bool handshake_done;
+	struct conn_worker *w;
+	struct lsn *lsn;
+	TAILQ_ENTRY(conn) link;
+	uint64_t id;
+	struct bufferevent *cbev;	/* the client side, TLS */
+	SSL *ssl;			/* owned by cbev */
+	struct event *timer;		/* handshake, then the session's */
+	enum tls_verdict verdict;	/* from the handshake */
+	struct peer_cert *peer;		/* its names, built on first use */
+	char client_ip[46];
+	unsigned client_port;
+	struct h1 *h1;			/* the HTTP/1 session, once started */
+};
+
+#define CONN_MAGIC	0x636f6e6eu
+
+/* Initialises w's lists and reaper on base; 0 or -1. */
+int conn_worker_init(struct conn_worker *w, struct event_base *base);
+
+/* Frees what conn_worker_init made (after conn_worker_close_all). */
+void conn_worker_free(struct conn_worker *w);
 
 /*
  * Takes ownership of the accepted socket fd from listener l and starts
@@ -50,6 +110,21 @@ struct conn_worker {
  */
 void conn_accept(struct conn_worker *w, struct lsn *l, int fd,
     const struct sockaddr *sa, socklen_t salen);
+
+/*
+ * Ends c (see the rule above): frees its sockets and timer now, its
+ * memory later. Idempotent. Always returns CONN_CLOSED.
+ */
+int conn_close(struct conn *c, enum conn_end how, const char *why);
+
+/* The client certificate's names, formatted on first use; NULL if none. */
+struct peer_cert *conn_peer(struct conn *c);
+
+/* A timeval for ms from the worker's common-timeout queues. */
+const struct timeval *conn_timeout(struct conn_worker *w, unsigned ms);
+
+/* Arms c's timer for ms. */
+void conn_timer_arm(struct conn *c, unsigned ms);
 
 /*
  * Graceful stop: closes idle keep-alive connections now and makes busy

@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 #include <sys/types.h>
 
 enum log_level {
@@ -59,5 +61,28 @@ bool log_access_json(void);
 
 /* Writes one complete access-log line (buf ends with '\n'). */
 void log_access(const char *buf, size_t len);
+
+/* What one access-log line says, whatever its format (log_access.c). */
+struct log_access_entry {
+	time_t when;
+	const char *client_ip;
+	const char *subject;		/* client certificate; NULL: none */
+	const char *line;		/* request line */
+	const char *referer, *ua;	/* "" when absent */
+	int status;
+	uint64_t bytes;			/* body bytes sent to the client */
+	const char *verify_prefix;	/* "" or "FAILED:" */
+	const char *verify;		/* NONE, SUCCESS or the reason */
+	const char *server, *upstream;	/* NULL: no server was picked */
+	const char *tls, *cipher;
+	double rt;			/* request time, seconds */
+	double urt;			/* upstream response time; < 0: none */
+};
+
+/*
+ * Formats e as one line in the configured format (combined or JSON) and
+ * writes it. Every field is escaped: a line is printable ASCII.
+ */
+void log_access_entry(const struct log_access_entry *e);
 
 #endif

@@ -6,8 +6,13 @@
 #ifndef MTLSLB_METRICS_H
 #define MTLSLB_METRICS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct evbuffer;
+struct lsn;
 struct runtime;
+struct server;
 
 /* Appends the Prometheus exposition of rt to out. */
 void metrics_render(struct evbuffer *out, const struct runtime *rt,
@@ -16,5 +21,24 @@ void metrics_render(struct evbuffer *out, const struct runtime *rt,
 /* Appends the /status JSON document of rt to out. */
 void metrics_status_json(struct evbuffer *out, const struct runtime *rt,
     long started);
+
+/*
+ * The data path's counters (metrics_count.c): each names what happened;
+ * the worker's own slot or the server's shared record is updated with a
+ * relaxed atomic. Nothing else in the data path touches shared counters.
+ */
+void metrics_count_accept(struct lsn *l);
+void metrics_count_overload(struct lsn *l);
+void metrics_count_close(struct lsn *l);
+void metrics_count_handshake(struct lsn *l, bool ok);
+void metrics_count_rejection(struct lsn *l, const char *reason);
+void metrics_count_request(struct lsn *l, int status);
+void metrics_count_server_connect(struct server *s);
+void metrics_count_server_failure(struct server *s);
+/* A request went to s (in flight until metrics_count_server_done). */
+void metrics_count_server_request(struct server *s);
+void metrics_count_server_done(struct server *s);
+/* A response head from s arrived us microseconds after the pick. */
+void metrics_count_server_latency(struct server *s, uint64_t us);
 
 #endif

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
@@ -208,4 +209,24 @@ upstream_connect(struct event_base *base, struct server *s)
 		return NULL;
 	}
 	return bev;
+}
+
+void
+upstream_send(struct bufferevent *bev)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (bufferevent_get_enabled(bev) & EV_WRITE)
+		return;
+	if (evbuffer_get_length(out) > 0)
+		(void)evbuffer_write(out, bufferevent_getfd(bev));
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(bev, EV_WRITE);
+}
+
+bool
+upstream_local_error(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM;
 }

@@ -1,7 +1,10 @@
 /*
- * upstream: connections to backend servers. Opens new ones and keeps a
- * per-worker pool of idle keep-alive connections per server, bounded by
- * max_idle_connections and idle_connection_timeout.
+ * upstream: the backend transport. Opens connections to backend servers,
+ * moves their bytes, and keeps a per-worker pool of idle keep-alive
+ * connections per server, bounded by max_idle_connections and
+ * idle_connection_timeout. A connection is a bufferevent: plain TCP
+ * today; a TLS backend is a bufferevent_openssl made here, and no other
+ * module needs to change (no module writes to a backend fd itself).
  */
 #ifndef MTLSLB_UPSTREAM_H
 #define MTLSLB_UPSTREAM_H
@@ -45,5 +48,18 @@ void upstream_put(struct upstream_pool *p, struct server *s,
  */
 struct bufferevent *upstream_connect(struct event_base *base,
     struct server *s);
+
+/*
+ * Sends what is queued on bev now when no write is pending (the common
+ * case: a request head and a small body fit the socket buffer); a
+ * remainder, or an error, goes through bev's write event.
+ */
+void upstream_send(struct bufferevent *bev);
+
+/*
+ * True when err (from upstream_connect) is this process's shortage
+ * (descriptors, buffers, memory), not the server's fault.
+ */
+bool upstream_local_error(int err);
 
 #endif

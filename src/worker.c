@@ -198,6 +198,7 @@ worker_free(struct worker *wk)
 		l->evls = NULL;
 	}
 	conn_worker_close_all(&wk->cw);
+	conn_worker_free(&wk->cw);
 	upstream_pool_free(wk->cw.pool);
 	if (wk->sigterm)
 		event_free(wk->sigterm);
@@ -261,8 +262,12 @@ worker_main(struct runtime *rt, unsigned index)
 		log_msg(LL_ERROR, "cannot create event loop");
 		return 1;
 	}
+	if (conn_worker_init(&wk.cw, wk.cw.base) == -1) {
+		log_msg(LL_ERROR, "cannot create the connection reaper");
+		event_base_free(wk.cw.base);
+		return 1;
+	}
 	wk.cw.scratch = evbuffer_new();
-	TAILQ_INIT(&wk.cw.conns);
 	wk.cw.pool = upstream_pool_new(wk.cw.base, balancer_nservers(rt->bal));
 	wk.cw.hdrs_cap = MAX_HEADERS;
 	wk.cw.hdrs = xcalloc(MAX_HEADERS, sizeof(struct http_header));

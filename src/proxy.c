@@ -1,0 +1,892 @@
+/*
+ * proxy: serves one request through a backend server: pick, connect,
+ * retry, forward, relay the response, map failures to 502/503/504, and
+ * write the request's access-log line. It never frees its client
+ * session: when a call into the session (struct proxy_client) returns
+ * CONN_CLOSED, the request is over and the caller returns at once.
+ */
+#include "ac_config.h"
+#include "proxy.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "balancer.h"
+#include "config.h"
+#include "conn.h"
+#include "health.h"
+#include "http.h"
+#include "listener.h"
+#include "log.h"
+#include "metrics.h"
+#include "relay.h"
+#include "tls.h"
+#include "upstream.h"
+#include "util.h"
+
+#define REQ_MAGIC	0x72657175u
+#define REQ_CHECK(r)	assert((r) != NULL && (r)->magic == REQ_MAGIC)
+
+/* Above this many bytes queued towards one side, stop reading the other. */
+#define BACKPRESSURE_HIGH	(256 * 1024)
+
+/*
+ * A response body up to this size that arrived with its head leaves with
+ * it, in one TLS record and one write(2): a record and a syscall cost
+ * more than copying a few KiB.
+ */
+#define SMALL_BODY		(8 * 1024)
+
+/* Request objects kept per worker for reuse; more are freed. */
+#define FREELIST_MAX		64
+
+struct request {
+	uint32_t magic;
+	struct request *next_free;
+	struct conn *c;
+	const struct proxy_client *ops;
+	void *sess;
+	struct bufferevent *bev;	/* the backend connection */
+	struct evbuffer *hold;		/* rewritten head until sent (kept) */
+	/* the request */
+	bool is_head;
+	bool upgrade;
+	bool replayable;		/* idempotent, bodiless: hold is kept */
+	bool dechunk;
+	bool up_done;			/* whole request sent upstream */
+	bool started;			/* proxy_start ran */
+	int version;
+	/* the response */
+	enum http_body resp_body;
+	uint64_t resp_remaining;
+	struct http_chunked resp_chunk;
+	bool resp_head_done;
+	bool resp_done;
+	bool backend_keep_alive;
+	bool tunnel;
+	bool bev_paused;		/* backpressure from the client */
+	bool sess_paused;		/* backpressure towards the backend */
+	bool counted_active;
+	bool logged;
+	int status;
+	uint64_t bytes_out;		/* body bytes sent to the client */
+	struct timeval t_start;
+	struct timeval t_upstream;	/* when a server was picked */
+	struct timeval t_resp;		/* response head received */
+	uint64_t tried;			/* servers that failed this request */
+	struct server *server;
+	/* access-log fields: request line, referer, user agent (kept) */
+	char *alog;
+	size_t alog_cap;
+	size_t alog_referer, alog_ua;	/* offsets into alog */
+};
+
+struct proxy_freelist {
+	struct request *head;
+	unsigned n;
+};
+
+static void backend_read_cb(struct bufferevent *bev, void *arg);
+static void backend_write_cb(struct bufferevent *bev, void *arg);
+static void backend_event_cb(struct bufferevent *bev, short what, void *arg);
+static int pick_and_connect(struct request *r);
+
+/* --- objects -------------------------------------------------------- */
+
+struct proxy_freelist *
+proxy_freelist_new(void)
+{
+	return xcalloc(1, sizeof(struct proxy_freelist));
+}
+
+void
+proxy_freelist_free(struct proxy_freelist *fl)
+{
+	struct request *r;
+
+	if (fl == NULL)
+		return;
+	while ((r = fl->head) != NULL) {
+		fl->head = r->next_free;
+		if (r->hold != NULL)
+			evbuffer_free(r->hold);
+		free(r->alog);
+		free(r);
+	}
+	free(fl);
+}
+
+struct request *
+proxy_request_new(struct conn *c, const struct proxy_client *ops, void *sess)
+{
+	struct proxy_freelist *fl = c->w->requests;
+	struct request *r = fl->head;
+	struct evbuffer *hold = NULL;
+	char *alog = NULL;
+	size_t alog_cap = 0;
+
+	if (r != NULL) {
+		fl->head = r->next_free;
+		fl->n--;
+		hold = r->hold;
+		alog = r->alog;
+		alog_cap = r->alog_cap;
+	} else {
+		r = xmalloc(sizeof(*r));
+	}
+	memset(r, 0, sizeof(*r));
+	r->magic = REQ_MAGIC;
+	r->c = c;
+	r->ops = ops;
+	r->sess = sess;
+	r->hold = hold;
+	r->alog = alog;
+	r->alog_cap = alog_cap;
+	if (r->alog != NULL)
+		r->alog[0] = '\0';
+	r->alog_referer = r->alog_ua = 0;
+	return r;
+}
+
+/* Frees the backend connection, or parks it in the pool when reusable. */
+static void
+backend_release(struct request *r, bool reusable)
+{
+	struct server *s = r->server;
+
+	if (r->counted_active && s != NULL) {
+		metrics_count_server_done(s);
+		r->counted_active = false;
+	}
+	if (r->bev == NULL)
+		return;
+	if (reusable && s != NULL && !r->c->w->stopping &&
+	    evbuffer_get_length(bufferevent_get_input(r->bev)) == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(r->bev)) == 0)
+		upstream_put(r->c->w->pool, s, r->bev);
+	else
+		bufferevent_free(r->bev);
+	r->bev = NULL;
+}
+
+void
+proxy_request_release(struct request *r)
+{
+	struct proxy_freelist *fl;
+
+	if (r == NULL)
+		return;
+	REQ_CHECK(r);
+	backend_release(r, false);
+	fl = r->c->w->requests;
+	r->magic = 0;
+	if (fl->n >= FREELIST_MAX) {
+		if (r->hold != NULL)
+			evbuffer_free(r->hold);
+		free(r->alog);
+		free(r);
+		return;
+	}
+	if (r->hold != NULL)
+		evbuffer_drain(r->hold, evbuffer_get_length(r->hold));
+	r->next_free = fl->head;
+	fl->head = r;
+	fl->n++;
+}
+
+void
+proxy_request_clock(struct request *r)
+{
+	event_base_gettimeofday_cached(r->c->w->base, &r->t_start);
+}
+
+void
+proxy_request_note(struct request *r, const struct http_msg *m)
+{
+	const struct http_header *h;
+	const char *ref = "", *ua = "";
+	size_t lref = 0, lua = 0, lline, need;
+
+	if (!log_access_enabled())
+		return;
+	/* The request line: method, target and " HTTP/1.x". */
+	lline = (size_t)(m->target + m->target_len - m->method) + 9;
+	if ((h = http_find_header(m, "referer")) != NULL) {
+		ref = h->value;
+		lref = h->value_len;
+	}
+	if ((h = http_find_header(m, "user-agent")) != NULL) {
+		ua = h->value;
+		lua = h->value_len;
+	}
+	need = lline + lref + lua + 3;
+	if (need > r->alog_cap) {
+		r->alog = xrealloc(r->alog, need);
+		r->alog_cap = need;
+	}
+	memcpy(r->alog, m->method, lline);
+	r->alog[lline] = '\0';
+	r->alog_referer = lline + 1;
+	memcpy(r->alog + r->alog_referer, ref, lref);
+	r->alog[r->alog_referer + lref] = '\0';
+	r->alog_ua = r->alog_referer + lref + 1;
+	memcpy(r->alog + r->alog_ua, ua, lua);
+	r->alog[r->alog_ua + lua] = '\0';
+}
+
+static double
+tv_diff(const struct timeval *a, const struct timeval *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) +
+	    (double)(b->tv_usec - a->tv_usec) / 1e6;
+}
+
+/* The end of a request: count it, then write its access-log line. */
+static void
+request_log(struct request *r)
+{
+	struct conn *c = r->c;
+	struct log_access_entry e;
+	struct timeval now;
+	struct peer_cert *pc;
+
+	if (r->logged)
+		return;
+	r->logged = true;
+	metrics_count_request(c->lsn, r->status);
+	if (!log_access_enabled())
+		return;
+	event_base_gettimeofday_cached(c->w->base, &now);
+	if (r->t_start.tv_sec == 0)
+		r->t_start = now;
+	pc = conn_peer(c);
+	e.when = now.tv_sec;
+	e.client_ip = c->client_ip;
+	e.subject = pc != NULL ? pc->subject : NULL;
+	e.line = r->alog != NULL ? r->alog : "";
+	e.referer = r->alog != NULL ? r->alog + r->alog_referer : "";
+	e.ua = r->alog != NULL ? r->alog + r->alog_ua : "";
+	e.status = r->status;
+	e.bytes = r->bytes_out;
+	e.verify_prefix = "";
+	if (c->verdict == TLS_PEER_NONE) {
+		e.verify = "NONE";
+	} else if (c->verdict == TLS_PEER_OK) {
+		e.verify = "SUCCESS";
+	} else {
+		e.verify_prefix = "FAILED:";
+		e.verify = tls_reason_class(pc);
+	}
+	e.server = r->server ? r->server->conf->name : NULL;
+	e.upstream = r->server ? r->server->conf->addr.text : NULL;
+	e.tls = SSL_get_version(c->ssl);
+	e.cipher = SSL_get_cipher_name(c->ssl);
+	e.rt = tv_diff(&r->t_start, &now);
+	e.urt = r->server && r->t_resp.tv_sec != 0 ?
+	    tv_diff(&r->t_upstream, &r->t_resp) : -1;
+	log_access_entry(&e);
+}
+
+void
+proxy_local_response(struct request *r, int status, size_t bytes_out)
+{
+	REQ_CHECK(r);
+	backend_release(r, false);
+	r->status = status;
+	/* Logged like nginx's $bytes_sent for a local page: all of it. */
+	r->bytes_out = bytes_out;
+	request_log(r);
+}
+
+void
+proxy_request_end(struct request *r, int status_if_unsent)
+{
+	REQ_CHECK(r);
+	backend_release(r, false);
+	if (!r->logged) {
+		if (!r->resp_head_done || r->status == 0)
+			r->status = status_if_unsent;
+		request_log(r);
+	}
+}
+
+int
+proxy_status(const struct request *r)
+{
+	return r->status;
+}
+
+bool
+proxy_response_started(const struct request *r)
+{
+	return r->resp_head_done;
+}
+
+bool
+proxy_upload_done(const struct request *r)
+{
+	return r->up_done;
+}
+
+bool
+proxy_logged(const struct request *r)
+{
+	return r->logged;
+}
+
+/* --- failures --------------------------------------------------------- */
+
+static const char *
+server_group_name(const struct request *r)
+{
+	return r->server->group->name;
+}
+
+/* Nothing was sent to the client yet: a local error page answers. */
+static int
+fail(struct request *r, int status)
+{
+	backend_release(r, false);
+	if (r->resp_head_done)
+		return r->ops->abort(r->sess, "error after the response "
+		    "started");
+	return r->ops->error(r->sess, status);
+}
+
+/* --- the request: connect and forward ---------------------------------- */
+
+/* Moves the request body that has arrived to the backend. */
+static int
+pump_upload(struct request *r)
+{
+	struct evbuffer *out = bufferevent_get_output(r->bev);
+	const struct timeval *tv;
+	bool done = false;
+
+	if (!r->up_done) {
+		if (r->ops->upload(r->sess, out, &done) < 0)
+			return CONN_CLOSED;
+		if (done) {
+			r->up_done = true;
+			/*
+			 * backend_timeout is the wait for the response head
+			 * once the request is sent: an upload that is still
+			 * streaming is bounded by the write timeout instead.
+			 */
+			tv = conn_timeout(r->c->w,
+			    r->server->group->backend_timeout_ms);
+			bufferevent_set_timeouts(r->bev, tv, tv);
+		}
+	}
+	upstream_send(r->bev);
+	if (!r->up_done && !r->sess_paused &&
+	    evbuffer_get_length(out) > BACKPRESSURE_HIGH) {
+		r->sess_paused = true;
+		r->ops->pause(r->sess, true);
+	}
+	return CONN_OK;
+}
+
+static int
+start_forward(struct request *r)
+{
+	const struct timeval *tv;
+
+	r->started = true;
+	metrics_count_server_request(r->server);
+	r->counted_active = true;
+	bufferevent_setcb(r->bev, backend_read_cb, backend_write_cb,
+	    backend_event_cb, r);
+	tv = conn_timeout(r->c->w, r->server->group->backend_timeout_ms);
+	bufferevent_set_timeouts(r->bev, r->up_done ? tv : NULL, tv);
+	bufferevent_disable(r->bev, EV_WRITE);
+	bufferevent_enable(r->bev, EV_READ);
+	if (r->replayable)
+		/* a copy: the head stays in hold in case this server fails */
+		evbuffer_add(bufferevent_get_output(r->bev),
+		    evbuffer_pullup(r->hold, -1), evbuffer_get_length(r->hold));
+	else
+		evbuffer_add_buffer(bufferevent_get_output(r->bev), r->hold);
+	r->bev_paused = false;
+	return pump_upload(r);
+}
+
+/* s failed this request before a response: note it, never pick it again. */
+static void
+server_failed(struct request *r, struct server *s, bool count_health)
+{
+	metrics_count_server_failure(s);
+	if (count_health)
+		health_passive_failure(s);
+	r->tried |= UINT64_C(1) << s->index;
+}
+
+static int
+pick_and_connect(struct request *r)
+{
+	struct conn *c = r->c;
+	struct group *g = c->lsn->group;
+	struct server *s;
+	const struct timeval *tv;
+	int err;
+
+	for (;;) {
+		s = balancer_pick(g, r->tried);
+		if (s == NULL) {
+			if (r->tried == 0)
+				log_msg(LL_WARN, "server_group %s: no healthy "
+				    "server for %s:%u", group_conf(g)->name,
+				    c->client_ip, c->client_port);
+			r->server = NULL;
+			return fail(r, r->tried == 0 ? 503 : 502);
+		}
+		r->server = s;
+		event_base_gettimeofday_cached(c->w->base, &r->t_upstream);
+		if ((r->bev = upstream_take(c->w->pool, s,
+		    !r->replayable)) != NULL)
+			return start_forward(r);
+		if ((r->bev = upstream_connect(c->w->base, s)) != NULL)
+			break;
+		err = errno;
+		if (upstream_local_error(err)) {
+			/* Our shortage, not the server's: it stays up. */
+			log_msg(LL_ERROR, "server_group %s: server %s %s: "
+			    "cannot open a connection: %s", group_conf(g)->name,
+			    s->conf->name, s->conf->addr.text, strerror(err));
+			return fail(r, 503);
+		}
+		log_msg(LL_WARN, "server_group %s: server %s %s: connect "
+		    "failed: %s", group_conf(g)->name, s->conf->name,
+		    s->conf->addr.text, strerror(err));
+		server_failed(r, s, true);
+	}
+	metrics_count_server_connect(s);
+	bufferevent_setcb(r->bev, NULL, NULL, backend_event_cb, r);
+	tv = conn_timeout(c->w, s->group->connect_timeout_ms);
+	bufferevent_set_timeouts(r->bev, tv, tv);
+	bufferevent_enable(r->bev, EV_WRITE);
+	return CONN_OK;
+}
+
+void
+proxy_prepare(struct request *r, const struct proxy_args *a)
+{
+	const struct http_msg *m = a->m;
+	struct conn *c = r->c;
+	const struct listener_conf *lc = c->lsn->conf;
+	struct http_fwd fwd;
+	struct peer_cert *pc;
+
+	REQ_CHECK(r);
+	r->is_head = m->is_head;
+	r->upgrade = m->upgrade;
+	r->version = a->version;
+	r->dechunk = a->dechunk;
+	r->up_done = m->body == HTTP_BODY_NONE || m->body == HTTP_BODY_EOF;
+	r->replayable = m->body == HTTP_BODY_NONE && !m->upgrade &&
+	    (m->is_head || http_token_eq(m->method, m->method_len, "GET") ||
+	    http_token_eq(m->method, m->method_len, "OPTIONS"));
+	memset(&fwd, 0, sizeof(fwd));
+	fwd.client_ip = c->client_ip;
+	if (lc->forward_client_cert) {
+		fwd.cert_verify = "NONE";
+		if (c->verdict == TLS_PEER_OK && (pc = conn_peer(c)) != NULL) {
+			fwd.cert_verify = "SUCCESS";
+			fwd.cert_subject = pc->subject;
+			fwd.cert_issuer = pc->issuer;
+			fwd.cert_fingerprint = pc->fingerprint;
+			fwd.cert_serial = pc->serial;
+		}
+	}
+	if (r->hold == NULL)
+		r->hold = evbuffer_new();
+	http_write_request_head(r->hold, m, &fwd);
+}
+
+int
+proxy_run(struct request *r)
+{
+	REQ_CHECK(r);
+	return pick_and_connect(r);
+}
+
+int
+proxy_upload_more(struct request *r)
+{
+	REQ_CHECK(r);
+	/* Before the connect completes the body waits in the client's input. */
+	if (r->bev == NULL || !r->started || r->up_done || r->tunnel)
+		return CONN_OK;
+	return pump_upload(r);
+}
+
+/* A connect that failed before anything was sent: try the next server. */
+static int
+connect_failed(struct request *r, short what)
+{
+	struct server *s = r->server;
+	int err = evutil_socket_geterror(bufferevent_getfd(r->bev));
+
+	log_msg(LL_WARN, "server_group %s: server %s %s: connect failed: %s",
+	    s->group->name, s->conf->name, s->conf->addr.text,
+	    (what & BEV_EVENT_TIMEOUT) ? "timed out" :
+	    err ? strerror(err) : "connection closed");
+	bufferevent_free(r->bev);
+	r->bev = NULL;
+	server_failed(r, s, true);
+	r->server = NULL;
+	return pick_and_connect(r);
+}
+
+/* --- the response ------------------------------------------------------ */
+
+/* Moves the response body that has arrived into out, per its framing. */
+static void
+pump_body(struct request *r, struct evbuffer *out)
+{
+	struct evbuffer *in = bufferevent_get_input(r->bev);
+	size_t before = evbuffer_get_length(out);
+	bool done = false;
+
+	switch (r->resp_body) {
+	case HTTP_BODY_NONE:
+		r->resp_done = true;
+		break;
+	case HTTP_BODY_LENGTH:
+		relay_length(in, out, &r->resp_remaining);
+		r->resp_done = r->resp_remaining == 0;
+		break;
+	case HTTP_BODY_CHUNKED:
+		if ((r->dechunk ? relay_dechunked(in, out, &r->resp_chunk,
+		    &done) : relay_chunked(in, out, &r->resp_chunk,
+		    &done)) < 0) {
+			log_msg(LL_WARN, "server_group %s: server %s %s: "
+			    "invalid chunked response body",
+			    server_group_name(r), r->server->conf->name,
+			    r->server->conf->addr.text);
+			r->backend_keep_alive = false;
+			r->resp_done = true;
+			r->resp_chunk.state = HCS_ERROR;
+			break;
+		}
+		r->resp_done = done;
+		break;
+	case HTTP_BODY_EOF:
+		evbuffer_add_buffer(out, in);
+		break;
+	}
+	r->bytes_out += evbuffer_get_length(out) - before;
+}
+
+/* The response is complete: log it, pool the backend, tell the session. */
+static int
+finish(struct request *r)
+{
+	bool reusable = r->backend_keep_alive && r->up_done &&
+	    r->resp_body != HTTP_BODY_EOF;
+
+	if (r->resp_body == HTTP_BODY_CHUNKED &&
+	    r->resp_chunk.state == HCS_ERROR)
+		/* a broken body: the client must not see a clean end */
+		return fail(r, 502);
+	request_log(r);
+	backend_release(r, reusable);
+	return r->ops->done(r->sess);
+}
+
+static int
+pump_response(struct request *r)
+{
+	struct evbuffer *out = r->ops->body_out(r->sess);
+
+	if (!r->resp_done)
+		pump_body(r, out);
+	if (r->ops->body_flush(r->sess) < 0)
+		return CONN_CLOSED;
+	if (r->resp_done)
+		return finish(r);
+	if (!r->bev_paused &&
+	    evbuffer_get_length(r->ops->body_out(r->sess)) >
+	    BACKPRESSURE_HIGH) {
+		bufferevent_disable(r->bev, EV_READ);
+		r->bev_paused = true;
+	}
+	return CONN_OK;
+}
+
+/* Tunnel bytes from the backend to the client, with backpressure. */
+static int
+tunnel_down(struct request *r)
+{
+	struct evbuffer *out = r->ops->body_out(r->sess);
+
+	evbuffer_add_buffer(out, bufferevent_get_input(r->bev));
+	if (r->ops->body_flush(r->sess) < 0)
+		return CONN_CLOSED;
+	if (!r->bev_paused && evbuffer_get_length(r->ops->body_out(r->sess)) >
+	    BACKPRESSURE_HIGH) {
+		bufferevent_disable(r->bev, EV_READ);
+		r->bev_paused = true;
+	}
+	return CONN_OK;
+}
+
+static int
+start_tunnel(struct request *r)
+{
+	r->tunnel = true;
+	request_log(r);
+	bufferevent_set_timeouts(r->bev, NULL, NULL);
+	/* The session forwards what the client sent after its request. */
+	if (r->ops->tunnel(r->sess) < 0)
+		return CONN_CLOSED;
+	return tunnel_down(r);
+}
+
+/* Parses as many response heads as are complete (1xx, then the final). */
+static int
+response_heads(struct request *r)
+{
+	struct conn *c = r->c;
+	const struct listener_conf *lc = c->lsn->conf;
+	struct evbuffer *in = bufferevent_get_input(r->bev);
+	struct http_limits lim;
+	struct http_msg m;
+	struct server *s = r->server;
+	size_t len, n;
+	const char *p;
+	int rc;
+
+	lim.max_request_line = lc->max_request_line;
+	lim.max_header_size = lc->max_request_header_size;
+	lim.max_headers = c->w->hdrs_cap;
+	while (!r->resp_head_done) {
+		len = evbuffer_get_length(in);
+		if (len == 0)
+			return CONN_OK;
+		n = len < lim.max_header_size + 1 ? len :
+		    lim.max_header_size + 1;
+		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+		rc = http_parse_response(p, n, &lim, r->is_head, &m,
+		    c->w->hdrs, c->w->hdrs_cap);
+		if (rc == 0)
+			return CONN_OK;
+		if (rc < 0 || (m.status == 101 && !r->upgrade)) {
+			log_msg(LL_WARN, "server_group %s: server %s %s: "
+			    "invalid response head%s", s->group->name,
+			    s->conf->name, s->conf->addr.text, rc < 0 ? "" :
+			    ": 101 to a request that did not ask to upgrade");
+			server_failed(r, s, false);
+			return fail(r, 502);
+		}
+		if (m.status >= 100 && m.status < 200 && m.status != 101) {
+			/* RFC 9110 15.2: never a 1xx to an HTTP/1.0 client */
+			if (r->version >= 11 && r->ops->head(r->sess, &m) < 0)
+				return CONN_CLOSED;
+			evbuffer_drain(in, (size_t)rc);
+			if (r->version >= 11 &&
+			    r->ops->body_flush(r->sess) < 0)
+				return CONN_CLOSED;
+			continue;
+		}
+		event_base_gettimeofday_cached(c->w->base, &r->t_resp);
+		r->status = m.status;
+		health_passive_success(s);
+		metrics_count_server_latency(s, (uint64_t)(tv_diff(
+		    &r->t_upstream, &r->t_resp) * 1e6 + 0.5));
+		r->resp_body = m.status == 101 ? HTTP_BODY_NONE : m.body;
+		r->resp_remaining = m.content_length;
+		if (m.body == HTTP_BODY_CHUNKED)
+			http_chunked_init(&r->resp_chunk);
+		r->backend_keep_alive = m.keep_alive;
+		if (r->ops->head(r->sess, &m) < 0)
+			return CONN_CLOSED;
+		evbuffer_drain(in, (size_t)rc);
+		r->resp_head_done = true;
+		if (m.status == 101)
+			return start_tunnel(r);
+		if (evbuffer_get_length(in) <= SMALL_BODY)
+			pump_body(r, r->ops->body_out(r->sess));
+	}
+	return CONN_OK;
+}
+
+/* What arrived from the backend: heads, then body (plain function). */
+static int
+relay(struct request *r)
+{
+	if (r->replayable) {
+		/* the server answered: never send this request again */
+		r->replayable = false;
+		evbuffer_drain(r->hold, evbuffer_get_length(r->hold));
+	}
+	if (r->tunnel)
+		return tunnel_down(r);
+	if (!r->resp_head_done) {
+		if (response_heads(r) < 0)
+			return CONN_CLOSED;
+		if (!r->resp_head_done || r->tunnel)
+			return CONN_OK;
+	}
+	return pump_response(r);
+}
+
+int
+proxy_client_drained(struct request *r)
+{
+	REQ_CHECK(r);
+	if (r->bev_paused && r->bev != NULL) {
+		r->bev_paused = false;
+		bufferevent_enable(r->bev, EV_READ);
+	}
+	return CONN_OK;
+}
+
+int
+proxy_tunnel_up(struct evbuffer *from, struct request *r)
+{
+	struct evbuffer *out;
+
+	REQ_CHECK(r);
+	if (r->bev == NULL) {
+		/* the server closed its side: nothing more goes up */
+		evbuffer_drain(from, evbuffer_get_length(from));
+		return CONN_OK;
+	}
+	out = bufferevent_get_output(r->bev);
+	evbuffer_add_buffer(out, from);
+	upstream_send(r->bev);
+	if (!r->sess_paused && evbuffer_get_length(out) > BACKPRESSURE_HIGH) {
+		r->sess_paused = true;
+		r->ops->pause(r->sess, true);
+	}
+	return CONN_OK;
+}
+
+bool
+proxy_tunnel_closed(const struct request *r)
+{
+	return r->bev == NULL;
+}
+
+/* --- backend callbacks ------------------------------------------------ */
+
+static void
+backend_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct request *r = arg;
+
+	REQ_CHECK(r);
+	(void)relay(r);
+}
+
+static void
+backend_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct request *r = arg;
+
+	REQ_CHECK(r);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return;
+	bufferevent_disable(bev, EV_WRITE);
+	if (r->sess_paused) {
+		r->sess_paused = false;
+		r->ops->pause(r->sess, false);
+		if (r->tunnel)
+			return;
+		(void)pump_upload(r);
+	}
+}
+
+/* The backend closed or failed while a response was expected. */
+static int
+backend_gone(struct request *r, short what)
+{
+	struct server *s = r->server;
+	int err = evutil_socket_geterror(bufferevent_getfd(r->bev));
+	bool retry;
+
+	/* Drain what arrived first. */
+	if (evbuffer_get_length(bufferevent_get_input(r->bev)) > 0) {
+		if (relay(r) < 0)
+			return CONN_CLOSED;
+		if (r->bev == NULL)
+			return CONN_OK;		/* finished, pooled or freed */
+	}
+	if (r->tunnel) {
+		backend_release(r, false);
+		return r->ops->done(r->sess);
+	}
+	if (!r->resp_head_done) {
+		retry = r->replayable && evbuffer_get_length(r->hold) > 0;
+		/*
+		 * Not one response byte came back. A GET, HEAD or OPTIONS
+		 * without a body can safely go to the next server (as nginx
+		 * and browsers do: a backend that died between accept() and
+		 * reading, or closed a pooled connection as we reused it);
+		 * anything else may have had effects, so it gets a 502.
+		 */
+		log_msg(LL_WARN, "server_group %s: server %s %s: connection "
+		    "%s before a response%s", s->group->name, s->conf->name,
+		    s->conf->addr.text, (what & BEV_EVENT_ERROR) && err ?
+		    strerror(err) : "closed", retry ?
+		    "; retrying on the next server" : "");
+		server_failed(r, s, retry);
+		if (retry) {
+			backend_release(r, false);
+			r->server = NULL;
+			return pick_and_connect(r);
+		}
+		return fail(r, 502);
+	}
+	if (r->resp_body == HTTP_BODY_EOF && (what & BEV_EVENT_EOF)) {
+		r->resp_done = true;
+		r->backend_keep_alive = false;
+		return finish(r);
+	}
+	log_msg(LL_WARN, "server_group %s: server %s %s: connection %s "
+	    "mid-response", s->group->name, s->conf->name, s->conf->addr.text,
+	    (what & BEV_EVENT_ERROR) && err ? strerror(err) : "closed");
+	server_failed(r, s, false);
+	backend_release(r, false);
+	return r->ops->abort(r->sess, "backend closed mid-response");
+}
+
+static void
+backend_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct request *r = arg;
+	struct server *s = r->server;
+
+	REQ_CHECK(r);
+	if (!r->started) {
+		if (what & BEV_EVENT_CONNECTED)
+			(void)start_forward(r);
+		else
+			(void)connect_failed(r, what);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && !r->tunnel) {
+		log_msg(LL_WARN, "server_group %s: server %s %s: %s within "
+		    "backend_timeout", s->group->name, s->conf->name,
+		    s->conf->addr.text, (what & BEV_EVENT_READING) ?
+		    "no response" : "request not accepted");
+		server_failed(r, s, false);
+		if (!r->resp_head_done)
+			(void)fail(r, 504);
+		else {
+			backend_release(r, false);
+			(void)r->ops->abort(r->sess, "backend timeout "
+			    "mid-response");
+		}
+		return;
+	}
+	(void)backend_gone(r, what);
+}

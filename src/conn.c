@@ -149,6 +149,29 @@ peer_name(struct conn *c, const struct sockaddr *sa)
 	}
 }
 
+/* One line per few seconds however many connections are refused. */
+static void
+overloaded(struct conn_worker *w, struct lsn *l)
+{
+	struct timeval now;
+	unsigned n;
+
+	event_base_gettimeofday_cached(w->base, &now);
+	if (!log_limit_pass(&w->overload_log, now.tv_sec, 5, &n))
+		return;
+	if (l->conf->max_connections != 0 &&
+	    l->nconns >= l->conf->max_connections)
+		log_msg(LL_WARN, "listener %s: max_connections (%u) reached, "
+		    "closing new connections (%u more since the last line)",
+		    l->conf->name, l->conf->max_connections, n);
+	else
+		log_msg(LL_WARN, "listener %s: the descriptor budget (%zu "
+		    "connections per worker, from the open-files limit) is "
+		    "used up, closing new connections (%u more since the "
+		    "last line); raise LimitNOFILE", l->conf->name,
+		    w->max_conns, n);
+}
+
 void
 conn_accept(struct conn_worker *w, struct lsn *l, int fd,
     const struct sockaddr *sa, socklen_t salen)
@@ -157,11 +180,10 @@ conn_accept(struct conn_worker *w, struct lsn *l, int fd,
 	SSL *ssl;
 	int one = 1;
 
-	if (l->conf->max_connections != 0 &&
-	    l->nconns >= l->conf->max_connections) {
-		log_msg(LL_WARN, "listener %s: max_connections (%u) reached, "
-		    "closing new connection", l->conf->name,
-		    l->conf->max_connections);
+	if ((l->conf->max_connections != 0 &&
+	    l->nconns >= l->conf->max_connections) ||
+	    (w->max_conns != 0 && w->nconns >= w->max_conns)) {
+		overloaded(w, l);
 		metrics_count_overload(l);
 		close(fd);
 		return;

@@ -26,6 +26,7 @@
 
 #include <openssl/ssl.h>
 
+#include "log.h"
 #include "tls.h"
 
 struct bufferevent;
@@ -57,6 +58,8 @@ struct conn_worker {
 	struct event *reaper;
 	struct proxy_freelist *requests; /* request objects kept for reuse */
 	size_t nconns;
+	size_t max_conns;		/* descriptor budget; 0: none */
+	struct log_limit overload_log;	/* "connection refused" lines */
 	uint64_t next_id;
 	bool stopping;			/* no new requests; close when idle */
 	/* libevent common-timeout timevals, one per configured duration */

@@ -438,3 +438,17 @@ log_access(const char *buf, size_t len)
 		return;
 	write_line(&L.acc, buf, len);
 }
+
+bool
+log_limit_pass(struct log_limit *l, time_t now, unsigned interval_s,
+    unsigned *suppressed)
+{
+	if (now < l->next) {
+		l->suppressed++;
+		return false;
+	}
+	*suppressed = l->suppressed;
+	l->suppressed = 0;
+	l->next = now + (time_t)interval_s;
+	return true;
+}

@@ -62,6 +62,24 @@ bool log_access_json(void);
 /* Writes one complete access-log line (buf ends with '\n'). */
 void log_access(const char *buf, size_t len);
 
+/*
+ * A repeated event's log line, written at most once per interval, as the
+ * kernel's printk_ratelimit does: the first occurrence always gets out,
+ * and the next line says how many were left out in between. The caller
+ * keeps one per kind of event (zeroed to start).
+ */
+struct log_limit {
+	time_t next;			/* no line before this second */
+	unsigned suppressed;		/* occurrences left out since */
+};
+
+/*
+ * True when a line for l may be written at time now (then *suppressed is
+ * how many were left out before it); false counts one more left out.
+ */
+bool log_limit_pass(struct log_limit *l, time_t now, unsigned interval_s,
+    unsigned *suppressed);
+
 /* What one access-log line says, whatever its format (log_access.c). */
 struct log_access_entry {
 	time_t when;

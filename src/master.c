@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -611,6 +612,33 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/*
+ * The soft open-files limit is often 1024, which a proxy (two descriptors
+ * per connection) outgrows at 500 clients: use the hard limit, as nginx's
+ * worker_rlimit_nofile lets users do, and say what it is. Workers inherit
+ * it and derive their connection budget from it (worker.c).
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		log_msg(LL_INFO, "open-files limit: unlimited");
+	else
+		log_msg(LL_INFO, "open-files limit: %llu",
+		    (unsigned long long)rl.rlim_cur);
+}
+
 int
 master_run(const char *path, struct runtime *rt)
 {
@@ -628,6 +656,7 @@ master_run(const char *path, struct runtime *rt)
 	m->want = rt->nworkers;
 	signal(SIGPIPE, SIG_IGN);
 	log_set_role("master");
+	raise_nofile();
 	if ((m->base = event_base_new()) == NULL) {
 		log_msg(LL_ERROR, "cannot create event loop");
 		runtime_free(rt);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -44,6 +45,7 @@ struct worker {
 	struct event *stop_poll;	/* while stopping: exit when idle */
 	struct event *stop_deadline;
 	struct event *resume;		/* EMFILE back-off */
+	struct log_limit accept_log;	/* accept failures */
 	unsigned index;
 };
 
@@ -94,17 +96,41 @@ accept_error_cb(struct evconnlistener *evl, void *arg)
 	struct accept_arg *a = arg;
 	struct worker *wk = a->wk;
 	int e = EVUTIL_SOCKET_ERROR();
-	struct timeval tv = { 0, 100000 };
+	struct timeval tv = { 0, 100000 }, now;
+	bool pause = e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+	unsigned n;
 
-	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
-		log_msg(LL_WARN, "listener %s: accept: %s; pausing accepts for "
-		    "100ms", a->lsn->conf->name, strerror(e));
+	event_base_gettimeofday_cached(wk->cw.base, &now);
+	if (log_limit_pass(&wk->accept_log, now.tv_sec, 5, &n))
+		log_msg(LL_WARN, "listener %s: accept: %s%s (%u more since the "
+		    "last line)", a->lsn->conf->name, strerror(e), pause ?
+		    "; pausing accepts for 100ms" : "", n);
+	if (pause) {
 		listeners_set(wk, false);
 		evtimer_add(wk->resume, &tv);
-		return;
 	}
-	log_msg(LL_WARN, "listener %s: accept: %s", a->lsn->conf->name,
-	    strerror(e));
+}
+
+/*
+ * Connections this worker may hold: each needs a client and a backend
+ * descriptor; some are kept back for idle pooled connections, listening
+ * sockets, logs and health of the process (64).
+ */
+static size_t
+descriptor_budget(const struct runtime *rt)
+{
+	struct rlimit rl;
+	rlim_t reserve = 64;
+	size_t i;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	for (i = 0; i < rt->cfg->ngroups; i++)
+		reserve += (rlim_t)rt->cfg->groups[i].max_idle_connections *
+		    rt->cfg->groups[i].nservers;
+	if (rl.rlim_cur <= reserve + 2)
+		return 1;
+	return (size_t)((rl.rlim_cur - reserve) / 2);
 }
 
 static void
@@ -268,6 +294,7 @@ worker_main(struct runtime *rt, unsigned index)
 		return 1;
 	}
 	wk.cw.scratch = evbuffer_new();
+	wk.cw.max_conns = descriptor_budget(rt);
 	wk.cw.pool = upstream_pool_new(wk.cw.base, balancer_nservers(rt->bal));
 	wk.cw.hdrs_cap = MAX_HEADERS;
 	wk.cw.hdrs = xcalloc(MAX_HEADERS, sizeof(struct http_header));

@@ -40,8 +40,9 @@ and not to an EOF):
   stall-mid-body     Content-Length: 100000, 1000 bytes, then silence
                      (hold until the proxy closes, at most --hold).
   hold               read the request, never answer (hold, as above).
-  upgrade-flood      101 (Upgrade: websocket) to an Upgrade request, then
-                     bytes=N (default 2097152) of data, then close.
+  upgrade-flood      101 (Upgrade: websocket), then bytes=N (default
+                     2097152) of data while discarding what the client
+                     sends, then close (at most --hold s).
   early-413          without reading the body: 413 with Connection: close
                      and a body of size=N (default 4096) bytes ending in
                      "end-of-413\\n", then shutdown(SHUT_WR) and drain the
@@ -344,13 +345,35 @@ class Conn:
         n = min(int(q.get("bytes", "2097152")), 64 << 20)
         self.send(b"HTTP/1.1 101 Switching Protocols\r\n"
                   b"Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+        # Send n bytes while reading (and discarding) whatever the client
+        # sends through the tunnel, so that the close is a FIN, not a RST.
         piece = bytes(range(256)) * 64
-        sent = 0
-        while sent < n:
-            k = min(len(piece), n - sent)
-            self.send(piece[:k])
-            sent += k
-        self.log("101 and %d tunnel bytes sent, closing" % sent)
+        sent = got = 0
+        end = time.monotonic() + self.srv.a.hold
+        self.s.setblocking(False)
+        while sent < n and time.monotonic() < end and not self.srv.stopping:
+            r, w, _ = select.select([self.s], [self.s], [], 0.5)
+            if r:
+                try:
+                    d = self.s.recv(65536)
+                except BlockingIOError:
+                    d = None
+                if d == b"":
+                    self.log("tunnel closed by the proxy after %d bytes"
+                             % sent)
+                    return False
+                got += len(d or b"")
+            if w:
+                try:
+                    sent += self.s.send(piece[:min(len(piece), n - sent)])
+                except BlockingIOError:
+                    pass
+        try:
+            got += len(self.s.recv(65536))
+        except (BlockingIOError, OSError):
+            pass
+        self.log("101 and %d tunnel bytes sent, %d read, closing" %
+                 (sent, got))
         return False
 
     def m_early_413(self, q, hdrs, nbody):

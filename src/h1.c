@@ -10,6 +10,7 @@
 #include "h1.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,6 +36,12 @@
 
 /* How long a rejected connection keeps reading what the client sends. */
 #define LINGER_MS	2000
+
+/*
+ * After the server closed a tunnel: the client may still be reading what
+ * was queued, and may send more meanwhile (nginx's lingering_time).
+ */
+#define TUNNEL_LINGER_MS	30000
 
 enum h1_state {
 	H1_READ_HEAD,	/* buffer one request head (bounded); mTLS policy */
@@ -232,14 +239,14 @@ send_scratch(struct h1 *h)
  * EOF or LINGER_MS ends it.
  */
 static int
-linger_or_close(struct h1 *h, const char *why)
+linger_for(struct h1 *h, const char *why, unsigned ms, bool always)
 {
 	struct conn *c = h->c;
 	struct evbuffer *in = bufferevent_get_input(c->cbev);
 
 	if (h->lingering)
 		return CONN_OK;
-	if (evbuffer_get_length(in) == 0 && h->body_done)
+	if (!always && evbuffer_get_length(in) == 0 && h->body_done)
 		return conn_close(c, CONN_END_CLEAN, why);
 	h->lingering = true;
 	evbuffer_drain(in, evbuffer_get_length(in));
@@ -248,8 +255,30 @@ linger_or_close(struct h1 *h, const char *why)
 	(void)shutdown(bufferevent_getfd(c->cbev), SHUT_WR);
 	bufferevent_set_timeouts(c->cbev, NULL, NULL);
 	client_reads(h, true);
-	conn_timer_arm(c, LINGER_MS);
+	conn_timer_arm(c, ms);
 	return CONN_OK;
+}
+
+static int
+linger_or_close(struct h1 *h, const char *why)
+{
+	return linger_for(h, why, LINGER_MS, false);
+}
+
+/*
+ * The server closed the tunnel and everything it sent has left: a close
+ * now would answer the client's next bytes with a reset, which destroys
+ * what it has not read yet. Shut our side and linger instead.
+ */
+static int
+tunnel_end(struct h1 *h)
+{
+	if (proxy_tunnel_reset(h->r))
+		/* the server's side was cut: the client must see a cut too */
+		return conn_close(h->c, CONN_END_ABORT,
+		    "tunnel reset by server");
+	return linger_for(h, "tunnel closed by server", TUNNEL_LINGER_MS,
+	    true);
 }
 
 /*
@@ -453,10 +482,9 @@ op_done(void *sess)
 	struct conn *c = h->c;
 
 	if (h->state == H1_TUNNEL) {
-		/* the server closed the tunnel: close once the client has it */
+		/* the server closed the tunnel: end once the client has it */
 		if (evbuffer_get_length(bufferevent_get_output(c->cbev)) == 0)
-			return conn_close(c, CONN_END_CLEAN,
-			    "tunnel closed by server");
+			return tunnel_end(h);
 		return CONN_OK;
 	}
 	if (!h->body_done)
@@ -594,8 +622,7 @@ write_cb(struct bufferevent *bev, void *arg)
 		break;
 	case H1_TUNNEL:
 		if (proxy_tunnel_closed(h->r))
-			(void)conn_close(h->c, CONN_END_CLEAN,
-			    "tunnel closed by server");
+			(void)tunnel_end(h);
 		else
 			(void)proxy_client_drained(h->r);
 		break;
@@ -608,9 +635,24 @@ static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct h1 *h = session_of(arg);
+	unsigned long e = 0, e1;
+	int err = errno;
 
-	while (bufferevent_get_openssl_error(bev) != 0)
-		;
+	while ((e1 = bufferevent_get_openssl_error(bev)) != 0) {
+		if (log_enabled(LL_DEBUG))
+			log_msg(LL_DEBUG, "conn=%llu: client TLS error %lx",
+			    (unsigned long long)h->c->id, e1);
+		e = e1;
+	}
+	if ((what & BEV_EVENT_ERROR) && log_enabled(LL_DEBUG)) {
+		char why[256] = "";
+
+		if (e != 0)
+			ERR_error_string_n(e, why, sizeof(why));
+		log_msg(LL_DEBUG, "conn=%llu: client %s error: %s",
+		    (unsigned long long)h->c->id, (what & BEV_EVENT_READING) ?
+		    "read" : "write", e != 0 ? why : strerror(err));
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (what & BEV_EVENT_READING)
 			h->end_status = 408;

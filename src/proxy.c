@@ -71,6 +71,8 @@ struct request {
 	bool resp_done;
 	bool backend_keep_alive;
 	bool tunnel;
+	bool up_closed;			/* tunnel: the server takes no more */
+	bool tunnel_reset;		/* tunnel: the server's side broke */
 	bool bev_paused;		/* backpressure from the client */
 	bool sess_paused;		/* backpressure towards the backend */
 	bool counted_active;
@@ -82,6 +84,7 @@ struct request {
 	struct timeval t_resp;		/* response head received */
 	uint64_t tried;			/* servers that failed this request */
 	struct server *server;
+	struct server *last_failed;	/* for the log when none is left */
 	/* access-log fields: request line, referer, user agent (kept) */
 	char *alog;
 	size_t alog_cap;
@@ -426,6 +429,7 @@ server_failed(struct request *r, struct server *s, bool count_health)
 	if (count_health)
 		health_passive_failure(s);
 	r->tried |= UINT64_C(1) << s->index;
+	r->last_failed = s;
 }
 
 static int
@@ -444,7 +448,8 @@ pick_and_connect(struct request *r)
 				log_msg(LL_WARN, "server_group %s: no healthy "
 				    "server for %s:%u", group_conf(g)->name,
 				    c->client_ip, c->client_port);
-			r->server = NULL;
+			/* the log names the last server tried, as nginx does */
+			r->server = r->last_failed;
 			return fail(r, r->tried == 0 ? 503 : 502);
 		}
 		r->server = s;
@@ -596,6 +601,16 @@ finish(struct request *r)
 	    r->resp_chunk.state == HCS_ERROR)
 		/* a broken body: the client must not see a clean end */
 		return fail(r, 502);
+	if (r->bev != NULL &&
+	    evbuffer_get_length(bufferevent_get_input(r->bev)) > 0) {
+		/* never read as the next response: the connection goes */
+		log_msg(LL_WARN, "server_group %s: server %s %s: upstream sent "
+		    "more data than specified in Content-Length (%zu bytes "
+		    "dropped)", server_group_name(r), r->server->conf->name,
+		    r->server->conf->addr.text,
+		    evbuffer_get_length(bufferevent_get_input(r->bev)));
+		reusable = false;
+	}
 	request_log(r);
 	backend_release(r, reusable);
 	return r->ops->done(r->sess);
@@ -755,7 +770,7 @@ proxy_tunnel_up(struct evbuffer *from, struct request *r)
 	struct evbuffer *out;
 
 	REQ_CHECK(r);
-	if (r->bev == NULL) {
+	if (r->bev == NULL || r->up_closed) {
 		/* the server closed its side: nothing more goes up */
 		evbuffer_drain(from, evbuffer_get_length(from));
 		return CONN_OK;
@@ -774,6 +789,12 @@ bool
 proxy_tunnel_closed(const struct request *r)
 {
 	return r->bev == NULL;
+}
+
+bool
+proxy_tunnel_reset(const struct request *r)
+{
+	return r->tunnel_reset;
 }
 
 /* --- backend callbacks ------------------------------------------------ */
@@ -821,6 +842,7 @@ backend_gone(struct request *r, short what)
 			return CONN_OK;		/* finished, pooled or freed */
 	}
 	if (r->tunnel) {
+		r->tunnel_reset |= (what & BEV_EVENT_ERROR) != 0;
 		backend_release(r, false);
 		return r->ops->done(r->sess);
 	}
@@ -885,6 +907,27 @@ backend_event_cb(struct bufferevent *bev, short what, void *arg)
 			backend_release(r, false);
 			(void)r->ops->abort(r->sess, "backend timeout "
 			    "mid-response");
+		}
+		return;
+	}
+	if (r->tunnel && (what & BEV_EVENT_WRITING) && !r->up_closed) {
+		/*
+		 * The server stopped reading (it closed, and our bytes drew a
+		 * reset): what it sent before is still to be read and
+		 * relayed, so only the upward direction ends here.
+		 */
+		r->up_closed = true;
+		/*
+		 * Its kernel may have dropped what it had not sent yet: the
+		 * client cannot be told the tunnel ended cleanly.
+		 */
+		r->tunnel_reset = true;
+		bufferevent_disable(r->bev, EV_WRITE);
+		evbuffer_drain(bufferevent_get_output(r->bev),
+		    evbuffer_get_length(bufferevent_get_output(r->bev)));
+		if (r->sess_paused) {
+			r->sess_paused = false;
+			r->ops->pause(r->sess, false);
 		}
 		return;
 	}

@@ -105,6 +105,9 @@ int proxy_tunnel_up(struct evbuffer *from, struct request *r);
 /* True when the backend side of a tunnel is gone. */
 bool proxy_tunnel_closed(const struct request *r);
 
+/* True when it went with an error (a reset), not a clean close. */
+bool proxy_tunnel_reset(const struct request *r);
+
 /*
  * The session answers r itself (a local page: 400, 413, ...) with
  * status, bytes_out bytes: releases any backend and logs the request.

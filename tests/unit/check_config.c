@@ -21,6 +21,7 @@
 #include <check.h>
 
 #include "diag.h"
+#include "test_main.h"
 
 static char conf_example[PATH_MAX];	/* absolute conf/mtlslb.ini */
 
@@ -588,32 +589,25 @@ config_suite(void)
 	return s;
 }
 
-int
-main(void)
+/* Finds conf/mtlslb.ini and runs the tests in tests/unit/data. */
+static int
+config_setup(void)
 {
-	const char *srcdir;
 	char path[PATH_MAX];
-	SRunner *sr;
-	int failed;
 
-	if ((srcdir = getenv("srcdir")) == NULL)
-		srcdir = ".";
-	snprintf(path, sizeof(path), "%s/conf/mtlslb.ini", srcdir);
+	snprintf(path, sizeof(path), "%s/conf/mtlslb.ini", test_srcdir());
 	if (realpath(path, conf_example) == NULL) {
 		fprintf(stderr, "check_config: %s: %s\n", path,
 		    strerror(errno));
 		return 99;
 	}
-	snprintf(path, sizeof(path), "%s/tests/unit/data", srcdir);
+	snprintf(path, sizeof(path), "%s/tests/unit/data", test_srcdir());
 	if (chdir(path) < 0) {
 		fprintf(stderr, "check_config: %s: %s\n", path,
 		    strerror(errno));
 		return 99;
 	}
-
-	sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return 0;
 }
+
+const struct test_unit test_unit = { config_suite, config_setup, NULL };

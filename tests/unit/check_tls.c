@@ -837,6 +837,71 @@ START_TEST(test_peer_tls_alert)
 }
 END_TEST
 
+/*
+ * verify_depth is OpenSSL's (>= 1.1.0) and so nginx's ssl_verify_depth on
+ * it: the most CA certificates allowed between the client certificate and
+ * the trusted root, neither of them counted. Each chain at its boundary.
+ */
+START_TEST(test_verify_depth)
+{
+	static const struct {
+		const char *ca, *cert, *key;
+		unsigned depth;
+		bool ok;
+	} t[] = {
+		/* root > client: issued by the root itself */
+		{ "root.crt", "client.crt", "client.key", 0, true },
+		{ "root.crt", "client.crt", "client.key", 1, true },
+		{ "root.crt", "client.crt", "client.key", 2, true },
+		/* root > inter > inter-client: one intermediate */
+		{ "inter-ca-bundle.crt", "inter-client.crt", "inter-client.key",
+		    0, false },
+		{ "inter-ca-bundle.crt", "inter-client.crt", "inter-client.key",
+		    1, true },
+		{ "inter-ca-bundle.crt", "inter-client.crt", "inter-client.key",
+		    2, true },
+		/* root > inter > deep-ca2 > deep-ca3 > deep-client: three */
+		{ "deep-ca-bundle.crt", "deep-client.crt", "deep-client.key",
+		    2, false },
+		{ "deep-ca-bundle.crt", "deep-client.crt", "deep-client.key",
+		    3, true },
+	};
+	struct listener_conf lc;
+	struct peer_cert *pc;
+	size_t i;
+	bool ok;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		lc_init(&lc);
+		lc.ca_certificate = P(t[i].ca);
+		lc.verify_depth = t[i].depth;
+		pc = peer(&lc, t[i].cert, t[i].key, &ok);
+		ck_assert(ok);
+		if (t[i].ok)
+			ck_assert_msg(pc->verdict == TLS_PEER_OK, "%s at depth "
+			    "%u: %s", t[i].cert, t[i].depth, pc->reason);
+		else
+			ck_assert_msg(pc->verdict == TLS_PEER_FAILED &&
+			    pc->verify_err == X509_V_ERR_CERT_CHAIN_TOO_LONG,
+			    "%s at depth %u: verdict %d, error %ld", t[i].cert,
+			    t[i].depth, pc->verdict, pc->verify_err);
+		tls_peer_cert_free(pc);
+	}
+
+	/* tls_alert mode: the same verdict fails the handshake */
+	lc_init(&lc);
+	lc.ca_certificate = P("deep-ca-bundle.crt");
+	lc.verify_depth = 2;
+	lc.reject_tls_alert = true;
+	pc = peer(&lc, "deep-client.crt", "deep-client.key", &ok);
+	ck_assert(!ok);
+	ck_assert_int_eq(pc->verify_err, X509_V_ERR_CERT_CHAIN_TOO_LONG);
+	ck_assert_str_eq(pc->reason, "certificate chain too long");
+	ck_assert_str_eq(tls_reason_class(pc), "other");
+	tls_peer_cert_free(pc);
+}
+END_TEST
+
 /* ---- sessions, ALPN, TLS 1.2 ---- */
 
 START_TEST(test_session_resume)
@@ -1006,6 +1071,7 @@ tls_suite(void)
 	tcase_add_test(tc, test_peer_failed);
 	tcase_add_test(tc, test_peer_weak);
 	tcase_add_test(tc, test_peer_tls_alert);
+	tcase_add_test(tc, test_verify_depth);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sessions");

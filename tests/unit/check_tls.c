@@ -902,6 +902,101 @@ START_TEST(test_verify_depth)
 }
 END_TEST
 
+/*
+ * The forwarded formats (man/mtlslb.ini.5, forward_client_cert): DNs as
+ * OpenSSL's RFC 2253 printer writes them (last RDN first, "+" inside a
+ * multi-valued RDN, specials backslash-escaped, UTF-8 bytes as \XX), the
+ * serial in uppercase hex without the DER sign byte, the fingerprint in
+ * lowercase hex.
+ */
+START_TEST(test_peer_formats)
+{
+	const char *dn = "UID=u1+CN=\\#lead\\<1\\>,OU=R&D \\\"lab\\\"\\;x,"
+	    "O=M\\C3\\BCller\\, Acme\\+Co,C=DE";
+	struct listener_conf lc;
+	struct peer_cert *pc;
+	char buf[512];
+	size_t i;
+	bool ok;
+
+	lc_init(&lc);
+	pc = peer(&lc, "client-utf8.crt", "client-utf8.key", &ok);
+	ck_assert(ok);
+	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
+	ck_assert_str_eq(pc->subject, dn);
+	cli("x509 -noout -subject -nameopt RFC2253", "client-utf8.crt", buf,
+	    sizeof(buf));
+	ck_assert_str_eq(pc->subject, buf + strlen("subject="));
+	ck_assert_str_eq(pc->issuer, ROOT_DN);
+	ck_assert_str_eq(pc->serial, "80A1B2");
+	ck_assert_uint_eq(strlen(pc->fingerprint), 64);
+	for (i = 0; i < 64; i++)
+		ck_assert(strchr("0123456789abcdef", pc->fingerprint[i]));
+	tls_peer_cert_free(pc);
+
+	/* one byte, leading zero kept, as "openssl x509 -serial" */
+	lc.ca_certificate = P("weak-root.crt");
+	pc = peer(&lc, "weak.crt", "weak.key", &ok);
+	ck_assert_str_eq(pc->serial, "08");
+	tls_peer_cert_free(pc);
+}
+END_TEST
+
+/* max_client_cert_header_size: a DN over the cap is named, never cut. */
+START_TEST(test_peer_dn_over)
+{
+	struct listener_conf lc;
+	struct peer_cert *pc;
+	char why[256], want[256];
+	size_t ns, ni;
+	bool ok;
+
+	lc_init(&lc);
+	pc = peer(&lc, "client-utf8.crt", "client-utf8.key", &ok);
+	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
+	ns = strlen(pc->subject);
+	ni = strlen(pc->issuer);
+	ck_assert_uint_gt(ns, ni);
+
+	/* at the cap: forwarded */
+	ck_assert_uint_eq(tls_peer_dn_over(pc, ns, why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "");
+	ck_assert_uint_eq(tls_peer_dn_over(pc, 4096, NULL, 0), 0);
+
+	/* one byte over */
+	ck_assert_uint_eq(tls_peer_dn_over(pc, ns - 1, why, sizeof(why)),
+	    TLS_PEER_DN_SUBJECT);
+	snprintf(want, sizeof(want), "subject DN is %zu bytes, over "
+	    "max_client_cert_header_size %zu: not forwarded", ns, ns - 1);
+	ck_assert_str_eq(why, want);
+
+	/* both over */
+	ck_assert_uint_eq(tls_peer_dn_over(pc, ni - 1, why, sizeof(why)),
+	    TLS_PEER_DN_SUBJECT | TLS_PEER_DN_ISSUER);
+	snprintf(want, sizeof(want), "subject DN is %zu bytes and issuer DN "
+	    "%zu bytes, over max_client_cert_header_size %zu: neither "
+	    "forwarded", ns, ni, ni - 1);
+	ck_assert_str_eq(why, want);
+	tls_peer_cert_free(pc);
+
+	/* the issuer alone: a long CA name over a short client name */
+	lc.ca_certificate = P("other-root.crt");
+	pc = peer(&lc, "other.crt", "other.key", &ok);
+	ck_assert_str_eq(pc->subject, "CN=client");
+	ck_assert_uint_eq(tls_peer_dn_over(pc, 10, why, sizeof(why)),
+	    TLS_PEER_DN_ISSUER);
+	ck_assert_str_eq(why, "issuer DN is 20 bytes, over "
+	    "max_client_cert_header_size 10: not forwarded");
+	tls_peer_cert_free(pc);
+
+	/* no certificate, no names */
+	ck_assert_uint_eq(tls_peer_dn_over(NULL, 0, why, sizeof(why)), 0);
+	pc = peer(&lc, NULL, NULL, &ok);
+	ck_assert_uint_eq(tls_peer_dn_over(pc, 0, why, sizeof(why)), 0);
+	tls_peer_cert_free(pc);
+}
+END_TEST
+
 /* ---- sessions, ALPN, TLS 1.2 ---- */
 
 START_TEST(test_session_resume)
@@ -1072,6 +1167,8 @@ tls_suite(void)
 	tcase_add_test(tc, test_peer_weak);
 	tcase_add_test(tc, test_peer_tls_alert);
 	tcase_add_test(tc, test_verify_depth);
+	tcase_add_test(tc, test_peer_formats);
+	tcase_add_test(tc, test_peer_dn_over);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sessions");

@@ -117,29 +117,66 @@ pem_clean_eof(void)
 	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE);
 }
 
+/* Reads the next object of one kind from b into a stack; false at the end. */
+typedef bool read_one_fn(BIO *b, void *sk);
+
+static bool
+read_one_cert(BIO *b, void *sk)
+{
+	X509 *x = PEM_read_bio_X509(b, NULL, no_pass_cb, NULL);
+
+	if (x != NULL && sk_X509_push((STACK_OF(X509) *)sk, x) == 0)
+		abort();
+	return x != NULL;
+}
+
+static bool
+read_one_crl(BIO *b, void *sk)
+{
+	X509_CRL *c = PEM_read_bio_X509_CRL(b, NULL, no_pass_cb, NULL);
+
+	if (c != NULL && sk_X509_CRL_push((STACK_OF(X509_CRL) *)sk, c) == 0)
+		abort();
+	return c != NULL;
+}
+
+/*
+ * Hands every PEM object of path to one, which keeps them in sk. Returns
+ * 0, or -1 after recording why the file cannot be opened or parsed.
+ */
+static int
+read_all(const char *key, const char *path, struct diag *d, int line,
+    read_one_fn *one, void *sk)
+{
+	int rc = 0;
+	BIO *b;
+
+	if ((b = open_file(key, path, d, line)) == NULL)
+		return -1;
+	ERR_clear_error();
+	while (one(b, sk))
+		continue;
+	if (!pem_clean_eof()) {
+		diag_ssl(d, line, "%s: cannot parse '%s'", key, path);
+		rc = -1;
+	}
+	ERR_clear_error();
+	BIO_free(b);
+	return rc;
+}
+
 STACK_OF(X509) *
 tls_check_read_certs(const char *key, const char *path, struct diag *d,
     int line)
 {
 	STACK_OF(X509) *sk;
-	X509 *x;
-	BIO *b;
 
-	if ((b = open_file(key, path, d, line)) == NULL)
-		return NULL;
 	if ((sk = sk_X509_new_null()) == NULL)
 		abort();
-	ERR_clear_error();
-	while ((x = PEM_read_bio_X509(b, NULL, no_pass_cb, NULL)) != NULL)
-		if (sk_X509_push(sk, x) == 0)
-			abort();
-	if (!pem_clean_eof()) {
-		diag_ssl(d, line, "%s: cannot parse '%s'", key, path);
+	if (read_all(key, path, d, line, read_one_cert, sk) < 0) {
 		sk_X509_pop_free(sk, X509_free);
-		sk = NULL;
+		return NULL;
 	}
-	ERR_clear_error();
-	BIO_free(b);
 	return sk;
 }
 
@@ -148,24 +185,13 @@ tls_check_read_crls(const char *key, const char *path, struct diag *d,
     int line)
 {
 	STACK_OF(X509_CRL) *sk;
-	X509_CRL *c;
-	BIO *b;
 
-	if ((b = open_file(key, path, d, line)) == NULL)
-		return NULL;
 	if ((sk = sk_X509_CRL_new_null()) == NULL)
 		abort();
-	ERR_clear_error();
-	while ((c = PEM_read_bio_X509_CRL(b, NULL, no_pass_cb, NULL)) != NULL)
-		if (sk_X509_CRL_push(sk, c) == 0)
-			abort();
-	if (!pem_clean_eof()) {
-		diag_ssl(d, line, "%s: cannot parse '%s'", key, path);
+	if (read_all(key, path, d, line, read_one_crl, sk) < 0) {
 		sk_X509_CRL_pop_free(sk, X509_CRL_free);
-		sk = NULL;
+		return NULL;
 	}
-	ERR_clear_error();
-	BIO_free(b);
 	return sk;
 }
 

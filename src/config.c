@@ -478,6 +478,9 @@ static const struct key listener_keys[] = {
 	    KEY_REQUIRED, 0, 0, NULL, 0 },
 	{ "forward_client_cert", key_onoff, L(forward_client_cert), NOLINE, 0,
 	    0, 0, NULL, 0 },
+	{ "max_client_cert_header_size", key_size,
+	    L(max_client_cert_header_size), NOLINE, 0, 256, 64u << 10, NULL,
+	    0 },
 	{ "reject_with", key_enum_bool, L(reject_tls_alert), NOLINE, 0, 0, 0,
 	    reject_withs, 0 },
 	{ "crl_check", key_enum_bool, L(crl_check_chain), L(crl_check_line), 0,
@@ -640,6 +643,7 @@ section_defaults_listener(struct listener_conf *l)
 	l->verify_depth = 3;
 	l->tls_min_version = 0x0303;
 	l->forward_client_cert = true;
+	l->max_client_cert_header_size = 4 << 10;
 	l->handshake_timeout_ms = 10 * MS_SEC;
 	l->client_header_timeout_ms = 10 * MS_SEC;
 	l->client_body_timeout_ms = 60 * MS_SEC;

@@ -1,8 +1,12 @@
 #!/bin/sh
-# mkpki.sh [-f] DIR: builds the throw-away test PKI for the integration tests
-# with the openssl CLI (OpenSSL >= 3.0). All keys are ECDSA P-256, sha256,
-# at most 825 days. Quiet on success; on failure it prints the openssl
-# output of the failing step. Nothing it writes may ever be committed.
+# mkpki.sh [-f] [-u] DIR: builds the throw-away test PKI for every test
+# (the integration tests and check_tls) with the openssl CLI (OpenSSL >=
+# 3.0). Keys are ECDSA P-256, sha256, at most 825 days, except the broken
+# and weak files at the end of this list, which only -u makes (the unit
+# tests of the diagnostics; they would add ~2 s to every integration test).
+# -f empties a non-empty DIR first. Quiet on success; on failure it prints
+# the openssl output of the failing step. Nothing it writes may ever be
+# committed.
 #
 #   root.crt/key             test root CA (CN=mtlslb test root)
 #   inter.crt/key            intermediate CA signed by root
@@ -25,17 +29,35 @@
 #   deep-*.crt/key           root > inter > deep-ca2 > deep-ca3 > deep-client
 #                            (CN=deep-client, 4 certs above the leaf with
 #                            the root); deep-ca-bundle.crt = all 4 CAs
+#   client-utf8.crt/key      from root, serial 0x80A1B2, subject
+#                            C=DE, O=M\303\274ller (UTF-8), Acme+Co,
+#                            OU=R&D "lab";x,
+#                            CN=#lead<1> + UID=u1 (DN escaping tests)
+# With -u, broken or weak on purpose (check_tls: diagnostics, verify errors):
+#   weak-root.crt/key        CN=mtlslb weak root, RSA 1024, self-signed md5
+#   weak.crt/key             CN=weak, serial 08, md5 from weak-root
+#   small.crt/key            CN=small key, RSA 1024 client from root
+#   sha1-inter.crt           CA signed by root with sha1; sha1-ca-bundle.crt
+#                            = root.crt + sha1-inter.crt
+#   server-sha1.crt          server-chain.key's leaf signed with sha1 + inter
+#   server-clientauth.crt/key  from inter, EKU clientAuth only, + inter
+#   server-expired.crt/key   from root, valid 2020-01-01 .. 2021-01-01
+#   server-chain-encrypted.key  server-chain.key under AES-256 ("secret")
+#   server-combined.pem      server-chain.crt and server-chain.key in one
+#   empty.pem, garbage-crl.pem  no PEM block; a CRL block of bad base64
 set -eu
 
 prog=mkpki.sh
 force=no
+unit=no
 usage() {
-	echo "usage: $prog [-f] DIR" >&2
+	echo "usage: $prog [-f] [-u] DIR" >&2
 	exit 2
 }
-while getopts f opt; do
+while getopts fu opt; do
 	case $opt in
 	f) force=yes ;;
+	u) unit=yes ;;
 	*) usage ;;
 	esac
 done
@@ -209,6 +231,14 @@ extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 
+[ ext_server_clientauth ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
 [ ext_crl ]
 authorityKeyIdentifier = keyid:always
 EOF
@@ -283,6 +313,66 @@ issue CA_deep2 ext_inter deep-ca3 "mtlslb test deep ca3"
 issue CA_deep3 ext_client deep-client deep-client
 cat root.crt inter.crt deep-ca2.crt deep-ca3.crt >deep-ca-bundle.crt
 
+# x509req CA NAME SUBJ SERIAL [openssl x509 args...]: NAME.crt for an
+# existing NAME.key from CA.crt/CA.key, subject kept as given (openssl ca
+# would reorder it), explicit serial.
+x509req() {
+	_ca=$1 _name=$2 _subj=$3 _serial=$4
+	shift 4
+	run openssl req -new -config "$cnf" -key "$_name.key" -utf8 \
+	    -subj "$_subj" -out ".ca/$_name.csr"
+	run openssl x509 -req -in ".ca/$_name.csr" -CA "$_ca.crt" \
+	    -CAkey "$_ca.key" -set_serial "$_serial" -days 825 \
+	    -extfile "$cnf" "$@" -out "$_name.crt"
+}
+
+run openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 \
+    -out client-utf8.key
+# printf: the script stays ASCII; \303\274 is u-umlaut in UTF-8.
+utf8_subj=$(printf '/C=DE/O=M\303\274ller\\, Acme\\+Co/OU=R&D "lab";x/%s' \
+    'CN=#lead<1>+UID=u1')
+x509req root client-utf8 "$utf8_subj" 0x80A1B2 -sha256 \
+    -extensions ext_client
+
+# unit_files: what tls_ctx_new() and the verify callback must warn about or
+# refuse (-u only).
+unit_files() {
+	run openssl req -x509 -new -config "$cnf" -newkey rsa:1024 -noenc \
+	    -keyout weak-root.key -subj "/CN=mtlslb weak root" -md5 -days 825 \
+	    -extensions ext_root -out weak-root.crt
+	run openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -out weak.key
+	x509req weak-root weak /CN=weak 8 -md5 -extensions ext_client
+	run openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:1024 \
+	    -out small.key
+	x509req root small "/CN=small key" 9 -sha256 -extensions ext_client
+	issue CA_root ext_inter sha1-inter "mtlslb sha1 intermediate" -md sha1
+	cat root.crt sha1-inter.crt >sha1-ca-bundle.crt
+
+	# Server files that tls_ctx_new() must warn about or refuse.
+	run openssl req -new -config "$cnf" -key server-chain.key \
+	    -subj /CN=localhost -out .ca/server-sha1.csr
+	run openssl ca -batch -notext -config "$cnf" -name CA_inter \
+	    -extensions ext_server -md sha1 -in .ca/server-sha1.csr \
+	    -out server-sha1.leaf.crt
+	cat server-sha1.leaf.crt inter.crt >server-sha1.crt
+	rm -f server-sha1.leaf.crt
+	issue CA_inter ext_server_clientauth server-clientauth.leaf \
+	    server-clientauth
+	cat server-clientauth.leaf.crt inter.crt >server-clientauth.crt
+	mv server-clientauth.leaf.key server-clientauth.key
+	rm -f server-clientauth.leaf.crt
+	issue CA_root ext_server server-expired localhost \
+	    -startdate 20200101000000Z -enddate 20210101000000Z
+	run openssl pkey -in server-chain.key -aes256 -passout pass:secret \
+	    -out server-chain-encrypted.key
+	cat server-chain.crt server-chain.key >server-combined.pem
+	: >empty.pem
+	printf -- '-----BEGIN X509 CRL-----\nnot base64 !!\n-----END X509 CRL-----\n' \
+	    >garbage-crl.pem
+}
+[ "$unit" = no ] || unit_files
+
 # CRLs: the empty one before the revocation, the others after it.
 gencrl CA_root crl-empty.pem -crldays 30
 run openssl ca -batch -config "$cnf" -name CA_root -revoke revoked.crt \
@@ -306,3 +396,4 @@ run openssl pkcs12 -export -in client.crt -inkey client.key \
 
 rm -f .ca/*.csr
 chmod 644 ./*.crt ./*.pem
+[ ! -f server-combined.pem ] || chmod 600 server-combined.pem

@@ -10,54 +10,12 @@
 #include "balancer.h"
 #include "config.h"
 #include "shm.h"
-
-struct fixture {
-	struct config cfg;
-	struct group_conf gc;
-	struct server_conf sc[4];
-	struct shm *shm;
-	struct balancer *b;
-	struct group *g;
-};
-
-static void
-fx_init(struct fixture *f, enum sched_kind k, const unsigned *weights,
-    size_t n)
-{
-	static char names[4][2] = { "A", "B", "C", "D" };
-	static char gname[] = "g";
-	size_t i;
-
-	memset(f, 0, sizeof(*f));
-	for (i = 0; i < n; i++) {
-		f->sc[i].name = names[i];
-		f->sc[i].weight = weights[i];
-	}
-	f->gc.name = gname;
-	f->gc.scheduler = k;
-	f->gc.servers = f->sc;
-	f->gc.nservers = n;
-	f->gc.health_check = true;
-	f->gc.health_check_initial_healthy = true;
-	f->cfg.groups = &f->gc;
-	f->cfg.ngroups = 1;
-	f->shm = shm_new(65536);
-	ck_assert_ptr_nonnull(f->shm);
-	f->b = balancer_new(&f->cfg, f->shm);
-	f->g = balancer_group(f->b, "g");
-	ck_assert_ptr_nonnull(f->g);
-}
-
-static void
-fx_free(struct fixture *f)
-{
-	balancer_free(f->b);
-	shm_free(f->shm);
-}
+#include "test_group.h"
+#include "test_main.h"
 
 /* The names of n picks, e.g. "ABAB". */
 static void
-seq(struct fixture *f, size_t n, char *out)
+seq(struct test_group *f, size_t n, char *out)
 {
 	size_t i;
 
@@ -70,107 +28,107 @@ seq(struct fixture *f, size_t n, char *out)
 }
 
 static void
-set_up(struct fixture *f, size_t i, int up)
+set_up(struct test_group *f, size_t i, int up)
 {
 	atomic_store(&group_server(f->g, i)->sh->up, up);
 }
 
 START_TEST(round_robin_alternates)
 {
-	struct fixture f;
+	struct test_group f;
 	unsigned w[] = { 1, 5 };
 	char s[16];
 
-	fx_init(&f, SCHED_ROUND_ROBIN, w, 2);
+	test_group_init(&f, SCHED_ROUND_ROBIN, w, 2);
 	seq(&f, 10, s);
 	ck_assert_str_eq(s, "ABABABABAB");
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 START_TEST(round_robin_skips_down)
 {
-	struct fixture f;
+	struct test_group f;
 	unsigned w[] = { 1, 1, 1 };
 	char s[16];
 
-	fx_init(&f, SCHED_ROUND_ROBIN, w, 3);
+	test_group_init(&f, SCHED_ROUND_ROBIN, w, 3);
 	set_up(&f, 1, 0);
 	seq(&f, 6, s);
 	ck_assert_str_eq(s, "ACACAC");
 	ck_assert_ptr_null(strchr(s, 'B'));
 	set_up(&f, 1, 1);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 START_TEST(weighted_smooth)
 {
-	struct fixture f;
+	struct test_group f;
 	unsigned w[] = { 1, 3 };
 	char s[16];
 
-	fx_init(&f, SCHED_WEIGHTED_ROUND_ROBIN, w, 2);
+	test_group_init(&f, SCHED_WEIGHTED_ROUND_ROBIN, w, 2);
 	seq(&f, 8, s);
 	ck_assert_str_eq(s, "BABBBABB");
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 START_TEST(weighted_five_one_one)
 {
-	struct fixture f;
+	struct test_group f;
 	unsigned w[] = { 5, 1, 1 };
 	char s[16];
 
-	fx_init(&f, SCHED_WEIGHTED_ROUND_ROBIN, w, 3);
+	test_group_init(&f, SCHED_WEIGHTED_ROUND_ROBIN, w, 3);
 	seq(&f, 7, s);
 	/* Smooth: the heavy server never runs more than 3 in a row. */
 	ck_assert_str_eq(s, "AABACAA");
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 START_TEST(weight_zero_drains)
 {
-	struct fixture f;
+	struct test_group f;
 	unsigned w[] = { 1, 0, 1 };
 	char s[16];
 
-	fx_init(&f, SCHED_ROUND_ROBIN, w, 3);
+	test_group_init(&f, SCHED_ROUND_ROBIN, w, 3);
 	seq(&f, 4, s);
 	ck_assert_str_eq(s, "ACAC");
-	fx_free(&f);
-	fx_init(&f, SCHED_WEIGHTED_ROUND_ROBIN, w, 3);
+	test_group_free(&f);
+	test_group_init(&f, SCHED_WEIGHTED_ROUND_ROBIN, w, 3);
 	seq(&f, 4, s);
 	ck_assert_str_eq(s, "ACAC");
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 START_TEST(tried_set_excluded)
 {
-	struct fixture f;
+	struct test_group f;
 	unsigned w[] = { 1, 1 };
 	struct server *s;
 
-	fx_init(&f, SCHED_ROUND_ROBIN, w, 2);
+	test_group_init(&f, SCHED_ROUND_ROBIN, w, 2);
 	s = balancer_pick(f.g, UINT64_C(1) << 0);
 	ck_assert_str_eq(s->conf->name, "B");
 	s = balancer_pick(f.g, UINT64_C(1) << 0);
 	ck_assert_str_eq(s->conf->name, "B");
 	ck_assert_ptr_null(balancer_pick(f.g, 3));
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 START_TEST(least_connections)
 {
-	struct fixture f;
+	struct test_group f;
 	unsigned w[] = { 1, 1, 1 };
 	struct server *s;
 
-	fx_init(&f, SCHED_LEAST_CONNECTIONS, w, 3);
+	test_group_init(&f, SCHED_LEAST_CONNECTIONS, w, 3);
 	atomic_store(&group_server(f.g, 0)->sh->active, 5);
 	atomic_store(&group_server(f.g, 1)->sh->active, 1);
 	atomic_store(&group_server(f.g, 2)->sh->active, 3);
@@ -179,29 +137,29 @@ START_TEST(least_connections)
 	set_up(&f, 1, 0);
 	s = balancer_pick(f.g, 0);
 	ck_assert_str_eq(s->conf->name, "C");
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 START_TEST(least_connections_ties_rotate)
 {
-	struct fixture f;
+	struct test_group f;
 	unsigned w[] = { 1, 1 };
 	char s[16];
 
-	fx_init(&f, SCHED_LEAST_CONNECTIONS, w, 2);
+	test_group_init(&f, SCHED_LEAST_CONNECTIONS, w, 2);
 	seq(&f, 4, s);
 	ck_assert_str_eq(s, "ABAB");
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 START_TEST(all_down_reject_or_try_all)
 {
-	struct fixture f;
+	struct test_group f;
 	unsigned w[] = { 1, 1 };
 
-	fx_init(&f, SCHED_ROUND_ROBIN, w, 2);
+	test_group_init(&f, SCHED_ROUND_ROBIN, w, 2);
 	set_up(&f, 0, 0);
 	set_up(&f, 1, 0);
 	ck_assert(!group_any_up(f.g));
@@ -210,20 +168,20 @@ START_TEST(all_down_reject_or_try_all)
 	ck_assert_ptr_nonnull(balancer_pick(f.g, 0));
 	/* try_all still honours the tried set. */
 	ck_assert_ptr_null(balancer_pick(f.g, 3));
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 START_TEST(server_ids_unique)
 {
-	struct fixture f;
+	struct test_group f;
 	unsigned w[] = { 1, 1, 1 };
 
-	fx_init(&f, SCHED_ROUND_ROBIN, w, 3);
+	test_group_init(&f, SCHED_ROUND_ROBIN, w, 3);
 	ck_assert_uint_eq(balancer_nservers(f.b), 3);
 	ck_assert_uint_eq(group_server(f.g, 2)->id, 2);
 	ck_assert_uint_eq(group_nservers(f.g), 3);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
@@ -251,12 +209,12 @@ race_picker(void *p)
  */
 START_TEST(concurrent_pickers_never_miss)
 {
-	struct fixture f;
+	struct test_group f;
 	unsigned w[] = { 1, 1 };
 	struct race_arg a, b;
 	pthread_t ta, tb;
 
-	fx_init(&f, SCHED_ROUND_ROBIN, w, 2);
+	test_group_init(&f, SCHED_ROUND_ROBIN, w, 2);
 	set_up(&f, 1, 0);
 	a.g = b.g = f.g;
 	a.nulls = b.nulls = 0;
@@ -265,7 +223,7 @@ START_TEST(concurrent_pickers_never_miss)
 	pthread_join(ta, NULL);
 	pthread_join(tb, NULL);
 	ck_assert_int_eq(a.nulls + b.nulls, 0);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
@@ -295,14 +253,4 @@ balancer_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(balancer_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct test_unit test_unit = { balancer_suite, NULL, NULL };

@@ -21,6 +21,7 @@
 #include <check.h>
 
 #include "diag.h"
+#include "test_main.h"
 
 static char conf_example[PATH_MAX];	/* absolute conf/mtlslb.ini */
 
@@ -373,6 +374,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(l->verify_depth_line, 0);
 	ck_assert_int_eq(l->tls_min_version, 0x0303);
 	ck_assert(l->forward_client_cert);
+	ck_assert_uint_eq(l->max_client_cert_header_size, 4096);
 	ck_assert(!l->reject_tls_alert);
 	ck_assert(!l->crl_check_chain);
 	ck_assert_uint_eq(l->max_connections, 0);
@@ -449,7 +451,7 @@ START_TEST(test_foreach_key)
 	memset(&kl, 0, sizeof(kl));
 	config_foreach_key(collect_cb, &kl);
 	ck_assert_uint_eq(kl.n[0], 9);
-	ck_assert_uint_eq(kl.n[1], 23);
+	ck_assert_uint_eq(kl.n[1], 24);
 	ck_assert_uint_eq(kl.n[2], 18);
 	ck_assert_uint_eq(kl.n[3], 1);
 	ck_assert(strstr(kl.text, "\nlistener.verify_depth") != NULL);
@@ -588,32 +590,25 @@ config_suite(void)
 	return s;
 }
 
-int
-main(void)
+/* Finds conf/mtlslb.ini and runs the tests in tests/unit/data. */
+static int
+config_setup(void)
 {
-	const char *srcdir;
 	char path[PATH_MAX];
-	SRunner *sr;
-	int failed;
 
-	if ((srcdir = getenv("srcdir")) == NULL)
-		srcdir = ".";
-	snprintf(path, sizeof(path), "%s/conf/mtlslb.ini", srcdir);
+	snprintf(path, sizeof(path), "%s/conf/mtlslb.ini", test_srcdir());
 	if (realpath(path, conf_example) == NULL) {
 		fprintf(stderr, "check_config: %s: %s\n", path,
 		    strerror(errno));
 		return 99;
 	}
-	snprintf(path, sizeof(path), "%s/tests/unit/data", srcdir);
+	snprintf(path, sizeof(path), "%s/tests/unit/data", test_srcdir());
 	if (chdir(path) < 0) {
 		fprintf(stderr, "check_config: %s: %s\n", path,
 		    strerror(errno));
 		return 99;
 	}
-
-	sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return 0;
 }
+
+const struct test_unit test_unit = { config_suite, config_setup, NULL };

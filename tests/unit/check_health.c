@@ -23,73 +23,8 @@
 #include "config.h"
 #include "expiry.h"
 #include "shm.h"
-
-struct fixture {
-	struct config cfg;
-	struct group_conf gc;
-	struct server_conf sc[2];
-	struct shm *shm;
-	struct balancer *b;
-	struct group *g;
-	struct server *s;	/* server 0 */
-};
-
-static char path_root[] = "/";
-
-/* Group "g" with servers A and B, thresholds 2/2, checks on, healthy. */
-static void
-fx_conf(struct fixture *f)
-{
-	static char names[2][2] = { "A", "B" };
-	static char gname[] = "g";
-	size_t i;
-
-	memset(f, 0, sizeof(*f));
-	for (i = 0; i < 2; i++) {
-		f->sc[i].name = names[i];
-		f->sc[i].weight = 1;
-		f->sc[i].addr.text = names[i];
-	}
-	f->gc.name = gname;
-	f->gc.scheduler = SCHED_ROUND_ROBIN;
-	f->gc.servers = f->sc;
-	f->gc.nservers = 2;
-	f->gc.health_check = true;
-	f->gc.health_check_path = path_root;
-	f->gc.health_check_interval_ms = 2000;
-	f->gc.health_check_timeout_ms = 1000;
-	f->gc.healthy_threshold = 2;
-	f->gc.unhealthy_threshold = 2;
-	f->gc.health_check_http_code = HC_CODE_2XX | HC_CODE_3XX;
-	f->gc.health_check_initial_healthy = true;
-	f->cfg.groups = &f->gc;
-	f->cfg.ngroups = 1;
-}
-
-static void
-fx_build(struct fixture *f)
-{
-	f->shm = shm_new(65536);
-	ck_assert_ptr_nonnull(f->shm);
-	f->b = balancer_new(&f->cfg, f->shm);
-	f->g = balancer_group(f->b, "g");
-	ck_assert_ptr_nonnull(f->g);
-	f->s = group_server(f->g, 0);
-}
-
-static void
-fx_init(struct fixture *f)
-{
-	fx_conf(f);
-	fx_build(f);
-}
-
-static void
-fx_free(struct fixture *f)
-{
-	balancer_free(f->b);
-	shm_free(f->shm);
-}
+#include "test_group.h"
+#include "test_main.h"
 
 static int
 up(const struct server *s)
@@ -147,23 +82,23 @@ END_TEST
 
 START_TEST(initial_healthy)
 {
-	struct fixture f;
+	struct test_group f;
 
-	fx_init(&f);
+	test_group_init(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	ck_assert_int_eq(up(group_server(f.g, 0)), 1);
 	ck_assert_int_eq(up(group_server(f.g, 1)), 1);
 	ck_assert(group_any_up(f.g));
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 START_TEST(initial_unhealthy)
 {
-	struct fixture f;
+	struct test_group f;
 
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.health_check_initial_healthy = false;
-	fx_build(&f);
+	test_group_build(&f);
 	ck_assert_int_eq(up(f.s), 0);
 	ck_assert(!group_any_up(f.g));
 	ck_assert_ptr_null(balancer_pick(f.g, 0));
@@ -173,21 +108,21 @@ START_TEST(initial_unhealthy)
 	ck_assert_int_eq(health_record(f.s, true, 101), 1);
 	ck_assert_int_eq(up(f.s), 1);
 	ck_assert_int_eq(atomic_load(&f.s->sh->since), 101);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 /* Without checks nothing could bring a server back: it is always up. */
 START_TEST(initial_unchecked_is_up)
 {
-	struct fixture f;
+	struct test_group f;
 
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.health_check = false;
 	f.gc.health_check_initial_healthy = false;
-	fx_build(&f);
+	test_group_build(&f);
 	ck_assert_int_eq(up(f.s), 1);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
@@ -195,11 +130,11 @@ END_TEST
 
 START_TEST(down_after_unhealthy_threshold)
 {
-	struct fixture f;
+	struct test_group f;
 
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.unhealthy_threshold = 3;
-	fx_build(&f);
+	test_group_build(&f);
 	ck_assert_int_eq(health_record(f.s, false, 10), 0);
 	ck_assert_int_eq(health_record(f.s, false, 11), 0);
 	ck_assert_int_eq(up(f.s), 1);
@@ -214,18 +149,18 @@ START_TEST(down_after_unhealthy_threshold)
 	/* The other server is untouched. */
 	ck_assert_int_eq(up(group_server(f.g, 1)), 1);
 	ck_assert_uint_eq(atomic_load(&f.s->sh->checks), 5);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 START_TEST(up_after_healthy_threshold)
 {
-	struct fixture f;
+	struct test_group f;
 
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.unhealthy_threshold = 1;
 	f.gc.healthy_threshold = 3;
-	fx_build(&f);
+	test_group_build(&f);
 	ck_assert_int_eq(health_record(f.s, false, 1), -1);
 	ck_assert_int_eq(health_record(f.s, true, 2), 0);
 	ck_assert_int_eq(health_record(f.s, true, 3), 0);
@@ -236,38 +171,38 @@ START_TEST(up_after_healthy_threshold)
 	/* Already up: more passes flip nothing. */
 	ck_assert_int_eq(health_record(f.s, true, 5), 0);
 	ck_assert_int_eq(atomic_load(&f.s->sh->since), 4);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 /* Thresholds of 1: every result flips a server in the other state. */
 START_TEST(threshold_one)
 {
-	struct fixture f;
+	struct test_group f;
 
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.unhealthy_threshold = 1;
 	f.gc.healthy_threshold = 1;
-	fx_build(&f);
+	test_group_build(&f);
 	ck_assert_int_eq(health_record(f.s, false, 1), -1);
 	ck_assert_int_eq(health_record(f.s, true, 2), 1);
 	ck_assert_int_eq(health_record(f.s, true, 3), 0);
 	ck_assert_int_eq(health_record(f.s, false, 4), -1);
 	ck_assert_int_eq(health_record(f.s, false, 5), 0);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 /* A pass resets the failure streak, and a failure the pass streak. */
 START_TEST(streaks_reset)
 {
-	struct fixture f;
+	struct test_group f;
 	int i;
 
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.unhealthy_threshold = 3;
 	f.gc.healthy_threshold = 3;
-	fx_build(&f);
+	test_group_build(&f);
 	/* F F P F F P ...: never three failures in a row, never down. */
 	for (i = 0; i < 10; i++) {
 		ck_assert_int_eq(health_record(f.s, false, i), 0);
@@ -293,17 +228,17 @@ START_TEST(streaks_reset)
 	ck_assert_int_eq(health_record(f.s, true, 201), 0);
 	ck_assert_int_eq(health_record(f.s, true, 202), 1);
 	ck_assert_uint_eq(atomic_load(&f.s->sh->fail_streak), 0);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 /* The scheduler follows the state machine. */
 START_TEST(down_server_not_picked)
 {
-	struct fixture f;
+	struct test_group f;
 	int i;
 
-	fx_init(&f);
+	test_group_init(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	health_record(f.s, false, 1);
 	health_record(f.s, false, 2);
 	ck_assert_int_eq(up(f.s), 0);
@@ -313,7 +248,7 @@ START_TEST(down_server_not_picked)
 	health_record(group_server(f.g, 1), false, 4);
 	ck_assert(!group_any_up(f.g));
 	ck_assert_ptr_null(balancer_pick(f.g, 0));
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
@@ -321,11 +256,11 @@ END_TEST
 
 START_TEST(passive_needs_threshold)
 {
-	struct fixture f;
+	struct test_group f;
 
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.unhealthy_threshold = 3;
-	fx_build(&f);
+	test_group_build(&f);
 	ck_assert(!health_passive_failure(f.s));
 	ck_assert_int_eq(up(f.s), 1);
 	ck_assert(!health_passive_failure(f.s));
@@ -336,34 +271,34 @@ START_TEST(passive_needs_threshold)
 	/* Down already: no second flip (and no second log line). */
 	ck_assert(!health_passive_failure(f.s));
 	ck_assert_int_eq(up(f.s), 0);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 /* One error between successes never takes a healthy server out. */
 START_TEST(passive_success_resets)
 {
-	struct fixture f;
+	struct test_group f;
 	int i;
 
-	fx_init(&f);
+	test_group_init(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	for (i = 0; i < 20; i++) {
 		ck_assert(!health_passive_failure(f.s));
 		health_passive_success(f.s);
 		ck_assert_uint_eq(atomic_load(&f.s->sh->passive_fails), 0);
 	}
 	ck_assert_int_eq(up(f.s), 1);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 /* A probe pass between two request-path failures: not consecutive. */
 START_TEST(passive_probe_pass_resets)
 {
-	struct fixture f;
+	struct test_group f;
 	int i;
 
-	fx_init(&f);
+	test_group_init(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	for (i = 0; i < 10; i++) {
 		ck_assert(!health_passive_failure(f.s));
 		ck_assert_int_eq(health_record(f.s, true, i), 0);
@@ -374,32 +309,32 @@ START_TEST(passive_probe_pass_resets)
 	ck_assert_int_eq(health_record(f.s, false, 20), 0);
 	ck_assert(health_passive_failure(f.s));
 	ck_assert_int_eq(up(f.s), 0);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 /* Without active checks, passive failures only steer retries. */
 START_TEST(passive_off_without_checks)
 {
-	struct fixture f;
+	struct test_group f;
 	int i;
 
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.health_check = false;
-	fx_build(&f);
+	test_group_build(&f);
 	for (i = 0; i < 50; i++)
 		ck_assert(!health_passive_failure(f.s));
 	ck_assert_int_eq(up(f.s), 1);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 /* Probe passes bring a passively downed server back and reset its count. */
 START_TEST(passive_down_then_probes_up)
 {
-	struct fixture f;
+	struct test_group f;
 
-	fx_init(&f);
+	test_group_init(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	/* A pass streak from before does not survive the passive flip. */
 	health_record(f.s, true, 1);
 	health_record(f.s, true, 2);
@@ -415,16 +350,16 @@ START_TEST(passive_down_then_probes_up)
 	/* Fresh count: one more failure is not enough again. */
 	ck_assert(!health_passive_failure(f.s));
 	ck_assert_int_eq(up(f.s), 1);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
 /* A server the probes took down is not "taken down" again passively. */
 START_TEST(passive_on_down_server)
 {
-	struct fixture f;
+	struct test_group f;
 
-	fx_init(&f);
+	test_group_init(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	ck_assert_int_eq(health_record(f.s, false, 1), 0);
 	ck_assert_int_eq(health_record(f.s, false, 2), -1);
 	ck_assert(!health_passive_failure(f.s));
@@ -432,7 +367,7 @@ START_TEST(passive_on_down_server)
 	ck_assert(!health_passive_failure(f.s));
 	ck_assert_int_eq(up(f.s), 0);
 	ck_assert_int_eq(atomic_load(&f.s->sh->since), 2);
-	fx_free(&f);
+	test_group_free(&f);
 }
 END_TEST
 
@@ -529,7 +464,7 @@ closed_port(void)
 
 /* Points server i of f at 127.0.0.1:port. */
 static void
-fx_addr(struct fixture *f, size_t i, unsigned port)
+fx_addr(struct test_group *f, size_t i, unsigned port)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)&f->sc[i].addr.ss;
 
@@ -574,21 +509,21 @@ static char path_hc[] = "/hc";
 
 START_TEST(probe_request_and_ok)
 {
-	struct fixture f;
+	struct test_group f;
 	struct fake fk;
 	struct event_base *base = event_base_new();
 	struct health *h;
 	unsigned port;
 
 	port = fake_listen(&fk, base, "HTTP/1.1 204 No Content\r\n\r\n");
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.nservers = 1;
 	f.gc.health_check_path = path_hc;
 	f.gc.health_check_interval_ms = 100;
 	f.gc.health_check_timeout_ms = 1000;
 	f.gc.health_check_initial_healthy = false;
 	fx_addr(&f, 0, port);
-	fx_build(&f);
+	test_group_build(&f);
 	h = health_start(base, f.b);
 	run_until(base, f.s, 2);
 	health_stop(h);
@@ -603,14 +538,14 @@ START_TEST(probe_request_and_ok)
 	    "\r\nUser-Agent: mtlslb-health-check\r\n"));
 	ck_assert_ptr_nonnull(strstr(fk.request, "\r\n\r\n"));
 	fake_close(&fk);
-	fx_free(&f);
+	test_group_free(&f);
 	event_base_free(base);
 }
 END_TEST
 
 START_TEST(probe_head_and_host)
 {
-	struct fixture f;
+	struct test_group f;
 	struct fake fk;
 	struct event_base *base = event_base_new();
 	struct health *h;
@@ -618,7 +553,7 @@ START_TEST(probe_head_and_host)
 	unsigned port;
 
 	port = fake_listen(&fk, base, "HTTP/1.0 302 Found\r\n\r\n");
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.nservers = 1;
 	f.gc.health_check_head = true;
 	f.gc.health_check_host = host;
@@ -626,7 +561,7 @@ START_TEST(probe_head_and_host)
 	/* The check goes to health_check_port, not the server's port. */
 	f.gc.health_check_port = port;
 	fx_addr(&f, 0, closed_port());
-	fx_build(&f);
+	test_group_build(&f);
 	h = health_start(base, f.b);
 	run_until(base, f.s, 1);
 	health_stop(h);
@@ -635,14 +570,14 @@ START_TEST(probe_head_and_host)
 	ck_assert_ptr_nonnull(strstr(fk.request,
 	    "\r\nHost: backend.example\r\n"));
 	fake_close(&fk);
-	fx_free(&f);
+	test_group_free(&f);
 	event_base_free(base);
 }
 END_TEST
 
 START_TEST(probe_bad_status)
 {
-	struct fixture f;
+	struct test_group f;
 	struct fake fk;
 	struct event_base *base = event_base_new();
 	struct health *h;
@@ -650,11 +585,11 @@ START_TEST(probe_bad_status)
 
 	port = fake_listen(&fk, base, "HTTP/1.1 500 Internal Server Error\r\n"
 	    "Content-Length: 0\r\n\r\n");
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.nservers = 1;
 	f.gc.health_check_interval_ms = 100;
 	fx_addr(&f, 0, port);
-	fx_build(&f);
+	test_group_build(&f);
 	h = health_start(base, f.b);
 	run_until(base, f.s, 2);
 	health_stop(h);
@@ -662,26 +597,26 @@ START_TEST(probe_bad_status)
 	ck_assert_int_eq(atomic_load(&f.s->sh->last_status), 500);
 	ck_assert_int_eq(atomic_load(&f.s->sh->last_error), HE_BAD_STATUS);
 	fake_close(&fk);
-	fx_free(&f);
+	test_group_free(&f);
 	event_base_free(base);
 }
 END_TEST
 
 START_TEST(probe_5xx_allowed)
 {
-	struct fixture f;
+	struct test_group f;
 	struct fake fk;
 	struct event_base *base = event_base_new();
 	struct health *h;
 	unsigned port;
 
 	port = fake_listen(&fk, base, "HTTP/1.1 503 Busy\r\n\r\n");
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.nservers = 1;
 	f.gc.health_check_interval_ms = 100;
 	f.gc.health_check_http_code = HC_CODE_2XX | HC_CODE_5XX;
 	fx_addr(&f, 0, port);
-	fx_build(&f);
+	test_group_build(&f);
 	h = health_start(base, f.b);
 	run_until(base, f.s, 3);
 	health_stop(h);
@@ -689,28 +624,28 @@ START_TEST(probe_5xx_allowed)
 	ck_assert_int_eq(atomic_load(&f.s->sh->last_status), 503);
 	ck_assert_int_eq(atomic_load(&f.s->sh->last_error), HE_OK);
 	fake_close(&fk);
-	fx_free(&f);
+	test_group_free(&f);
 	event_base_free(base);
 }
 END_TEST
 
 START_TEST(probe_refused)
 {
-	struct fixture f;
+	struct test_group f;
 	struct event_base *base = event_base_new();
 	struct health *h;
 
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.nservers = 1;
 	f.gc.health_check_interval_ms = 100;
 	fx_addr(&f, 0, closed_port());
-	fx_build(&f);
+	test_group_build(&f);
 	h = health_start(base, f.b);
 	run_until(base, f.s, 2);
 	health_stop(h);
 	ck_assert_int_eq(up(f.s), 0);
 	ck_assert_int_eq(atomic_load(&f.s->sh->last_error), HE_REFUSED);
-	fx_free(&f);
+	test_group_free(&f);
 	event_base_free(base);
 }
 END_TEST
@@ -718,50 +653,50 @@ END_TEST
 /* Accepted, then closed without an answer; and garbage. */
 START_TEST(probe_no_answer)
 {
-	struct fixture f;
+	struct test_group f;
 	struct fake fk;
 	struct event_base *base = event_base_new();
 	struct health *h;
 	unsigned port;
 
 	port = fake_listen(&fk, base, NULL);
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.nservers = 1;
 	f.gc.health_check_interval_ms = 100;
 	fx_addr(&f, 0, port);
-	fx_build(&f);
+	test_group_build(&f);
 	h = health_start(base, f.b);
 	run_until(base, f.s, 2);
 	health_stop(h);
 	ck_assert_int_eq(up(f.s), 0);
 	ck_assert_int_eq(atomic_load(&f.s->sh->last_error), HE_CLOSED);
 	fake_close(&fk);
-	fx_free(&f);
+	test_group_free(&f);
 	event_base_free(base);
 }
 END_TEST
 
 START_TEST(probe_garbage)
 {
-	struct fixture f;
+	struct test_group f;
 	struct fake fk;
 	struct event_base *base = event_base_new();
 	struct health *h;
 	unsigned port;
 
 	port = fake_listen(&fk, base, "SSH-2.0-OpenSSH_9.2\r\n");
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.nservers = 1;
 	f.gc.health_check_interval_ms = 100;
 	fx_addr(&f, 0, port);
-	fx_build(&f);
+	test_group_build(&f);
 	h = health_start(base, f.b);
 	run_until(base, f.s, 2);
 	health_stop(h);
 	ck_assert_int_eq(up(f.s), 0);
 	ck_assert_int_eq(atomic_load(&f.s->sh->last_error), HE_BAD_RESPONSE);
 	fake_close(&fk);
-	fx_free(&f);
+	test_group_free(&f);
 	event_base_free(base);
 }
 END_TEST
@@ -769,7 +704,7 @@ END_TEST
 /* Accepts (the kernel does) but never answers: the timeout fails it. */
 START_TEST(probe_timeout)
 {
-	struct fixture f;
+	struct test_group f;
 	struct fake fk;
 	struct event_base *base = event_base_new();
 	struct health *h;
@@ -777,19 +712,19 @@ START_TEST(probe_timeout)
 
 	port = fake_listen(&fk, base, NULL);
 	event_del(fk.accept_ev);	/* never accept, never read */
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.nservers = 1;
 	f.gc.health_check_interval_ms = 100;
 	f.gc.health_check_timeout_ms = 50;
 	fx_addr(&f, 0, port);
-	fx_build(&f);
+	test_group_build(&f);
 	h = health_start(base, f.b);
 	run_until(base, f.s, 2);
 	health_stop(h);
 	ck_assert_int_eq(up(f.s), 0);
 	ck_assert_int_eq(atomic_load(&f.s->sh->last_error), HE_TIMEOUT);
 	fake_close(&fk);
-	fx_free(&f);
+	test_group_free(&f);
 	event_base_free(base);
 }
 END_TEST
@@ -797,17 +732,17 @@ END_TEST
 /* health_check = off: no probes at all; start and stop are clean. */
 START_TEST(probe_off)
 {
-	struct fixture f;
+	struct test_group f;
 	struct event_base *base = event_base_new();
 	struct health *h;
 	struct timeval tv = { 0, 300000 };
 
-	fx_conf(&f);
+	test_group_conf(&f, SCHED_ROUND_ROBIN, NULL, 2);
 	f.gc.health_check = false;
 	f.gc.health_check_interval_ms = 100;
 	fx_addr(&f, 0, closed_port());
 	fx_addr(&f, 1, closed_port());
-	fx_build(&f);
+	test_group_build(&f);
 	h = health_start(base, f.b);
 	event_base_loopexit(base, &tv);
 	event_base_dispatch(base);
@@ -815,7 +750,7 @@ START_TEST(probe_off)
 	health_stop(NULL);
 	ck_assert_uint_eq(atomic_load(&f.s->sh->checks), 0);
 	ck_assert_int_eq(up(f.s), 1);
-	fx_free(&f);
+	test_group_free(&f);
 	event_base_free(base);
 }
 END_TEST
@@ -885,14 +820,4 @@ health_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(health_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct test_unit test_unit = { health_suite, NULL, NULL };

@@ -13,6 +13,8 @@
 
 #include <event2/buffer.h>
 
+#include "test_main.h"
+
 #define NHDR	128
 
 static struct http_msg msg;
@@ -1132,14 +1134,4 @@ http_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(http_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct test_unit test_unit = { http_suite, NULL, NULL };

@@ -14,6 +14,7 @@
 #include <check.h>
 
 #include "config.h"
+#include "test_main.h"
 
 static char err[256];
 
@@ -527,15 +528,4 @@ parse_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr;
-	int failed;
-
-	sr = srunner_create(parse_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct test_unit test_unit = { parse_suite, NULL, NULL };

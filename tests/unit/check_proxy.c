@@ -29,6 +29,8 @@
 #include "proxy.h"
 #include "relay.h"
 #include "shm.h"
+#include "test_group.h"
+#include "test_main.h"
 #include "upstream.h"
 
 enum be_mode {
@@ -65,11 +67,7 @@ struct sess {
 static struct {
 	struct event_base *base;
 	struct conn_worker w;
-	struct shm *shm;
-	struct balancer *bal;
-	struct config cfg;
-	struct group_conf gc;
-	struct server_conf sc;
+	struct test_group tg;
 	struct listener_conf lc;
 	struct lsn lsn;
 	struct listener_shared lsh;
@@ -253,7 +251,7 @@ static void
 setup(void)
 {
 	socklen_t len = sizeof(F.be.sin);
-	static char sname[] = "S1", gname[] = "g", lname[] = "l";
+	static char lname[] = "l";
 	static char text[64];
 
 	memset(&F, 0, sizeof(F));
@@ -276,34 +274,26 @@ setup(void)
 	    (struct sockaddr *)&F.be.sin, &len);
 	F.be.got = evbuffer_new();
 
-	F.sc.name = sname;
-	F.sc.weight = 1;
-	memcpy(&F.sc.addr.ss, &F.be.sin, sizeof(F.be.sin));
-	F.sc.addr.len = sizeof(F.be.sin);
+	/* one server, the scripted backend; generous timeouts: the loop
+	 * waits for the event, never races the timer */
+	test_group_conf(&F.tg, SCHED_ROUND_ROBIN, NULL, 1);
+	memcpy(&F.tg.sc[0].addr.ss, &F.be.sin, sizeof(F.be.sin));
+	F.tg.sc[0].addr.len = sizeof(F.be.sin);
 	snprintf(text, sizeof(text), "127.0.0.1:%u",
 	    (unsigned)ntohs(F.be.sin.sin_port));
-	F.sc.addr.text = text;
-	F.gc.name = gname;
-	F.gc.servers = &F.sc;
-	F.gc.nservers = 1;
-	/* generous: the loop waits for the event, never races the timer */
-	F.gc.backend_timeout_ms = 60000;
-	F.gc.connect_timeout_ms = 60000;
-	F.gc.max_idle_connections = 4;
-	F.gc.idle_connection_timeout_ms = 60000;
-	F.gc.health_check_initial_healthy = true;
-	F.sc.line = 1;
-	F.cfg.groups = &F.gc;
-	F.cfg.ngroups = 1;
-	F.shm = shm_new(1 << 16);
-	F.bal = balancer_new(&F.cfg, F.shm);
-	ck_assert_ptr_nonnull(F.bal);
+	F.tg.sc[0].addr.text = text;
+	F.tg.gc.health_check = false;
+	F.tg.gc.backend_timeout_ms = 60000;
+	F.tg.gc.connect_timeout_ms = 60000;
+	F.tg.gc.max_idle_connections = 4;
+	F.tg.gc.idle_connection_timeout_ms = 60000;
+	test_group_build(&F.tg);
 
 	F.lc.name = lname;
 	F.lc.max_request_line = 8192;
 	F.lc.max_request_header_size = 65536;
 	F.lsn.conf = &F.lc;
-	F.lsn.group = balancer_group(F.bal, "g");
+	F.lsn.group = F.tg.g;
 	F.lsn.sh = &F.lsh;
 	ck_assert_ptr_nonnull(F.lsn.group);
 
@@ -331,8 +321,7 @@ teardown(void)
 	conn_worker_free(&F.w);
 	evbuffer_free(F.w.scratch);
 	free(F.w.hdrs);
-	balancer_free(F.bal);
-	shm_free(F.shm);
+	test_group_free(&F.tg);
 	event_base_free(F.base);
 }
 
@@ -486,7 +475,7 @@ END_TEST
 
 START_TEST(test_never_answers)
 {
-	F.gc.backend_timeout_ms = 1000;
+	F.tg.gc.backend_timeout_ms = 1000;
 	be_script(BE_SILENT, NULL, 0);
 	request(GET, NULL);
 	ck_assert_int_eq(F.s.err_status, 504);
@@ -565,14 +554,4 @@ proxy_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(proxy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+const struct test_unit test_unit = { proxy_suite, NULL, NULL };

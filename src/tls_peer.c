@@ -1,0 +1,371 @@
+/*
+ * tls_peer: what a handshake says about the client certificate. The
+ * verify callback only records the first failure (OpenSSL keeps the last
+ * one and drops the certificate of a failed handshake); the verdict and
+ * the names are read from that record afterwards. Nothing here decides
+ * to reject a request: the connection does, from the verdict.
+ */
+#include "ac_config.h"
+#include "tls_peer.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "util.h"
+
+/*
+ * What the verify callback saw first, kept in the SSL's ex_data: OpenSSL
+ * drops the peer certificate when the handshake fails, and its
+ * verify_result holds the last error rather than the first.
+ */
+struct verify_rec {
+	long err;
+	X509 *leaf;			/* a reference to the client's leaf */
+	char *reason;			/* weak-crypto wording, or NULL */
+};
+
+static int verify_idx = -1;
+
+static BIO *
+xbio_mem(void)
+{
+	BIO *b;
+
+	if ((b = BIO_new(BIO_s_mem())) == NULL) {
+		fprintf(stderr, "mtlslb: out of memory (BIO)\n");
+		abort();
+	}
+	return b;
+}
+
+char *
+tls_peer_name(const X509_NAME *n)
+{
+	BIO *b;
+	char *p, *s;
+	long len;
+
+	if (n == NULL)
+		return xstrdup("");
+	b = xbio_mem();
+	X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253);
+	len = BIO_get_mem_data(b, &p);
+	s = xstrndup(len > 0 ? p : "", len > 0 ? (size_t)len : 0);
+	BIO_free(b);
+	return s;
+}
+
+static void
+verify_rec_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	struct verify_rec *vr = ptr;
+
+	if (vr == NULL)
+		return;
+	X509_free(vr->leaf);
+	free(vr->reason);
+	free(vr);
+}
+
+/* Words for the verify errors that only mean "too weak for this level". */
+static char *
+weak_reason(X509_STORE_CTX *xs, long err, int level)
+{
+	X509 *x = X509_STORE_CTX_get_current_cert(xs);
+	const EVP_PKEY *pk;
+	char buf[512], *subj;
+	int depth = X509_STORE_CTX_get_error_depth(xs);
+	int sig;
+
+	if (x == NULL)
+		return NULL;
+	subj = tls_peer_name(X509_get_subject_name(x));
+	switch (err) {
+	case X509_V_ERR_CA_MD_TOO_WEAK:
+		sig = X509_get_signature_nid(x);
+		snprintf(buf, sizeof(buf), "certificate signature algorithm "
+		    "too weak for OpenSSL security level %d (%s%s%s%s)", level,
+		    sig != NID_undef ? OBJ_nid2ln(sig) : "unknown",
+		    depth > 0 ? " in '" : "", depth > 0 ? subj : "",
+		    depth > 0 ? "'" : "");
+		break;
+	case X509_V_ERR_EE_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_KEY_TOO_SMALL:
+		pk = X509_get0_pubkey(x);
+		snprintf(buf, sizeof(buf), "%s key too small for OpenSSL "
+		    "security level %d (%s %d bits%s%s%s)",
+		    err == X509_V_ERR_EE_KEY_TOO_SMALL ?
+		    "client certificate" : "CA certificate", level,
+		    pk != NULL ? EVP_PKEY_get0_type_name(pk) : "unknown",
+		    pk != NULL ? EVP_PKEY_get_bits(pk) : 0,
+		    depth > 0 ? " in '" : "", depth > 0 ? subj : "",
+		    depth > 0 ? "'" : "");
+		break;
+	default:
+		free(subj);
+		return NULL;
+	}
+	free(subj);
+	return xstrdup(buf);
+}
+
+/* Keeps the first failure of this handshake (see struct verify_rec). */
+static void
+verify_record(int ok, X509_STORE_CTX *xs)
+{
+	struct verify_rec *vr;
+	X509 *leaf;
+	SSL *ssl;
+
+	if (ok || verify_idx < 0)
+		return;
+	ssl = X509_STORE_CTX_get_ex_data(xs,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	if (ssl == NULL || SSL_get_ex_data(ssl, verify_idx) != NULL)
+		return;
+	vr = xcalloc(1, sizeof(*vr));
+	vr->err = X509_STORE_CTX_get_error(xs);
+	if (vr->err == X509_V_OK)
+		vr->err = X509_V_ERR_UNSPECIFIED;
+	if ((leaf = X509_STORE_CTX_get0_cert(xs)) != NULL &&
+	    X509_up_ref(leaf) == 1)
+		vr->leaf = leaf;
+	vr->reason = weak_reason(xs, vr->err, SSL_get_security_level(ssl));
+	if (SSL_set_ex_data(ssl, verify_idx, vr) != 1)
+		verify_rec_free(NULL, vr, NULL, 0, 0, NULL);
+}
+
+/* reject_with = http_400: record, never fail; the HTTP layer decides. */
+static int
+verify_record_cb(int ok, X509_STORE_CTX *xs)
+{
+	verify_record(ok, xs);
+	return 1;
+}
+
+/* reject_with = tls_alert: OpenSSL sends the alert matching the error. */
+static int
+verify_alert_cb(int ok, X509_STORE_CTX *xs)
+{
+	verify_record(ok, xs);
+	return ok;
+}
+static char *
+hex(const unsigned char *p, size_t n, bool upper, char *out)
+{
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+	return out;
+}
+
+static char *
+serial_str(X509 *x)
+{
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+	const unsigned char *p;
+	char *s;
+	int n;
+
+	if (sn == NULL)
+		return xstrdup("");
+	p = ASN1_STRING_get0_data(sn);
+	n = ASN1_STRING_length(sn);
+	if (n <= 0)
+		return xstrdup("00");
+	s = xmalloc(2 * (size_t)n + 2);
+	if (ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER) {
+		s[0] = '-';
+		hex(p, (size_t)n, true, s + 1);
+	} else
+		hex(p, (size_t)n, true, s);
+	return s;
+}
+
+struct peer_cert *
+tls_peer_cert_new(SSL *ssl)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	struct verify_rec *vr = NULL;
+	struct peer_cert *pc;
+	unsigned int mdlen = 0;
+	X509 *x;
+
+	pc = xcalloc(1, sizeof(*pc));
+	pc->verdict = TLS_PEER_NONE;
+	pc->verify_err = X509_V_OK;
+	if (verify_idx >= 0)
+		vr = SSL_get_ex_data(ssl, verify_idx);
+	if ((x = SSL_get0_peer_certificate(ssl)) == NULL && vr != NULL)
+		x = vr->leaf;
+	if (x == NULL)
+		return pc;
+
+	pc->subject = tls_peer_name(X509_get_subject_name(x));
+	pc->issuer = tls_peer_name(X509_get_issuer_name(x));
+	pc->serial = serial_str(x);
+	if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32)
+		hex(md, mdlen, false, pc->fingerprint);
+	ERR_clear_error();
+
+	/* a resumed session has no callback record, only its stored result */
+	pc->verify_err = vr != NULL ? vr->err : SSL_get_verify_result(ssl);
+	if (pc->verify_err == X509_V_OK) {
+		pc->verdict = TLS_PEER_OK;
+		return pc;
+	}
+	pc->verdict = TLS_PEER_FAILED;
+	if (vr != NULL && vr->reason != NULL)
+		pc->reason = xstrdup(vr->reason);
+	else
+		pc->reason = xstrdup(X509_verify_cert_error_string(
+		    pc->verify_err));
+	return pc;
+}
+
+enum tls_verdict
+tls_peer_verdict(SSL *ssl)
+{
+	struct verify_rec *vr = NULL;
+	long err;
+
+	if (verify_idx >= 0)
+		vr = SSL_get_ex_data(ssl, verify_idx);
+	if (SSL_get0_peer_certificate(ssl) == NULL &&
+	    (vr == NULL || vr->leaf == NULL))
+		return TLS_PEER_NONE;
+	err = vr != NULL ? vr->err : SSL_get_verify_result(ssl);
+	return err == X509_V_OK ? TLS_PEER_OK : TLS_PEER_FAILED;
+}
+
+void
+tls_peer_cert_free(struct peer_cert *pc)
+{
+	if (pc == NULL)
+		return;
+	free(pc->subject);
+	free(pc->issuer);
+	free(pc->serial);
+	free(pc->reason);
+	free(pc);
+}
+
+void
+tls_peer_describe(const struct peer_cert *pc, char *buf, size_t len)
+{
+	if (len == 0)
+		return;
+	switch (pc->verdict) {
+	case TLS_PEER_NONE:
+		snprintf(buf, len, "no client certificate presented");
+		break;
+	case TLS_PEER_OK:
+		snprintf(buf, len, "ok: subject=%s issuer=%s",
+		    pc->subject != NULL ? pc->subject : "",
+		    pc->issuer != NULL ? pc->issuer : "");
+		break;
+	case TLS_PEER_FAILED:
+	default:
+		snprintf(buf, len, "%s (%ld): subject=%s issuer=%s",
+		    pc->reason != NULL ? pc->reason : "verify failed",
+		    pc->verify_err,
+		    pc->subject != NULL ? pc->subject : "",
+		    pc->issuer != NULL ? pc->issuer : "");
+		break;
+	}
+}
+
+const char *
+tls_reason_class(const struct peer_cert *pc)
+{
+	if (pc->verdict == TLS_PEER_NONE)
+		return "no_cert";
+	if (pc->verdict == TLS_PEER_OK)
+		return "ok";
+	switch (pc->verify_err) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_CERT_UNTRUSTED:
+		return "unknown_ca";
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return "expired";
+	case X509_V_ERR_CERT_REVOKED:
+		return "revoked";
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+		return "crl_expired";
+	case X509_V_ERR_INVALID_PURPOSE:
+		return "bad_purpose";
+	default:
+		return "other";
+	}
+}
+
+
+int
+tls_peer_init(void)
+{
+	if (verify_idx < 0)
+		verify_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+		    verify_rec_free);
+	return verify_idx < 0 ? -1 : 0;
+}
+
+SSL_verify_cb
+tls_peer_verify_cb(bool alert)
+{
+	return alert ? verify_alert_cb : verify_record_cb;
+}
+
+unsigned
+tls_peer_dn_over(const struct peer_cert *pc, size_t max, char *why,
+    size_t len)
+{
+	size_t ns = 0, ni = 0;
+	unsigned over = 0;
+
+	if (pc != NULL && pc->subject != NULL &&
+	    (ns = strlen(pc->subject)) > max)
+		over |= TLS_PEER_DN_SUBJECT;
+	if (pc != NULL && pc->issuer != NULL &&
+	    (ni = strlen(pc->issuer)) > max)
+		over |= TLS_PEER_DN_ISSUER;
+	if (why == NULL || len == 0)
+		return over;
+	switch (over) {
+	case 0:
+		why[0] = '\0';
+		break;
+	case TLS_PEER_DN_SUBJECT:
+		snprintf(why, len, "subject DN is %zu bytes, over "
+		    "max_client_cert_header_size %zu: not forwarded", ns, max);
+		break;
+	case TLS_PEER_DN_ISSUER:
+		snprintf(why, len, "issuer DN is %zu bytes, over "
+		    "max_client_cert_header_size %zu: not forwarded", ni, max);
+		break;
+	default:
+		snprintf(why, len, "subject DN is %zu bytes and issuer DN "
+		    "%zu bytes, over max_client_cert_header_size %zu: neither "
+		    "forwarded", ns, ni, max);
+		break;
+	}
+	return over;
+}

@@ -60,6 +60,7 @@ struct h1 {
 	enum h1_state state;
 	struct conn *c;
 	struct request *r;		/* the request being read or served */
+	struct request *done_r;		/* answered; released from the loop */
 	unsigned nrequests;
 	/* the request in flight */
 	enum http_body body;
@@ -189,6 +190,7 @@ h1_free(struct h1 *h)
 		return;
 	H1_CHECK(h);
 	proxy_request_release(h->r);
+	proxy_request_release(h->done_r);
 	h->magic = 0;
 	free(h);
 }
@@ -329,6 +331,8 @@ process_head(struct h1 *h)
 		return CONN_OK;
 	if (h->r == NULL) {
 		/* The first byte of a request: its clock starts. */
+		proxy_request_release(h->done_r);
+		h->done_r = NULL;
 		h->r = proxy_request_new(c, &h1_client, h);
 		proxy_request_clock(h->r);
 		if (h->nrequests > 0)
@@ -386,6 +390,18 @@ process_head(struct h1 *h)
 	return proxy_run(h->r);
 }
 
+/* Back to waiting for a request on a kept-alive connection. */
+static void
+keepalive_wait(struct h1 *h)
+{
+	h->parsed = false;
+	h->end_status = 0;
+	set_state(h, H1_READ_HEAD);
+	client_reads(h, true);
+	h->reads_paused = false;
+	conn_timer_arm(h->c, h->c->lsn->conf->keepalive_timeout_ms);
+}
+
 /* The response is out: next request, or close. Plain function. */
 static int
 flush_done(struct h1 *h)
@@ -401,12 +417,7 @@ flush_done(struct h1 *h)
 	}
 	proxy_request_release(h->r);
 	h->r = NULL;
-	h->parsed = false;
-	h->end_status = 0;
-	set_state(h, H1_READ_HEAD);
-	client_reads(h, true);
-	h->reads_paused = false;
-	conn_timer_arm(c, c->lsn->conf->keepalive_timeout_ms);
+	keepalive_wait(h);
 	return process_head(h);
 }
 
@@ -492,9 +503,25 @@ op_done(void *sess)
 	h->close_after_flush = !h->keep_alive;
 	set_state(h, H1_FLUSH);
 	client_timeouts(h, false);
-	if (evbuffer_get_length(bufferevent_get_output(c->cbev)) == 0)
-		/* the next request starts from the loop, not under proxy.c */
+	if (evbuffer_get_length(bufferevent_get_output(c->cbev)) != 0)
+		return CONN_OK;		/* write_cb goes on when it drained */
+	if (h->close_after_flush || c->w->stopping ||
+	    evbuffer_get_length(bufferevent_get_input(c->cbev)) != 0) {
+		/*
+		 * A close or a pipelined request: both may end what proxy.c
+		 * still holds, so they start from the loop, not under it.
+		 */
 		event_active(c->timer, EV_TIMEOUT, 1);
+		return CONN_OK;
+	}
+	/*
+	 * The common keep-alive turn, done here: with no byte waiting no
+	 * request can start, and the answered request is only released
+	 * when the next one starts (or the connection is freed).
+	 */
+	h->done_r = h->r;
+	h->r = NULL;
+	keepalive_wait(h);
 	return CONN_OK;
 }
 

@@ -104,8 +104,10 @@ struct key {
 static_assert(sizeof(enum sched_kind) == sizeof(int), "enum is not int");
 static_assert(sizeof(enum mtls_mode) == sizeof(int), "enum is not int");
 static_assert(sizeof(enum log_level_conf) == sizeof(int), "enum is not int");
-static_assert(HC_CODE_2XX == (1u << 2) && HC_CODE_5XX == (1u << 5),
-    "HC_CODE_* bits are documented as 1 << N for Nxx");
+static_assert(HC_CODE_2XX == PARSE_HTTP_CLASS(2) &&
+    HC_CODE_3XX == PARSE_HTTP_CLASS(3) && HC_CODE_4XX == PARSE_HTTP_CLASS(4) &&
+    HC_CODE_5XX == PARSE_HTTP_CLASS(5),
+    "parse_http_codes() stores its bits in health_check_http_code");
 
 /* Key parsers. Each writes one field of obj; -1 means err says why. */
 

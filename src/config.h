@@ -34,7 +34,7 @@ enum sched_kind {
 	SCHED_LEAST_CONNECTIONS,
 };
 
-/* Bits of health_check_http_code. */
+/* Bits of health_check_http_code: 1 << N for the class Nxx. */
 #define HC_CODE_2XX	(1u << 2)
 #define HC_CODE_3XX	(1u << 3)
 #define HC_CODE_4XX	(1u << 4)

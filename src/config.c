@@ -518,22 +518,7 @@ bool
 config_listener_file_next(const struct listener_conf *lc, size_t *pos,
     struct config_file *f)
 {
-	const struct config_key *keys = config_keys_of(SEC_LISTENER), *k;
-	const char *base = (const char *)lc;
-
-	for (; keys[*pos].name != NULL; (*pos)++) {
-		k = &keys[*pos];
-		if (k->file == 0)
-			continue;
-		f->kind = k->file;
-		f->key = k->name;
-		f->path = *(char *const *)(const void *)(base + k->off);
-		f->line = k->line_off == 0 ? 0 :
-		    *(const int *)(const void *)(base + k->line_off);
-		(*pos)++;
-		return true;
-	}
-	return false;
+	return config_keys_file_next(lc, pos, f);
 }
 
 void

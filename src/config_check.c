@@ -216,7 +216,7 @@ check_listener(const struct checker *ck, const struct config_section *s)
 		    parse_fmt_size(l->max_request_header_size, b, sizeof(b)));
 	}
 	check_group_ref(ck, s, l);
-	for (pos = 0; config_listener_file_next(l, &pos, &f);)
+	for (pos = 0; config_keys_file_next(l, &pos, &f);)
 		check_file(ck, &f);
 }
 

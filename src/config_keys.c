@@ -575,6 +575,28 @@ config_keys_parse(const struct config_key *k,
 	return 0;
 }
 
+bool
+config_keys_file_next(const struct listener_conf *lc, size_t *pos,
+    struct config_file *f)
+{
+	const char *base = (const char *)lc;
+	const struct config_key *k;
+
+	for (; listener_keys[*pos].name != NULL; (*pos)++) {
+		k = &listener_keys[*pos];
+		if (k->file == 0)
+			continue;
+		f->kind = k->file;
+		f->key = k->name;
+		f->path = *(char *const *)(const void *)(base + k->off);
+		f->line = k->line_off == 0 ? 0 :
+		    *(const int *)(const void *)(base + k->line_off);
+		(*pos)++;
+		return true;
+	}
+	return false;
+}
+
 void
 config_keys_defaults(enum config_sec kind, void *obj)
 {

@@ -100,6 +100,13 @@ int config_keys_parse(const struct config_key *k,
     const struct config_key_ctx *ctx, void *obj, const char *v, char *err,
     size_t errlen);
 
+/*
+ * config_listener_file_next() for the modules below config.c: the next
+ * file key of the listener table at or after *pos (see config.h).
+ */
+bool config_keys_file_next(const struct listener_conf *lc, size_t *pos,
+    struct config_file *f);
+
 /* Sets every key of kind in obj to its default. */
 void config_keys_defaults(enum config_sec kind, void *obj);
 

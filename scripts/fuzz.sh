@@ -89,7 +89,8 @@ for t in $targets; do
 		build "$t" "$top/src/http.c" $ev ;;
 	config)
 		# shellcheck disable=SC2086
-		build "$t" "$top/src/config.c" "$top/src/parse.c" \
+		build "$t" "$top/src/config.c" "$top/src/config_check.c" \
+		    "$top/src/config_keys.c" "$top/src/parse.c" \
 		    "$top/src/diag.c" "$top/src/util.c" $ini $ssl ;;
 	*) echo "$prog: unknown target '$t'" >&2; exit 2 ;;
 	esac

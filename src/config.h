@@ -34,7 +34,7 @@ enum sched_kind {
 	SCHED_LEAST_CONNECTIONS,
 };
 
-/* Bits of health_check_http_code. */
+/* Bits of health_check_http_code: 1 << N for the class Nxx. */
 #define HC_CODE_2XX	(1u << 2)
 #define HC_CODE_3XX	(1u << 3)
 #define HC_CODE_4XX	(1u << 4)
@@ -94,6 +94,7 @@ struct listener_conf {
 	struct group_conf *group;	/* resolved by config_load */
 	bool forward_client_cert;	/* default on */
 	size_t max_client_cert_header_size; /* per forwarded DN, 4k */
+	unsigned tunnel_timeout_ms;	/* idle Upgrade tunnel, 1h */
 	bool reject_tls_alert;		/* reject_with = tls_alert */
 	bool crl_check_chain;		/* crl_check = chain */
 	int crl_check_line;
@@ -149,6 +150,35 @@ struct config *config_load(const char *path, struct diag *d);
 
 /* Frees c and everything it points to; accepts NULL. */
 void config_free(struct config *c);
+
+/*
+ * The kinds of file a listener names. A key table row that names a file
+ * carries one of these (0 there means "not a file").
+ */
+enum config_file_kind {
+	CONFIG_FILE_CERT = 1,		/* server certificate, then its chain */
+	CONFIG_FILE_KEY,		/* its private key */
+	CONFIG_FILE_CA,			/* CA bundle that verifies clients */
+	CONFIG_FILE_CRL,		/* CRLs of those CAs */
+};
+
+/* One file key of a listener, as config_listener_file_next() gives it. */
+struct config_file {
+	enum config_file_kind kind;
+	const char *key;		/* "server_certificate" */
+	const char *path;		/* NULL when the key is unset */
+	int line;			/* where it was set, 0 when unset */
+};
+
+/*
+ * Iterates over the file keys of the listener table, in table order (so
+ * in the order of the documentation): fills *f for the key at *pos or
+ * after it, advances *pos past it and returns true; returns false when no
+ * file key is left. Start with *pos = 0. Unset keys are included, with
+ * path NULL; f->path belongs to lc.
+ */
+bool config_listener_file_next(const struct listener_conf *lc, size_t *pos,
+    struct config_file *f);
 
 /*
  * Calls cb once per known key, with the section kind ("global",

@@ -78,8 +78,9 @@ unsigned
 expiry_check(const struct runtime *rt, long now)
 {
 	long window = (long)rt->cfg->expiry_warning_s;
+	struct config_file f;
 	unsigned n = 0;
-	size_t i;
+	size_t i, pos;
 
 	if (window == 0)
 		return 0;
@@ -88,11 +89,24 @@ expiry_check(const struct runtime *rt, long now)
 		struct tls_expiry e;
 
 		tls_ctx_expiry(rt->lsns[i].ctx, &e);
-		n += warn_one(lc, "server certificate", lc->server_certificate,
-		    e.server, now, window);
-		n += warn_one(lc, "CA certificate", lc->ca_certificate, e.ca,
-		    now, window);
-		n += warn_one(lc, "CRL", lc->crl, e.crl, now, window);
+		for (pos = 0; config_listener_file_next(lc, &pos, &f);) {
+			switch (f.kind) {
+			case CONFIG_FILE_CERT:
+				n += warn_one(lc, "server certificate", f.path,
+				    e.server, now, window);
+				break;
+			case CONFIG_FILE_CA:
+				n += warn_one(lc, "CA certificate", f.path,
+				    e.ca, now, window);
+				break;
+			case CONFIG_FILE_CRL:
+				n += warn_one(lc, "CRL", f.path, e.crl, now,
+				    window);
+				break;
+			case CONFIG_FILE_KEY:
+				break;		/* a key does not expire */
+			}
+		}
 	}
 	return n;
 }

@@ -546,8 +546,13 @@ op_tunnel(void *sess)
 {
 	struct h1 *h = sess;
 
+	const struct timeval *tv;
+
 	set_state(h, H1_TUNNEL);
-	client_timeouts(h, false);
+	/* idle in both directions: tunnel_timeout (HAProxy's timeout tunnel) */
+	tv = conn_timeout(h->c->w, h->c->lsn->conf->tunnel_timeout_ms);
+	bufferevent_set_timeouts(h->c->cbev, tv, tv);
+	h->timeouts_set = false;
 	client_reads(h, true);
 	h->reads_paused = false;
 	/* what the client sent after its request goes up now */

@@ -11,7 +11,8 @@
 #include "diag.h"
 
 void
-keyperm_check(const char *path, int line, struct diag *d)
+keyperm_check(const char *key, const char *path, int line,
+    struct diag *d)
 {
 	struct stat st;
 	gid_t egid = getegid();
@@ -19,8 +20,8 @@ keyperm_check(const char *path, int line, struct diag *d)
 	if (path == NULL || stat(path, &st) == -1)
 		return;
 	if (st.st_mode & S_IROTH) {
-		diag_warn(d, line, "server_private_key: '%s' is readable by "
-		    "every user (mode %04o); chmod o-rwx it", path,
+		diag_warn(d, line, "%s: '%s' is readable by every user (mode "
+		    "%04o); chmod o-rwx it", key, path,
 		    (unsigned)(st.st_mode & 07777));
 		return;
 	}
@@ -29,7 +30,7 @@ keyperm_check(const char *path, int line, struct diag *d)
 	 * (root:mtlslb 0640); any other group, root's included, is a leak.
 	 */
 	if ((st.st_mode & S_IRGRP) && (st.st_gid != egid || egid == 0))
-		diag_warn(d, line, "server_private_key: '%s' is readable by "
-		    "group %lu (mode %04o); chmod g-rwx it", path,
+		diag_warn(d, line, "%s: '%s' is readable by group %lu (mode "
+		    "%04o); chmod g-rwx it", key, path,
 		    (unsigned long)st.st_gid, (unsigned)(st.st_mode & 07777));
 }

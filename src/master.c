@@ -459,22 +459,19 @@ sig_file(uint64_t h, const char *path)
 	return h;
 }
 
-/* The config file and every certificate, key, CA and CRL it names. */
+/* The config file and every file its listeners name. */
 static uint64_t
 files_sig(const char *path, const struct config *cfg)
 {
 	uint64_t h = 14695981039346656037ULL;
-	size_t i;
+	struct config_file f;
+	size_t i, pos;
 
 	h = sig_file(h, path);
-	for (i = 0; i < cfg->nlisteners; i++) {
-		const struct listener_conf *l = &cfg->listeners[i];
-
-		h = sig_file(h, l->server_certificate);
-		h = sig_file(h, l->server_private_key);
-		h = sig_file(h, l->ca_certificate);
-		h = sig_file(h, l->crl);
-	}
+	for (i = 0; i < cfg->nlisteners; i++)
+		for (pos = 0; config_listener_file_next(&cfg->listeners[i],
+		    &pos, &f);)
+			h = sig_file(h, f.path);
 	return h;
 }
 

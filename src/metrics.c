@@ -322,8 +322,9 @@ json_listener(struct evbuffer *out, const struct runtime *rt,
 {
 	static const char *const reasons[] = LISTENER_REASONS;
 	const struct listener_conf *lc = l->conf;
+	struct config_file f;
 	struct tls_expiry e;
-	size_t i;
+	size_t i, pos;
 	uint64_t total = 0;
 
 	tls_ctx_expiry(l->ctx, &e);
@@ -342,21 +343,33 @@ json_listener(struct evbuffer *out, const struct runtime *rt,
 	    mtls_names[lc->mutual_authentication],
 	    lc->reject_tls_alert ? "tls_alert" : "http_400");
 	jstr(out, lc->server_group);
-	evbuffer_add_printf(out, ",\"server_certificate\":{\"file\":");
-	jstr(out, lc->server_certificate);
-	evbuffer_add_printf(out, ",\"subject\":");
-	jstr(out, e.server_subject[0] ? e.server_subject : NULL);
-	evbuffer_add_printf(out, ",\"not_after\":");
-	jtime(out, e.server);
-	evbuffer_add_printf(out, "},\"ca_certificate\":{\"file\":");
-	jstr(out, lc->ca_certificate);
-	evbuffer_add_printf(out, ",\"earliest_not_after\":");
-	jtime(out, e.ca);
-	evbuffer_add_printf(out, "},\"crl\":{\"file\":");
-	jstr(out, lc->crl);
-	evbuffer_add_printf(out, ",\"next_update\":");
-	jtime(out, e.crl);
-	evbuffer_add_printf(out, "},\"active_connections\":%lld,"
+	for (pos = 0; config_listener_file_next(lc, &pos, &f);) {
+		if (f.kind == CONFIG_FILE_KEY)
+			continue;	/* where the key is stays private */
+		evbuffer_add_printf(out, ",\"%s\":{\"file\":", f.key);
+		jstr(out, f.path);
+		switch (f.kind) {
+		case CONFIG_FILE_CERT:
+			evbuffer_add_printf(out, ",\"subject\":");
+			jstr(out, e.server_subject[0] ? e.server_subject :
+			    NULL);
+			evbuffer_add_printf(out, ",\"not_after\":");
+			jtime(out, e.server);
+			break;
+		case CONFIG_FILE_CA:
+			evbuffer_add_printf(out, ",\"earliest_not_after\":");
+			jtime(out, e.ca);
+			break;
+		case CONFIG_FILE_CRL:
+			evbuffer_add_printf(out, ",\"next_update\":");
+			jtime(out, e.crl);
+			break;
+		case CONFIG_FILE_KEY:
+			break;
+		}
+		evbuffer_add(out, "}", 1);
+	}
+	evbuffer_add_printf(out, ",\"active_connections\":%lld,"
 	    "\"connections\":%llu,\"handshakes\":%llu,\"requests\":%llu,"
 	    "\"client_cert_rejections\":{",
 	    (long long)sum_active(rt, l),

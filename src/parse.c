@@ -14,8 +14,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config.h"
-
 #define BLANKS	" \t"
 
 static int
@@ -407,8 +405,10 @@ int
 parse_http_codes(const char *s, unsigned *out, char *err, size_t errlen)
 {
 	static const struct parse_enum tab[] = {
-		{ "http_2xx", HC_CODE_2XX }, { "http_3xx", HC_CODE_3XX },
-		{ "http_4xx", HC_CODE_4XX }, { "http_5xx", HC_CODE_5XX },
+		{ "http_2xx", PARSE_HTTP_CLASS(2) },
+		{ "http_3xx", PARSE_HTTP_CLASS(3) },
+		{ "http_4xx", PARSE_HTTP_CLASS(4) },
+		{ "http_5xx", PARSE_HTTP_CLASS(5) },
 		{ NULL, 0 },
 	};
 	char item[64];

@@ -79,9 +79,12 @@ int parse_hostport(const char *s, struct sockaddr_storage *ss,
 int parse_server_line(const char *s, struct parse_server *out, char *err,
     size_t errlen);
 
+/* The bit parse_http_codes() sets for the status class Nxx, N in 2..5. */
+#define PARSE_HTTP_CLASS(n)	(1u << (n))
+
 /*
  * Parses a comma-separated list of http_2xx, http_3xx, http_4xx and
- * http_5xx (blanks allowed around commas) into HC_CODE_* bits (config.h).
+ * http_5xx (blanks allowed around commas) into PARSE_HTTP_CLASS() bits.
  */
 int parse_http_codes(const char *s, unsigned *out, char *err, size_t errlen);
 

@@ -503,9 +503,19 @@ proxy_prepare(struct request *r, const struct proxy_args *a)
 	if (lc->forward_client_cert) {
 		fwd.cert_verify = "NONE";
 		if (c->verdict == TLS_PEER_OK && (pc = conn_peer(c)) != NULL) {
+			char why[256];
+			unsigned over = tls_peer_dn_over(pc,
+			    lc->max_client_cert_header_size, why, sizeof(why));
+
+			if (over != 0)
+				log_msg(LL_WARN, "listener %s: %s:%u: client "
+				    "certificate: %s", lc->name, c->client_ip,
+				    c->client_port, why);
 			fwd.cert_verify = "SUCCESS";
-			fwd.cert_subject = pc->subject;
-			fwd.cert_issuer = pc->issuer;
+			fwd.cert_subject = over & TLS_PEER_DN_SUBJECT ? NULL :
+			    pc->subject;
+			fwd.cert_issuer = over & TLS_PEER_DN_ISSUER ? NULL :
+			    pc->issuer;
 			fwd.cert_fingerprint = pc->fingerprint;
 			fwd.cert_serial = pc->serial;
 		}
@@ -656,9 +666,12 @@ tunnel_down(struct request *r)
 static int
 start_tunnel(struct request *r)
 {
+	const struct timeval *tv = conn_timeout(r->c->w,
+	    r->c->lsn->conf->tunnel_timeout_ms);
+
 	r->tunnel = true;
 	request_log(r);
-	bufferevent_set_timeouts(r->bev, NULL, NULL);
+	bufferevent_set_timeouts(r->bev, tv, tv);
 	/* The session forwards what the client sent after its request. */
 	if (r->ops->tunnel(r->sess) < 0)
 		return CONN_CLOSED;
@@ -893,6 +906,15 @@ backend_event_cb(struct bufferevent *bev, short what, void *arg)
 			(void)start_forward(r);
 		else
 			(void)connect_failed(r, what);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && r->tunnel) {
+		/*
+		 * Idle towards the server for tunnel_timeout: end it. (Data
+		 * from the client alone does not keep a tunnel alive.)
+		 */
+		backend_release(r, false);
+		(void)r->ops->abort(r->sess, "tunnel idle for tunnel_timeout");
 		return;
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && !r->tunnel) {

@@ -36,7 +36,8 @@ runtime_load(const char *path, struct diag *d)
 {
 	struct runtime *rt;
 	struct config *cfg;
-	size_t i, j, nservers = 0;
+	struct config_file f;
+	size_t i, j, pos, nservers = 0;
 	bool failed = false;
 
 	if ((cfg = config_load(path, d)) == NULL)
@@ -56,8 +57,9 @@ runtime_load(const char *path, struct diag *d)
 			l->fds[j] = -1;
 		if ((l->ctx = tls_ctx_new(l->conf, d)) == NULL)
 			failed = true;
-		keyperm_check(l->conf->server_private_key,
-		    l->conf->server_private_key_line, d);
+		for (pos = 0; config_listener_file_next(l->conf, &pos, &f);)
+			if (f.kind == CONFIG_FILE_KEY)
+				keyperm_check(f.key, f.path, f.line, d);
 	}
 	if (failed) {
 		runtime_free(rt);

@@ -43,6 +43,8 @@ and not to an EOF):
   upgrade-flood      101 (Upgrade: websocket), then bytes=N (default
                      2097152) of data while discarding what the client
                      sends, then close (at most --hold s).
+  upgrade-idle       101 (Upgrade: websocket), then silence until the
+                     proxy closes the tunnel (at most --hold s).
   early-413          without reading the body: 413 with Connection: close
                      and a body of size=N (default 4096) bytes ending in
                      "end-of-413\\n", then shutdown(SHUT_WR) and drain the
@@ -75,6 +77,7 @@ MODES = ("ok", "invalid-status", "bad-code", "unsolicited-101", "flood-1xx",
          "big-head", "obs-fold", "nul", "bare-lf", "cl-te", "dup-cl",
          "cl-short", "cl-long", "close-mid-head", "close-mid-chunked", "rst",
          "rst-mid-body", "stall-mid-body", "hold", "upgrade-flood",
+         "upgrade-idle",
          "early-413")
 
 
@@ -339,6 +342,12 @@ class Conn:
 
     def m_hold(self, q, hdrs, nbody):
         self.linger("hold")
+        return False
+
+    def m_upgrade_idle(self, q, hdrs, nbody):
+        self.send(b"HTTP/1.1 101 Switching Protocols\r\n"
+                  b"Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+        self.linger("idle tunnel")
         return False
 
     def m_upgrade_flood(self, q, hdrs, nbody):

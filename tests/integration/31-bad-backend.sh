@@ -454,6 +454,20 @@ truncated() {
 	case_tail "$2"
 }
 
+# Issue 17 item 8: an upgraded connection on which nobody says anything is
+# closed after tunnel_timeout (8 s here), not held forever. The client
+# waits up to 60 s: the daemon, not the client's deadline, must end it.
+tunnel_idle() {
+	local t="/mode/upgrade-idle?id=$CASE"
+	client "$t" --upgrade --timeout 60
+	echo "# $CASE: $(cat "$T/client.out")"
+	[ "$(kv status)" = 101 ] || bad "expected 101, got $(kv status)"
+	[ "$(kv eof)" != timeout ] ||
+	    bad "the idle tunnel was still open after 60 s (tunnel_timeout 8s)"
+	ACCESS=("$t 101")
+	case_tail
+}
+
 # Issue 17 item 1, as filed: the backend sends 2 MiB into a tunnel and
 # closes while the client does not read (small receive buffer); three
 # seconds later the client sends one byte, then reads. The worker must
@@ -565,7 +579,8 @@ wait_log "$T/BAD.out" '^listening on ' 15 "$BAD_PID" ||
 # short enough for the silent cases.
 WORKERS=1
 BACKEND_TIMEOUT=3s
-LISTENER_EXTRA="client_body_timeout = 60s"
+LISTENER_EXTRA="client_body_timeout = 60s
+tunnel_timeout = 8s"
 SERVERS="server = BAD 127.0.0.1:$BAD_PORT"
 CONF=$T/lb.ini
 restart_mtlslb "$CONF"
@@ -597,6 +612,7 @@ run_case cl-longer-than-body truncated cl-long "$TRUNC"
 run_case close-mid-chunked truncated close-mid-chunked "$TRUNC"
 run_case rst-mid-body truncated rst-mid-body reset
 run_case stall-mid-body truncated stall-mid-body 'timeout|timed out'
+run_case tunnel-idle-timeout tunnel_idle
 run_case tunnel-close-as-filed tunnel_as_filed
 run_case tunnel-close-while-client-sends tunnel_trickle
 run_case slow-upload-not-504 slow_upload

@@ -1,0 +1,306 @@
+/*
+ * config_check: the rules that need the whole file, run once it has been
+ * read: required keys, keys that depend on each other, server group
+ * references, overlapping binds, and whether each file a listener names
+ * can be opened. Reports with the line of the key at fault; never parses
+ * a certificate (tls.c does that).
+ */
+#include "ac_config.h"
+#include "config_check.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "config_keys.h"
+#include "diag.h"
+#include "parse.h"
+#include "util.h"
+
+struct checker {
+	struct config *c;
+	struct diag *d;
+	const struct config_section *secs;	/* in file order */
+	size_t nsecs;
+};
+
+static void
+check_file(const struct checker *ck, const struct config_file *f)
+{
+	struct stat sb;
+	int fd;
+
+	if (f->path == NULL)
+		return;
+	/* O_NONBLOCK: opening a FIFO must not hang the check */
+	if ((fd = open(f->path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) < 0) {
+		diag_error(ck->d, f->line, "%s: cannot read '%s': %s", f->key,
+		    f->path, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode))
+		diag_error(ck->d, f->line, "%s: cannot read '%s': %s", f->key,
+		    f->path, strerror(EISDIR));
+	close(fd);
+}
+
+static bool
+is_wildcard(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *sin = (const void *)ss;
+	const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+}
+
+static in_port_t
+port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)ss)->sin_port;
+	return ((const struct sockaddr_in6 *)(const void *)ss)->sin6_port;
+}
+
+static void
+binds_of(const struct checker *ck, const struct config_section *s,
+    struct addr_conf **list, size_t *n)
+{
+	*list = NULL;
+	*n = 0;
+	if (s->kind == SEC_LISTENER) {
+		*list = ck->c->listeners[s->idx].binds;
+		*n = ck->c->listeners[s->idx].nbinds;
+	} else if (s->kind == SEC_ADMIN) {
+		*list = ck->c->admin_binds;
+		*n = ck->c->nadmin_binds;
+	}
+}
+
+/*
+ * Two sockets cannot listen on the same address, nor on a specific address
+ * and the wildcard of the same family and port. Compares each bind of s
+ * with those before it in the file.
+ */
+static void
+check_binds(const struct checker *ck, const struct config_section *s)
+{
+	struct addr_conf *mine, *theirs, *a, *b;
+	size_t nmine, ntheirs, i, j, k;
+	char label[128];
+
+	binds_of(ck, s, &mine, &nmine);
+	for (i = 0; i < nmine; i++) {
+		a = &mine[i];
+		for (j = 0; j < ck->nsecs && &ck->secs[j] <= s; j++) {
+			binds_of(ck, &ck->secs[j], &theirs, &ntheirs);
+			if (&ck->secs[j] == s)
+				ntheirs = i;
+			for (k = 0; k < ntheirs; k++) {
+				b = &theirs[k];
+				if (a->ss.ss_family != b->ss.ss_family ||
+				    port_of(&a->ss) != port_of(&b->ss))
+					continue;
+				config_keys_label(&ck->secs[j], label,
+				    sizeof(label));
+				if (config_keys_same_addr(&a->ss, &b->ss)) {
+					diag_error(ck->d, a->line, "bind: '%s' "
+					    "is already used by %s (line %d)",
+					    a->text, label, b->line);
+					goto next;
+				}
+				if (is_wildcard(&a->ss) ||
+				    is_wildcard(&b->ss)) {
+					diag_error(ck->d, a->line, "bind: '%s' "
+					    "overlaps '%s' of %s (line %d)",
+					    a->text, b->text, label, b->line);
+					goto next;
+				}
+			}
+		}
+next:
+		continue;
+	}
+}
+
+static void
+check_group_ref(const struct checker *ck, const struct config_section *s,
+    struct listener_conf *l)
+{
+	struct config *c = ck->c;
+	char names[512];
+	size_t i, len;
+
+	if (l->server_group == NULL || l->group != NULL)
+		return;
+	for (i = 0; i < c->ngroups; i++) {
+		if (config_keys_is_close(l->server_group, c->groups[i].name)) {
+			diag_error(ck->d, l->server_group_line, "server_group: "
+			    "no [server_group %s] (did you mean '%s'?)",
+			    l->server_group, c->groups[i].name);
+			return;
+		}
+	}
+	if (c->ngroups == 0) {
+		diag_error(ck->d, l->server_group_line, "server_group: no "
+		    "[server_group %s] (the file defines no server group)",
+		    l->server_group);
+		return;
+	}
+	names[0] = '\0';
+	for (i = 0; i < c->ngroups; i++) {
+		len = strlen(names);
+		snprintf(names + len, sizeof(names) - len, "%s'%s'",
+		    i == 0 ? "" : ", ", c->groups[i].name);
+	}
+	diag_error(ck->d, l->server_group_line, "server_group: no "
+	    "[server_group %s] (defined: %s)", l->server_group, names);
+}
+
+static void
+check_listener(const struct checker *ck, const struct config_section *s)
+{
+	struct listener_conf *l = &ck->c->listeners[s->idx];
+	struct config_file f;
+	char label[128], a[32], b[32];
+	size_t pos;
+	int line;
+
+	config_keys_label(s, label, sizeof(label));
+	/* a bad mutual_authentication value was reported already */
+	if (l->mutual_authentication != MTLS_OFF &&
+	    l->ca_certificate == NULL &&
+	    (config_keys_seen_line(s, "mutual_authentication") == 0 ||
+	    l->mutual_authentication_line != 0)) {
+		if (l->mutual_authentication_line != 0)
+			diag_error(ck->d, l->mutual_authentication_line,
+			    "mutual_authentication: '%s' needs ca_certificate "
+			    "in %s (add ca_certificate or set "
+			    "mutual_authentication = off)",
+			    l->mutual_authentication == MTLS_ON ? "on" :
+			    "optional", label);
+		else if (config_keys_seen_line(s, "ca_certificate") == 0)
+			diag_error(ck->d, s->line, "%s: mutual_authentication "
+			    "is on by default and needs ca_certificate (add "
+			    "ca_certificate or set mutual_authentication = "
+			    "off)", label);
+	}
+	if (l->crl != NULL && l->ca_certificate == NULL &&
+	    config_keys_seen_line(s, "ca_certificate") == 0)
+		diag_error(ck->d, l->crl_line, "crl: needs ca_certificate in "
+		    "%s", label);
+	if (l->mutual_authentication == MTLS_OFF && l->ca_certificate != NULL)
+		diag_warn(ck->d, l->ca_certificate_line, "ca_certificate: "
+		    "ignored because mutual_authentication = off in %s",
+		    label);
+	if (l->crl_check_line != 0 && l->crl == NULL &&
+	    config_keys_seen_line(s, "crl") == 0)
+		diag_warn(ck->d, l->crl_check_line, "crl_check: has no effect "
+		    "without crl in %s", label);
+	if (l->max_request_line > l->max_request_header_size) {
+		if ((line = config_keys_seen_line(s, "max_request_line")) == 0)
+			line = config_keys_seen_line(s,
+			    "max_request_header_size");
+		diag_error(ck->d, line, "max_request_line: '%s' is larger "
+		    "than max_request_header_size '%s'",
+		    parse_fmt_size(l->max_request_line, a, sizeof(a)),
+		    parse_fmt_size(l->max_request_header_size, b, sizeof(b)));
+	}
+	check_group_ref(ck, s, l);
+	for (pos = 0; config_keys_file_next(l, &pos, &f);)
+		check_file(ck, &f);
+}
+
+static void
+check_group(const struct checker *ck, const struct config_section *s,
+    bool used)
+{
+	struct group_conf *g = &ck->c->groups[s->idx];
+	char label[128], a[32], b[32];
+	size_t i;
+	int line;
+
+	config_keys_label(s, label, sizeof(label));
+	if (!used)
+		diag_warn(ck->d, s->line, "%s is not used by any listener",
+		    label);
+	for (i = 0; i < g->nservers && g->servers[i].weight == 0; i++)
+		continue;
+	if (g->nservers > 0 && i == g->nservers)
+		diag_warn(ck->d, s->line, "%s: every server has weight 0, so "
+		    "no request can be sent", label);
+	if (g->health_check &&
+	    g->health_check_timeout_ms >= g->health_check_interval_ms) {
+		if ((line = config_keys_seen_line(s,
+		    "health_check_timeout")) == 0)
+			line = config_keys_seen_line(s,
+			    "health_check_interval");
+		diag_warn(ck->d, line, "health_check_timeout: '%s' is not "
+		    "shorter than health_check_interval '%s'",
+		    parse_fmt_duration(g->health_check_timeout_ms, a,
+		    sizeof(a)),
+		    parse_fmt_duration(g->health_check_interval_ms, b,
+		    sizeof(b)));
+	}
+}
+
+void
+config_check_run(struct config *c, const struct config_section *secs,
+    size_t nsecs, struct diag *d)
+{
+	const struct checker checker = { c, d, secs, nsecs }, *ck = &checker;
+	const struct config_key *keys;
+	struct listener_conf *l;
+	const struct config_section *s;
+	char label[128];
+	bool *used;
+	size_t i, j;
+
+	/*
+	 * Resolve the groups only now: c->groups was realloc'd while the
+	 * file was read.
+	 */
+	used = xcalloc(c->ngroups + 1, sizeof(*used));
+	for (i = 0; i < c->nlisteners; i++) {
+		l = &c->listeners[i];
+		for (j = 0; l->server_group != NULL && j < c->ngroups; j++) {
+			if (strcmp(l->server_group, c->groups[j].name) == 0) {
+				l->group = &c->groups[j];
+				used[j] = true;
+				break;
+			}
+		}
+	}
+
+	for (i = 0; i < ck->nsecs; i++) {
+		s = &ck->secs[i];
+		if (s->kind == SEC_NONE)
+			continue;
+		keys = config_keys_of(s->kind);
+		for (j = 0; keys[j].name != NULL; j++) {
+			if ((keys[j].flags & CONFIG_KEY_REQUIRED) &&
+			    s->seen[j] == 0)
+				diag_error(ck->d, s->line, "missing key '%s' "
+				    "in %s", keys[j].name,
+				    config_keys_label(s, label, sizeof(label)));
+		}
+		if (s->kind == SEC_LISTENER)
+			check_listener(ck, s);
+		else if (s->kind == SEC_GROUP)
+			check_group(ck, s, used[s->idx]);
+		check_binds(ck, s);
+	}
+	if (c->nlisteners == 0)
+		diag_error(ck->d, 0, "no [listener NAME] section (at least "
+		    "one is required)");
+	free(used);
+}

@@ -1,0 +1,714 @@
+/*
+ * config_keys: the key tables, one per section kind, and the types of the
+ * values they hold. A row is the whole truth about a key: how it is parsed
+ * and stored, its default, its line field and the kind of file it names,
+ * so adding a key (or a second certificate) is one row here. Never reads
+ * the file and never checks one key against another (config_check.c).
+ */
+#include "ac_config.h"
+#include "config_keys.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "diag.h"
+#include "parse.h"
+#include "util.h"
+
+#define MS_SEC		1000ull
+#define MS_MIN		(60 * MS_SEC)
+#define MS_HOUR		(60 * MS_MIN)
+#define MS_DAY		(24 * MS_HOUR)
+
+/* Where a type keeps its value, which says how to default and free it. */
+enum store {
+	ST_STRING,		/* char *, owned */
+	ST_UINT,		/* unsigned */
+	ST_SIZE,		/* size_t */
+	ST_U64,			/* uint64_t */
+	ST_BOOL,		/* bool */
+	ST_INT,			/* int-sized enum */
+	ST_ADDRS,		/* struct addr_conf *, counted at count_off */
+	ST_SERVERS,		/* struct server_conf *, counted at count_off */
+};
+
+typedef int (*key_parser)(const struct config_key_ctx *,
+    const struct config_key *, void *, const char *, char *, size_t);
+
+/* parse_uint, parse_duration_ms or parse_size: a number in min..max. */
+typedef int (*num_parser)(const char *, uint64_t, uint64_t, uint64_t *,
+    char *, size_t);
+
+struct config_type {
+	key_parser parse;
+	enum store store;
+	num_parser num;			/* for key_number */
+};
+
+static_assert(sizeof(enum sched_kind) == sizeof(int), "enum is not int");
+static_assert(sizeof(enum mtls_mode) == sizeof(int), "enum is not int");
+static_assert(sizeof(enum log_level_conf) == sizeof(int), "enum is not int");
+static_assert(HC_CODE_2XX == PARSE_HTTP_CLASS(2) &&
+    HC_CODE_3XX == PARSE_HTTP_CLASS(3) && HC_CODE_4XX == PARSE_HTTP_CLASS(4) &&
+    HC_CODE_5XX == PARSE_HTTP_CLASS(5),
+    "parse_http_codes() stores its bits in health_check_http_code");
+/* A line_off of 0 means "no line field": offset 0 is always a name. */
+static_assert(offsetof(struct config, path) == 0, "line_off 0 is taken");
+static_assert(offsetof(struct listener_conf, name) == 0, "line_off 0 is taken");
+static_assert(offsetof(struct group_conf, name) == 0, "line_off 0 is taken");
+
+/* Key parsers. Each writes one field of obj; -1 means err says why. */
+
+#define FIELD(type, obj, k)	((type *)(void *)((char *)(obj) + (k)->off))
+
+/* Stores n in k's field, as its type says: a number, a flag or an enum. */
+static void
+store_number(const struct config_key *k, void *obj, uint64_t n)
+{
+	switch (k->type->store) {
+	case ST_UINT:
+		*FIELD(unsigned, obj, k) = (unsigned)n;
+		break;
+	case ST_SIZE:
+		*FIELD(size_t, obj, k) = (size_t)n;
+		break;
+	case ST_U64:
+		*FIELD(uint64_t, obj, k) = n;
+		break;
+	case ST_BOOL:
+		*FIELD(bool, obj, k) = n != 0;
+		break;
+	case ST_INT:
+		*FIELD(int, obj, k) = (int)n;
+		break;
+	case ST_STRING:
+	case ST_ADDRS:
+	case ST_SERVERS:
+		assert(!"not a number");
+		break;
+	}
+}
+
+static int
+key_string(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	char **p = FIELD(char *, obj, k);
+
+	free(*p);
+	*p = xstrdup(v);
+	return 0;
+}
+
+/* The user workers switch to: it must exist, or they could not start. */
+static int
+key_user(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	if (getpwnam(v) == NULL) {
+		snprintf(err, errlen, "no such user '%s' (create it, e.g. "
+		    "useradd --system --no-create-home %s, or remove the key)",
+		    v, v);
+		return -1;
+	}
+	return key_string(ctx, k, obj, v, err, errlen);
+}
+
+/* A number read by the type's parser (count, duration in ms, size). */
+static int
+key_number(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	uint64_t n;
+
+	if (k->type->num(v, k->min, k->max, &n, err, errlen) < 0)
+		return -1;
+	store_number(k, obj, n);
+	return 0;
+}
+
+static int
+key_workers(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	uint64_t n;
+
+	if (strcasecmp(v, "auto") == 0) {
+		store_number(k, obj, 0);
+		return 0;
+	}
+	if (parse_uint(v, k->min, k->max, &n, NULL, 0) < 0) {
+		snprintf(err, errlen, "'%s' is not 'auto' or in %ju..%ju", v,
+		    (uintmax_t)k->min, (uintmax_t)k->max);
+		return -1;
+	}
+	store_number(k, obj, n);
+	return 0;
+}
+
+static int
+key_duration_s(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	uint64_t ms;
+
+	if (parse_duration_ms(v, k->min, k->max, &ms, err, errlen) < 0)
+		return -1;
+	if (ms % MS_SEC != 0) {
+		snprintf(err, errlen, "'%s' is not a whole number of seconds",
+		    v);
+		return -1;
+	}
+	store_number(k, obj, ms / MS_SEC);
+	return 0;
+}
+
+static int
+key_onoff(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	return parse_onoff(v, FIELD(bool, obj, k), err, errlen);
+}
+
+/*
+ * A word of k->tab, stored as an int-sized enum (tls_min_version too) or,
+ * for two-word keys (reject_with, crl_check, ...), as a bool.
+ */
+static int
+key_enum(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	int n;
+
+	if (parse_enum(v, k->tab, &n, err, errlen) < 0)
+		return -1;
+	store_number(k, obj, (uint64_t)n);
+	return 0;
+}
+
+/* A keyword of k->tab, or an absolute path (error_log, access_log). */
+static int
+key_log(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	char **p = FIELD(char *, obj, k);
+	int n;
+
+	if (*v != '/' && parse_enum(v, k->tab, &n, err, errlen) < 0) {
+		/* "'x' is not 'a' or 'b'" -> "'x' is not 'a', 'b' or ..." */
+		snprintf(err, errlen, "'%s' is not '%s', '%s' or an absolute "
+		    "path", v, k->tab[0].name, k->tab[1].name);
+		return -1;
+	}
+	free(*p);
+	*p = *v == '/' ? xstrdup(v) : xstrdup(k->tab[n].name);
+	return 0;
+}
+
+static int
+key_http_codes(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	return parse_http_codes(v, FIELD(unsigned, obj, k), err, errlen);
+}
+
+/* A health check request target: "/..." without blanks. */
+static int
+key_hc_path(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	if (*v != '/' || strpbrk(v, " \t") != NULL) {
+		snprintf(err, errlen, "'%s' must start with '/' and contain "
+		    "no blanks", v);
+		return -1;
+	}
+	return key_string(ctx, k, obj, v, err, errlen);
+}
+
+static int
+key_hc_host(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	if (strpbrk(v, " \t") != NULL) {
+		snprintf(err, errlen, "'%s' must not contain blanks", v);
+		return -1;
+	}
+	return key_string(ctx, k, obj, v, err, errlen);
+}
+
+/* Appends one HOST:PORT to the list at k->off, counted at k->count_off. */
+static int
+key_bind(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	struct addr_conf **list = FIELD(struct addr_conf *, obj, k);
+	size_t *n = (size_t *)(void *)((char *)obj + k->count_off);
+	struct addr_conf a;
+
+	memset(&a, 0, sizeof(a));
+	if (parse_hostport(v, &a.ss, &a.len, err, errlen) < 0)
+		return -1;
+	a.text = xstrdup(v);
+	a.line = ctx->line;
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = a;
+	return 0;
+}
+
+static int
+key_server(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	struct group_conf *g = obj;
+	struct server_conf *s;
+	struct parse_server ps;
+	char label[128];
+	size_t i;
+
+	if (parse_server_line(v, &ps, err, errlen) < 0)
+		return -1;
+	for (i = 0; i < g->nservers; i++) {
+		if (strcmp(g->servers[i].name, ps.name) == 0) {
+			snprintf(err, errlen, "duplicate server name '%s' in "
+			    "%s (first at line %d)", ps.name,
+			    config_keys_label(ctx->sec, label, sizeof(label)),
+			    g->servers[i].line);
+			return -1;
+		}
+	}
+	for (i = 0; i < g->nservers; i++) {
+		if (config_keys_same_addr(&g->servers[i].addr.ss, &ps.ss)) {
+			diag_warn(ctx->d, ctx->line, "server: '%s' has the "
+			    "same address as '%s' (line %d)", ps.name,
+			    g->servers[i].name, g->servers[i].line);
+			break;
+		}
+	}
+	g->servers = xrealloc(g->servers,
+	    (g->nservers + 1) * sizeof(*g->servers));
+	s = &g->servers[g->nservers++];
+	memset(s, 0, sizeof(*s));
+	s->name = xstrdup(ps.name);
+	s->addr.ss = ps.ss;
+	s->addr.len = ps.len;
+	s->addr.text = xstrdup(ps.addr);
+	s->addr.line = ctx->line;
+	s->weight = ps.weight;
+	s->line = ctx->line;
+	return 0;
+}
+
+/* Value types: a parser and where it stores its result. */
+
+static const struct config_type t_string = { key_string, ST_STRING, NULL };
+/* a file name; the row's .file says what the file holds */
+static const struct config_type t_path = { key_string, ST_STRING, NULL };
+static const struct config_type t_user = { key_user, ST_STRING, NULL };
+static const struct config_type t_log = { key_log, ST_STRING, NULL };
+static const struct config_type t_hc_path = { key_hc_path, ST_STRING, NULL };
+static const struct config_type t_hc_host = { key_hc_host, ST_STRING, NULL };
+static const struct config_type t_uint = { key_number, ST_UINT, parse_uint };
+static const struct config_type t_workers = { key_workers, ST_UINT, NULL };
+static const struct config_type t_duration = {
+	key_number, ST_UINT, parse_duration_ms,
+};
+static const struct config_type t_duration_s = {
+	key_duration_s, ST_UINT, NULL,
+};
+static const struct config_type t_http_codes = {
+	key_http_codes, ST_UINT, NULL,
+};
+static const struct config_type t_size = { key_number, ST_SIZE, parse_size };
+static const struct config_type t_size64 = { key_number, ST_U64, parse_size };
+static const struct config_type t_onoff = { key_onoff, ST_BOOL, NULL };
+static const struct config_type t_enum_bool = { key_enum, ST_BOOL, NULL };
+static const struct config_type t_enum = { key_enum, ST_INT, NULL };
+static const struct config_type t_binds = { key_bind, ST_ADDRS, NULL };
+static const struct config_type t_servers = { key_server, ST_SERVERS, NULL };
+
+/* Key tables: one per section kind, in the order of the documentation. */
+
+static const struct parse_enum log_levels[] = {
+	{ "error", LOGLEVEL_ERROR }, { "warn", LOGLEVEL_WARN },
+	{ "info", LOGLEVEL_INFO }, { "debug", LOGLEVEL_DEBUG }, { NULL, 0 },
+};
+static const struct parse_enum error_logs[] = {
+	{ "stderr", 0 }, { "syslog", 1 }, { NULL, 0 },
+};
+static const struct parse_enum access_logs[] = {
+	{ "off", 0 }, { "stderr", 1 }, { NULL, 0 },
+};
+static const struct parse_enum log_formats[] = {
+	{ "combined", 0 }, { "json", 1 }, { NULL, 0 },
+};
+static const struct parse_enum mtls_modes[] = {
+	{ "on", MTLS_ON }, { "optional", MTLS_OPTIONAL }, { "off", MTLS_OFF },
+	{ NULL, 0 },
+};
+static const struct parse_enum tls_versions[] = {
+	{ "TLSv1.2", 0x0303 }, { "TLSv1.3", 0x0304 }, { NULL, 0 },
+};
+static const struct parse_enum reject_withs[] = {
+	{ "http_400", 0 }, { "tls_alert", 1 }, { NULL, 0 },
+};
+static const struct parse_enum crl_checks[] = {
+	{ "leaf", 0 }, { "chain", 1 }, { NULL, 0 },
+};
+static const struct parse_enum schedulers[] = {
+	{ "round_robin", SCHED_ROUND_ROBIN },
+	{ "weighted_round_robin", SCHED_WEIGHTED_ROUND_ROBIN },
+	{ "least_connections", SCHED_LEAST_CONNECTIONS }, { NULL, 0 },
+};
+static const struct parse_enum hc_methods[] = {
+	{ "GET", 0 }, { "HEAD", 1 }, { NULL, 0 },
+};
+static const struct parse_enum all_down[] = {
+	{ "reject", 0 }, { "try_all", 1 }, { NULL, 0 },
+};
+static const struct parse_enum hc_initial[] = {
+	{ "healthy", 1 }, { "unhealthy", 0 }, { NULL, 0 },
+};
+
+#define G(f)	offsetof(struct config, f)
+#define L(f)	offsetof(struct listener_conf, f)
+#define S(f)	offsetof(struct group_conf, f)
+
+static const struct config_key global_keys[] = {
+	{ "workers", &t_workers, G(workers), .min = 1, .max = 64, .def = 0 },
+	{ "log_level", &t_enum, G(log_level), .tab = log_levels,
+	    .def = LOGLEVEL_INFO },
+	{ "error_log", &t_log, G(error_log), .tab = error_logs,
+	    .def_str = "stderr" },
+	{ "access_log", &t_log, G(access_log), .tab = access_logs,
+	    .def_str = "stderr" },
+	{ "access_log_format", &t_enum_bool, G(access_log_json),
+	    .tab = log_formats, .def = false },
+	{ "user", &t_user, G(user), .def_str = NULL },
+	{ "shutdown_timeout", &t_duration, G(shutdown_timeout_ms),
+	    .max = MS_DAY, .def = 30 * MS_SEC },
+	{ "reload_on_change", &t_onoff, G(reload_on_change), .def = false },
+	{ "expiry_warning", &t_duration_s, G(expiry_warning_s),
+	    .max = 365 * MS_DAY, .def = 7 * 86400 },
+	{ .name = NULL },
+};
+
+static const struct config_key listener_keys[] = {
+	{ "bind", &t_binds, L(binds), .count_off = L(nbinds),
+	    .flags = CONFIG_KEY_REPEAT | CONFIG_KEY_REQUIRED },
+	{ "server_certificate", &t_path, L(server_certificate),
+	    .line_off = L(server_certificate_line),
+	    .flags = CONFIG_KEY_REQUIRED, .file = CONFIG_FILE_CERT },
+	{ "server_private_key", &t_path, L(server_private_key),
+	    .line_off = L(server_private_key_line),
+	    .flags = CONFIG_KEY_REQUIRED, .file = CONFIG_FILE_KEY },
+	{ "mutual_authentication", &t_enum, L(mutual_authentication),
+	    .line_off = L(mutual_authentication_line), .tab = mtls_modes,
+	    .def = MTLS_ON },
+	{ "ca_certificate", &t_path, L(ca_certificate),
+	    .line_off = L(ca_certificate_line), .file = CONFIG_FILE_CA },
+	{ "crl", &t_path, L(crl), .line_off = L(crl_line),
+	    .file = CONFIG_FILE_CRL },
+	{ "verify_depth", &t_uint, L(verify_depth),
+	    .line_off = L(verify_depth_line), .max = 32, .def = 3 },
+	{ "tls_min_version", &t_enum, L(tls_min_version),
+	    .tab = tls_versions, .def = 0x0303 },
+	{ "server_group", &t_string, L(server_group),
+	    .line_off = L(server_group_line), .flags = CONFIG_KEY_REQUIRED },
+	{ "forward_client_cert", &t_onoff, L(forward_client_cert),
+	    .def = true },
+	{ "max_client_cert_header_size", &t_size,
+	    L(max_client_cert_header_size), .min = 256, .max = 64u << 10,
+	    .def = 4 << 10 },
+	{ "reject_with", &t_enum_bool, L(reject_tls_alert),
+	    .tab = reject_withs, .def = false },
+	{ "crl_check", &t_enum_bool, L(crl_check_chain),
+	    .line_off = L(crl_check_line), .tab = crl_checks, .def = false },
+	{ "max_connections", &t_uint, L(max_connections), .max = 1000000,
+	    .def = 0 },
+	{ "handshake_timeout", &t_duration, L(handshake_timeout_ms), .min = 1,
+	    .max = MS_DAY, .def = 10 * MS_SEC },
+	{ "client_header_timeout", &t_duration, L(client_header_timeout_ms),
+	    .min = 1, .max = MS_DAY, .def = 10 * MS_SEC },
+	{ "client_body_timeout", &t_duration, L(client_body_timeout_ms),
+	    .min = 1, .max = MS_DAY, .def = 60 * MS_SEC },
+	{ "keepalive_timeout", &t_duration, L(keepalive_timeout_ms),
+	    .max = MS_DAY, .def = 75 * MS_SEC },
+	{ "keepalive_requests", &t_uint, L(keepalive_requests), .min = 1,
+	    .max = 1000000, .def = 1000 },
+	{ "tunnel_timeout", &t_duration, L(tunnel_timeout_ms), .min = 1,
+	    .max = MS_DAY, .def = 3600 * MS_SEC },
+	{ "max_request_line", &t_size, L(max_request_line), .min = 256,
+	    .max = 1u << 20, .def = 8 << 10 },
+	{ "max_request_header_size", &t_size, L(max_request_header_size),
+	    .min = 1u << 10, .max = 16u << 20, .def = 64 << 10 },
+	{ "max_request_body_size", &t_size64, L(max_request_body_size),
+	    .max = (uint64_t)1 << 40, .def = 0 },
+	{ "session_cache_size", &t_uint, L(session_cache_size),
+	    .max = 1000000, .def = 1024 },
+	{ "session_timeout", &t_duration, L(session_timeout_ms),
+	    .min = MS_SEC, .max = MS_DAY, .def = 300 * MS_SEC },
+	{ .name = NULL },
+};
+
+static const struct config_key group_keys[] = {
+	{ "scheduler", &t_enum, S(scheduler), .tab = schedulers,
+	    .def = SCHED_ROUND_ROBIN },
+	{ "server", &t_servers, S(servers), .count_off = S(nservers),
+	    .flags = CONFIG_KEY_REPEAT | CONFIG_KEY_REQUIRED },
+	{ "backend_timeout", &t_duration, S(backend_timeout_ms), .min = 1,
+	    .max = MS_DAY, .def = 60 * MS_SEC },
+	{ "connect_timeout", &t_duration, S(connect_timeout_ms), .min = 1,
+	    .max = MS_DAY, .def = 5 * MS_SEC },
+	{ "max_idle_connections", &t_uint, S(max_idle_connections),
+	    .max = 10000, .def = 32 },
+	{ "idle_connection_timeout", &t_duration,
+	    S(idle_connection_timeout_ms), .min = 1, .max = MS_DAY,
+	    .def = 30 * MS_SEC },
+	{ "health_check", &t_onoff, S(health_check), .def = true },
+	{ "health_check_path", &t_hc_path, S(health_check_path),
+	    .def_str = "/" },
+	{ "health_check_host", &t_hc_host, S(health_check_host),
+	    .def_str = NULL },
+	{ "health_check_port", &t_uint, S(health_check_port), .min = 1,
+	    .max = 65535, .def = 0 },
+	{ "health_check_interval", &t_duration, S(health_check_interval_ms),
+	    .min = 100, .max = MS_DAY, .def = 2 * MS_SEC },
+	{ "health_check_timeout", &t_duration, S(health_check_timeout_ms),
+	    .min = 1, .max = MS_DAY, .def = 1 * MS_SEC },
+	{ "healthy_threshold", &t_uint, S(healthy_threshold), .min = 1,
+	    .max = 10, .def = 2 },
+	{ "unhealthy_threshold", &t_uint, S(unhealthy_threshold), .min = 1,
+	    .max = 10, .def = 2 },
+	{ "health_check_http_code", &t_http_codes, S(health_check_http_code),
+	    .def = HC_CODE_2XX | HC_CODE_3XX },
+	{ "health_check_method", &t_enum_bool, S(health_check_head),
+	    .tab = hc_methods, .def = false },
+	{ "all_servers_down", &t_enum_bool, S(all_servers_down_try_all),
+	    .tab = all_down, .def = false },
+	{ "health_check_initial", &t_enum_bool,
+	    S(health_check_initial_healthy), .tab = hc_initial, .def = true },
+	{ .name = NULL },
+};
+
+static const struct config_key admin_keys[] = {
+	{ "bind", &t_binds, G(admin_binds), .count_off = G(nadmin_binds),
+	    .flags = CONFIG_KEY_REPEAT | CONFIG_KEY_REQUIRED },
+	{ .name = NULL },
+};
+
+#undef G
+#undef L
+#undef S
+
+const struct config_sec_kind config_keys_sections[] = {
+	{ "global", SEC_GLOBAL, false, global_keys },
+	{ "listener", SEC_LISTENER, true, listener_keys },
+	{ "server_group", SEC_GROUP, true, group_keys },
+	{ "admin", SEC_ADMIN, false, admin_keys },
+	{ NULL, SEC_NONE, false, NULL },
+};
+
+const struct config_key *
+config_keys_of(enum config_sec kind)
+{
+	const struct config_sec_kind *sk;
+
+	for (sk = config_keys_sections; sk->name != NULL; sk++)
+		if (sk->kind == kind)
+			return sk->keys;
+	return NULL;
+}
+
+const char *
+config_keys_kind_name(enum config_sec kind)
+{
+	const struct config_sec_kind *sk;
+
+	for (sk = config_keys_sections; sk->name != NULL; sk++)
+		if (sk->kind == kind)
+			return sk->name;
+	return "?";
+}
+
+size_t
+config_keys_index(const struct config_key *keys, const char *name)
+{
+	size_t i;
+
+	for (i = 0; keys[i].name != NULL; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			break;
+	return i;
+}
+
+int
+config_keys_seen_line(const struct config_section *s, const char *name)
+{
+	const struct config_key *keys = config_keys_of(s->kind);
+	size_t i = config_keys_index(keys, name);
+
+	assert(keys[i].name != NULL);
+	return s->seen[i];
+}
+
+const char *
+config_keys_label(const struct config_section *s, char *buf, size_t len)
+{
+	if (s->name != NULL)
+		snprintf(buf, len, "[%s %s]", config_keys_kind_name(s->kind),
+		    s->name);
+	else
+		snprintf(buf, len, "[%s]", config_keys_kind_name(s->kind));
+	return buf;
+}
+
+int
+config_keys_parse(const struct config_key *k,
+    const struct config_key_ctx *ctx, void *obj, const char *v, char *err,
+    size_t errlen)
+{
+	if (k->type->parse(ctx, k, obj, v, err, errlen) < 0)
+		return -1;
+	if (k->line_off != 0)
+		*(int *)(void *)((char *)obj + k->line_off) = ctx->line;
+	return 0;
+}
+
+bool
+config_keys_file_next(const struct listener_conf *lc, size_t *pos,
+    struct config_file *f)
+{
+	const char *base = (const char *)lc;
+	const struct config_key *k;
+
+	for (; listener_keys[*pos].name != NULL; (*pos)++) {
+		k = &listener_keys[*pos];
+		if (k->file == 0)
+			continue;
+		f->kind = k->file;
+		f->key = k->name;
+		f->path = *(char *const *)(const void *)(base + k->off);
+		f->line = k->line_off == 0 ? 0 :
+		    *(const int *)(const void *)(base + k->line_off);
+		(*pos)++;
+		return true;
+	}
+	return false;
+}
+
+void
+config_keys_defaults(enum config_sec kind, void *obj)
+{
+	const struct config_key *k;
+
+	/* lists (ST_ADDRS, ST_SERVERS) start empty */
+	for (k = config_keys_of(kind); k->name != NULL; k++) {
+		if (k->type->store == ST_STRING)
+			*FIELD(char *, obj, k) = k->def_str != NULL ?
+			    xstrdup(k->def_str) : NULL;
+		else if (k->type->store != ST_ADDRS &&
+		    k->type->store != ST_SERVERS)
+			store_number(k, obj, k->def);
+	}
+}
+
+void
+config_keys_free(enum config_sec kind, void *obj)
+{
+	const struct config_key *k;
+	struct addr_conf *a;
+	struct server_conf *s;
+	size_t i, n;
+
+	for (k = config_keys_of(kind); k->name != NULL; k++) {
+		switch (k->type->store) {
+		case ST_STRING:
+			free(*FIELD(char *, obj, k));
+			break;
+		case ST_ADDRS:
+			a = *FIELD(struct addr_conf *, obj, k);
+			n = *(size_t *)(void *)((char *)obj + k->count_off);
+			for (i = 0; i < n; i++)
+				free(a[i].text);
+			free(a);
+			break;
+		case ST_SERVERS:
+			s = *FIELD(struct server_conf *, obj, k);
+			n = *(size_t *)(void *)((char *)obj + k->count_off);
+			for (i = 0; i < n; i++) {
+				free(s[i].name);
+				free(s[i].addr.text);
+			}
+			free(s);
+			break;
+		case ST_UINT:
+		case ST_SIZE:
+		case ST_U64:
+		case ST_BOOL:
+		case ST_INT:
+			break;
+		}
+	}
+}
+
+bool
+config_keys_same_addr(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	return a6->sin6_port == b6->sin6_port &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+}
+
+/* "Did you mean" hints */
+
+/* Levenshtein distance, ignoring case; words here are short. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev, tmp, best;
+	size_t row[64];
+
+	if (la >= sizeof(row) / sizeof(row[0]) ||
+	    lb >= sizeof(row) / sizeof(row[0]))
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			best = prev + (tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]));
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+bool
+config_keys_is_close(const char *typo, const char *word)
+{
+	size_t dist = distance(typo, word);
+
+	return dist <= 2 && dist * 2 < strlen(word);
+}

@@ -11,6 +11,13 @@
 # MTLSLB_START_TIMEOUT (seconds to wait for the first listener, 15).
 # Exit codes: 0 pass, 1 fail, 77 a tool is missing (skip), 99 harness error.
 #
+# A test passes only if the daemon stayed healthy: at exit every daemon log
+# (see daemon_log) is searched for a dead worker ("killed by signal", an
+# "exited with status" nobody declared with expect_daemon_exit), a sanitizer
+# report (AddressSanitizer, LeakSanitizer, UBSan's "runtime error:") or a
+# failed assert(), and every master we started must have left on its own
+# (not by a signal): any of these turns the test into a failure.
+#
 # Conventions: helpers that can fail the test (fail, skip, expect_*) exit
 # the script, so never call them inside $(...). Every loop is bounded in
 # time and count, every curl has --max-time, and only 127.0.0.1 is used.
@@ -34,6 +41,9 @@ MTLSLB_PORT=
 MTLSLB_STATUS=
 T_PIDS=()
 T_LOGS=()
+T_DAEMON_LOGS=()
+T_EXPECT_EXIT=()
+T_DAEMON_EXITS=()
 declare -A T_PID_NAME=()
 declare -A BACKEND_PID=()
 
@@ -84,6 +94,78 @@ t_track() {
 	T_PIDS+=("$pid")
 	T_PID_NAME[$pid]=$name
 	T_LOGS+=("$@")
+	case $name in
+	mtlslb*) T_DAEMON_LOGS+=("$@") ;;
+	esac
+}
+
+# daemon_log FILE...: FILE is (also) written by the daemon (an error_log
+# file, say): the exit check searches it for dead workers and sanitizer
+# reports. $T/mtlslb.log and the logs of every process tracked under a
+# name starting with "mtlslb" are searched anyway.
+daemon_log() {
+	T_DAEMON_LOGS+=("$@")
+}
+
+# expect_daemon_exit ERE: a test that makes a worker exit on purpose
+# declares it; "exited with status" / "killed by signal" lines matching
+# the extended ERE are then not held against the daemon. Example:
+#   expect_daemon_exit 'worker 0 \(pid [0-9]+\) killed by signal 9'
+expect_daemon_exit() {
+	T_EXPECT_EXIT+=("$1")
+}
+
+# daemon_exited STATUS: records the exit status of a master we stopped
+# (stop_mtlslb does this); a status above 128 (a signal) fails the test
+# at exit, so a master that crashed or ignored SIGTERM never passes.
+daemon_exited() {
+	[ -n "$1" ] && T_DAEMON_EXITS+=("$1")
+	return 0
+}
+
+# daemon_health_check: prints one line per problem found in the daemon
+# logs and exit statuses (see the header); true when there is none.
+daemon_health_check() {
+	local f files=() seen=' ' bad=0 line ok re st
+	local pat='killed by signal|exited with status'
+	pat+='|ERROR: (AddressSanitizer|LeakSanitizer)'
+	pat+='|LeakSanitizer has encountered'
+	pat+='|SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer)'
+	pat+='|runtime error:|Assertion .* failed'
+	[ -n "$T" ] || return 0
+	for f in "$T/mtlslb.log" "${T_DAEMON_LOGS[@]}"; do
+		case $seen in *" $f "*) continue ;; esac
+		seen="$seen$f "
+		[ -f "$f" ] && files+=("$f")
+	done
+	for f in "${files[@]}"; do
+		while IFS= read -r line; do
+			ok=
+			case $line in
+			*"killed by signal"* | *"exited with status"*)
+				for re in "${T_EXPECT_EXIT[@]}"; do
+					if printf '%s\n' "$line" |
+					    grep -Eq -- "$re"; then
+						ok=1
+						break
+					fi
+				done
+				;;
+			esac
+			[ -n "$ok" ] && continue
+			printf '%s: %s\n' "${f#"$T"/}" "$line"
+			bad=$((bad + 1))
+			[ "$bad" -lt 20 ] || break 2
+		done < <(grep -aE -- "$pat" "$f" 2>/dev/null)
+	done
+	for st in "${T_DAEMON_EXITS[@]}"; do
+		if [ "$st" -gt 128 ]; then
+			printf 'the mtlslb master ended by signal %s (exit %s)\n' \
+			    "$((st - 128))" "$st"
+			bad=$((bad + 1))
+		fi
+	done
+	[ "$bad" = 0 ]
 }
 
 # t_untrack PID: forget PID (it has been stopped and reaped).
@@ -190,12 +272,21 @@ stop_pid() {
 # ------------------------------------------------------------ setup/cleanup
 
 t_cleanup() {
-	local rc=$? p f
+	local rc=$? p f name problems
 	set +e
 	trap - EXIT
 	for p in "${T_PIDS[@]}"; do
+		name=${T_PID_NAME[$p]:-}
 		stop_pid "$p" 5
+		case $name in
+		mtlslb*) daemon_exited "$STOP_STATUS" ;;
+		esac
 	done
+	if [ -n "$T" ] && ! problems=$(daemon_health_check); then
+		printf 'FAIL - %s: the daemon was not healthy:\n%s\n' \
+		    "$T_NAME" "$problems" >&2
+		[ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] || rc=1
+	fi
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$T" ]; then
 		for f in "${T_LOGS[@]}" "$T/last.err"; do
 			[ -s "$f" ] || continue
@@ -499,6 +590,7 @@ start_mtlslb() {
 		wait "$MTLSLB_PID" 2>/dev/null && MTLSLB_STATUS=0 ||
 		    MTLSLB_STATUS=$?
 		t_untrack "$MTLSLB_PID"
+		daemon_exited "$MTLSLB_STATUS"
 		fail "mtlslb exited ($MTLSLB_STATUS) instead of listening on" \
 		    "port $port"
 	fi
@@ -510,6 +602,7 @@ stop_mtlslb() {
 	[ -n "$MTLSLB_PID" ] || return 0
 	stop_pid "$MTLSLB_PID" "${1:-15}"
 	MTLSLB_STATUS=$STOP_STATUS
+	daemon_exited "$MTLSLB_STATUS"
 	MTLSLB_PID=
 }
 

@@ -4,8 +4,14 @@
   rawtls.py send PORT [opts] DATA...
       One TLS connection; sends each DATA (Python escapes: \\r \\n \\x00,
       "@FILE" reads a file) as its own write, then reads until the server
-      closes or --timeout passes. The response bytes go to stdout.
-      Exit 0: server closed; 3: still open after --timeout; 4: TLS failed.
+      closes or --timeout passes. The response bytes go to stdout, and
+      how the connection ended to stderr as one line "rawtls: close=KIND"
+      (close_notify, eof, reset, tls_error, timeout).
+      Exit 0: the server closed in order (close_notify, or a TCP FIN
+      without one: "eof"); 3: still open after --timeout; 4: TLS failed;
+      5: the server reset the connection (RST: the client may have lost
+      part of the answer, so never a normal close); 6: a TLS error or
+      alert from the server after the handshake.
   rawtls.py slowloris PORT [opts] --conns N --hold S
       N connections that each send one byte of a never-ending request head
       every --interval seconds. Prints one summary line
@@ -63,7 +69,10 @@ def cmd_send(a):
     data = [unescape(d) for d in a.data]
     try:
         raw = socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout)
-        s = ctx_for(a).wrap_socket(raw, server_hostname="localhost")
+        # Ragged EOFs raise SSLEOFError, so a FIN without close_notify is
+        # told apart from a close_notify (recv returns b"").
+        s = ctx_for(a).wrap_socket(raw, server_hostname="localhost",
+                                   suppress_ragged_eofs=False)
     except (OSError, ssl.SSLError) as e:
         print("rawtls: TLS failed: %s" % e, file=sys.stderr)
         return 4
@@ -76,7 +85,7 @@ def cmd_send(a):
             s.sendall(d)
     except (OSError, ssl.SSLError) as e:
         print("rawtls: send failed: %s" % e, file=sys.stderr)
-    rc = 3
+    rc, close = 3, "timeout"
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -86,13 +95,23 @@ def cmd_send(a):
             b = s.recv(65536)
         except socket.timeout:
             break
-        except (OSError, ssl.SSLError):
-            rc = 0      # reset or TLS error: the server closed
+        except ssl.SSLEOFError:
+            rc, close = 0, "eof"
+            break
+        except (ConnectionResetError, BrokenPipeError) as e:
+            rc, close = 5, "reset (%s)" % e
+            break
+        except ssl.SSLError as e:
+            rc, close = 6, "tls_error (%s)" % e
+            break
+        except OSError as e:
+            rc, close = 5, "reset (%s)" % e
             break
         if not b:
-            rc = 0
+            rc, close = 0, "close_notify"
             break
         out += b
+    print("rawtls: close=%s" % close, file=sys.stderr)
     sys.stdout.buffer.write(bytes(out))
     sys.stdout.flush()
     try:

@@ -287,6 +287,7 @@ t_cleanup() {
 		    "$T_NAME" "$problems" >&2
 		[ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] || rc=1
 	fi
+	port_release
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$T" ]; then
 		for f in "${T_LOGS[@]}" "$T/last.err"; do
 			[ -s "$f" ] || continue
@@ -349,33 +350,136 @@ port_open() {
 	fi
 }
 
-# free_port: prints a port from the ephemeral range that is free now and
-# was not handed out before in this test (safe inside $(...)).
+# Ports. Under "make check -j" several tests (and other checkouts' tests)
+# run at once, and every client connection takes a source port from the
+# kernel's ephemeral range. So free_port hands out ports from BELOW that
+# range (PORT_LO..ephemeral low - 1, 20000..32767 on Linux' defaults),
+# where the kernel never puts a client, starting at a point derived from
+# the test name and PID, and reserves each one machine-wide: the
+# directory $PORT_LOCKS/PORT (renamed into place: atomic) names its
+# owner, "PID STARTTIME" of the test's shell; a reservation whose owner is
+# gone is taken over. The port must also bind now (127.0.0.1 and, when
+# there is IPv6, ::1). Reservations are released at exit.
+: "${PORT_LOCKS:=/tmp/mtlslb-test-ports}"
+: "${PORT_LO:=20000}"
+
+# t_owner_id: "PID STARTTIME" of this test's shell (survives $(...)).
+t_owner_id() {
+	local line rest
+	{ read -r line <"/proc/$$/stat"; } 2>/dev/null || { echo "$$ 0"; return; }
+	rest=${line##*) }
+	# field 22 (starttime) is the 20th after "comm)"
+	# shellcheck disable=SC2086 # split into fields on purpose
+	set -- $rest
+	echo "$$ ${20:-0}"
+}
+
+# port_owner_alive DIR: true while the test that reserved DIR still runs.
+port_owner_alive() {
+	local pid st line rest
+	read -r pid st <"$1/owner" 2>/dev/null || return 1
+	[ -n "$pid" ] || return 1
+	{ read -r line <"/proc/$pid/stat"; } 2>/dev/null || return 1
+	rest=${line##*) }
+	# shellcheck disable=SC2086 # split into fields on purpose
+	set -- $rest
+	[ "${20:-0}" = "$st" ]
+}
+
+# port_reserve PORT: true if this test now holds PORT. The directory is
+# made complete (with its owner file) aside and renamed into place, so
+# nobody ever sees a reservation without an owner.
+port_reserve() {
+	local d=$PORT_LOCKS/$1 tmp=$PORT_LOCKS/.new.$$.$1
+	rm -rf "$tmp"
+	mkdir "$tmp" 2>/dev/null || return 1
+	t_owner_id >"$tmp/owner"
+	mv -T "$tmp" "$d" 2>/dev/null && return 0
+	# Held, or held by a test that died: take over only a dead one.
+	if ! port_owner_alive "$d" && mv -T "$d" "$d.stale.$$" 2>/dev/null; then
+		if port_owner_alive "$d.stale.$$"; then
+			# Raced with another taker: give its fresh one back.
+			mv -T "$d.stale.$$" "$d" 2>/dev/null
+		else
+			rm -rf "$d.stale.$$"
+			mv -T "$tmp" "$d" 2>/dev/null && return 0
+		fi
+	fi
+	rm -rf "$tmp"
+	return 1
+}
+
+# port_bindable PORT: nothing is bound to PORT on loopback right now.
+port_bindable() {
+	if command -v python3 >/dev/null 2>&1; then
+		python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys
+p = int(sys.argv[1])
+s = socket.socket()
+s.bind(("127.0.0.1", p))    # no SO_REUSEADDR: TIME_WAIT counts as used
+s.close()
+try:
+    s6 = socket.socket(socket.AF_INET6)
+except OSError:
+    sys.exit(0)
+try:
+    s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s6.bind(("::1", p))
+except OSError as e:
+    import errno
+    sys.exit(1 if e.errno == errno.EADDRINUSE else 0)
+s6.close()
+PY
+	else
+		! port_open "$1"
+	fi
+}
+
+# free_port: prints a port nothing else uses, reserved for this test until
+# it exits (safe inside $(...)).
 free_port() {
-	local p i lo=32768 hi=60999 range
+	local p i lo=32768 hi=60999 base span h
+	[ -n "$T" ] || harness_error "free_port before t_setup"
 	if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
 		read -r lo hi </proc/sys/net/ipv4/ip_local_port_range || true
 	fi
-	[ -n "$T" ] || harness_error "free_port before t_setup"
-	range=$((hi - lo + 1))
-	for ((i = 0; i < 100; i++)); do
-		if command -v python3 >/dev/null 2>&1; then
-			p=$(python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()') || continue
-		else
-			p=$((lo + (RANDOM * 32768 + RANDOM) % range))
-			port_open "$p" && continue
-		fi
+	mkdir -p "$PORT_LOCKS" 2>/dev/null && chmod 1777 "$PORT_LOCKS" 2>/dev/null
+	if [ "$lo" -gt $((PORT_LO + 1000)) ]; then
+		base=$PORT_LO
+		span=$((lo - PORT_LO))
+	else
+		# An unusual ephemeral range: use the ports above it.
+		base=$((hi + 1))
+		span=$((65535 - hi))
+	fi
+	h=$(printf '%s %s' "$T_NAME" "$$" | cksum | cut -d' ' -f1)
+	p=$((base + h % span))
+	for ((i = 0; i < 500; i++)); do
+		p=$((base + (p - base + 1) % span))
 		grep -qx "$p" "$T/ports" 2>/dev/null && continue
+		port_reserve "$p" || continue
 		echo "$p" >>"$T/ports"
+		if ! port_bindable "$p"; then
+			rm -rf "${PORT_LOCKS:?}/$p"
+			continue
+		fi
 		echo "$p"
 		return 0
 	done
 	echo "$T_NAME: free_port: no free port found" >&2
 	exit 99
+}
+
+# port_release: gives back this test's reservations (at exit).
+port_release() {
+	local p me d
+	[ -n "$T" ] && [ -f "$T/ports" ] || return 0
+	me=$(t_owner_id)
+	while read -r p; do
+		d=$PORT_LOCKS/$p
+		[ "$(cat "$d/owner" 2>/dev/null)" = "$me" ] && rm -rf "$d"
+	done <"$T/ports"
+	return 0
 }
 
 # closed_port: a port nothing listens on (for "backend down" tests).
@@ -572,18 +676,27 @@ config_first_port() {
 # start_mtlslb CONFIG: runs "$MTLSLB_BIN -c CONFIG" in the foreground as a
 # background job, output appended to $T/mtlslb.log; waits until the first
 # listener port accepts. Sets MTLSLB_PID and MTLSLB_PORT. Fails with the
-# log if the daemon exits instead.
+# log if the daemon exits instead. If it could not bind one of our ports
+# because something else took it since free_port (EADDRINUSE), that port
+# is replaced by a new one in CONFIG and in every upper-case variable that
+# held it (LB_PORT, PA, ...), and the start is tried again (3 times).
 start_mtlslb() {
-	local cfg=$1 port
+	local cfg=$1 port attempt mark old new v flags
 	need_mtlslb
-	port=$(config_first_port "$cfg") ||
-	    harness_error "start_mtlslb: no bind = in $cfg"
 	local secs=${MTLSLB_START_TIMEOUT:-15}
-	# shellcheck disable=SC2086 # the wrapper is a word list
-	${MTLSLB_WRAPPER:-} "$MTLSLB_BIN" -c "$cfg" >>"$T/mtlslb.log" 2>&1 &
-	MTLSLB_PID=$!
-	t_track "$MTLSLB_PID" mtlslb "$T/mtlslb.log"
-	if ! wait_port "$port" "$secs" "$MTLSLB_PID"; then
+	for attempt in 1 2 3; do
+		port=$(config_first_port "$cfg") ||
+		    harness_error "start_mtlslb: no bind = in $cfg"
+		mark=0
+		[ -f "$T/mtlslb.log" ] && mark=$(wc -l <"$T/mtlslb.log")
+		# shellcheck disable=SC2086 # the wrapper is a word list
+		${MTLSLB_WRAPPER:-} "$MTLSLB_BIN" -c "$cfg" >>"$T/mtlslb.log" 2>&1 &
+		MTLSLB_PID=$!
+		t_track "$MTLSLB_PID" mtlslb "$T/mtlslb.log"
+		if wait_port "$port" "$secs" "$MTLSLB_PID"; then
+			MTLSLB_PORT=$port
+			return 0
+		fi
 		if pid_alive "$MTLSLB_PID"; then
 			fail "mtlslb does not accept on port $port after ${secs}s"
 		fi
@@ -591,10 +704,25 @@ start_mtlslb() {
 		    MTLSLB_STATUS=$?
 		t_untrack "$MTLSLB_PID"
 		daemon_exited "$MTLSLB_STATUS"
-		fail "mtlslb exited ($MTLSLB_STATUS) instead of listening on" \
-		    "port $port"
-	fi
-	MTLSLB_PORT=$port
+		old=$(tail -n "+$((mark + 1))" "$T/mtlslb.log" | sed -n \
+		    's/.*cannot bind [^ ]*:\([0-9][0-9]*\): Address already in use.*/\1/p' |
+		    head -n 1)
+		[ -n "$old" ] && [ "$attempt" -lt 3 ] &&
+		    grep -qx "$old" "$T/ports" || break
+		new=$(free_port)
+		echo "# port $old was taken by someone else: retrying on $new" >&2
+		sed -i -E "s/:$old([^0-9]|\$)/:$new\1/g" "$cfg"
+		for v in $(compgen -v); do
+			[[ $v =~ ^[A-Z][A-Z0-9_]*$ ]] || continue
+			[ "${!v}" = "$old" ] || continue
+			flags=$(declare -p "$v" 2>/dev/null)
+			flags=${flags#declare -}
+			[[ ${flags%% *} == *r* ]] && continue
+			printf -v "$v" '%s' "$new"
+		done
+	done
+	fail "mtlslb exited ($MTLSLB_STATUS) instead of listening on" \
+	    "port $port"
 }
 
 # stop_mtlslb [SECONDS]: TERM then KILL; sets MTLSLB_STATUS (exit status).

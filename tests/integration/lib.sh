@@ -915,18 +915,47 @@ req_header_count() {
 	    END { print c }'
 }
 
-# expect_tls_reject URL [curl args...]: the TLS layer refuses (curl exit
-# 35 or 56, or 16/52/55/58 around the handshake) and no HTTP status arrives.
+# expect_tls_reject URL [curl args...]: the TLS layer refuses the client
+# (CERT, as in curl_mtls) and no HTTP status arrives. Only a real
+# rejection passes: the certificate files must exist (curl exit 58, "cannot
+# load the client certificate", is never a rejection), curl must fail in
+# TLS (35, 16) or right after it (55/56: TLS 1.3 checks the client
+# certificate after the client's Finished), and since a worker that dies
+# produces 55/56 too, the same client is replayed with openssl s_client,
+# which must receive a TLS alert from the server (SSL alert number N) and
+# no HTTP answer. Sets TLS_ALERT (e.g. "tlsv13 alert certificate required").
 expect_tls_reject() {
-	local url=$1
+	local url=$1 id=${CERT:-client} ca=${CACERT:-$PKI/root.crt} f hp
+	local a=()
 	shift
+	[ "$id" = none ] || a=(-cert "$PKI/$id.crt" -key "$PKI/$id.key")
+	for f in "$ca" ${a[1]:+"${a[1]}"} ${a[3]:+"${a[3]}"}; do
+		[ -r "$f" ] || harness_error "expect_tls_reject: no file $f"
+	done
 	http_get "$url" "$@"
 	[ "$HTTP_CODE" = 000 ] ||
 	    fail "$url: expected a TLS rejection, got HTTP $HTTP_CODE"
 	case $CURL_RC in
-	35 | 56 | 16 | 52 | 55 | 58) ;;
-	*) fail "$url: expected curl exit 35 or 56, got $(last_summary)" ;;
+	35 | 16 | 55 | 56) ;;
+	58) fail "$url: curl could not load the client certificate (exit 58)," \
+	    "that is not a rejection: $(last_summary)" ;;
+	*) fail "$url: expected curl exit 35, 16, 55 or 56 (TLS), got" \
+	    "$(last_summary)" ;;
 	esac
+	hp=${url#https://}
+	hp=${hp%%/*}
+	printf 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+	    timeout 20 openssl s_client -connect "$hp" -CAfile "$ca" "${a[@]}" \
+	    -ign_eof -brief >"$T/last.s_client" 2>&1 || true
+	if grep -q '^HTTP/1' "$T/last.s_client"; then
+		fail "$url: openssl s_client as $id got an HTTP answer:" \
+		    "$(grep -m1 '^HTTP/1' "$T/last.s_client")"
+	fi
+	grep -q 'SSL alert number' "$T/last.s_client" ||
+	    fail "$url: the server sent no TLS alert to $id (curl: $(last_summary));" \
+	    "s_client: $(tail -n 3 "$T/last.s_client" | tr '\n' ' ')"
+	TLS_ALERT=$(grep -oE '(sslv3|tlsv1|tlsv13) alert [a-z ]+' \
+	    "$T/last.s_client" | head -n 1)
 }
 
 # sha256_of FILE: prints the hex SHA-256 of FILE ("-" for stdin).

@@ -358,8 +358,8 @@ port_open() {
 # the test name and PID, and reserves each one machine-wide: the
 # directory $PORT_LOCKS/PORT (renamed into place: atomic) names its
 # owner, "PID STARTTIME" of the test's shell; a reservation whose owner is
-# gone is taken over. The port must also bind now (127.0.0.1 and, when
-# there is IPv6, ::1). Reservations are released at exit.
+# gone is taken over. No socket may use the port now (any address, any
+# state). Reservations are released at exit.
 : "${PORT_LOCKS:=/tmp/mtlslb-test-ports}"
 : "${PORT_LO:=20000}"
 
@@ -409,27 +409,16 @@ port_reserve() {
 	return 1
 }
 
-# port_bindable PORT: nothing is bound to PORT on loopback right now.
+# port_bindable PORT: no TCP socket on this machine uses PORT as its local
+# port now, in any state (listening, connected, TIME_WAIT), per
+# /proc/net/tcp and tcp6 (read with awk: a python3 per port would cost
+# seconds on a loaded machine).
 port_bindable() {
-	if command -v python3 >/dev/null 2>&1; then
-		python3 - "$1" <<'PY' 2>/dev/null
-import socket, sys
-p = int(sys.argv[1])
-s = socket.socket()
-s.bind(("127.0.0.1", p))    # no SO_REUSEADDR: TIME_WAIT counts as used
-s.close()
-try:
-    s6 = socket.socket(socket.AF_INET6)
-except OSError:
-    sys.exit(0)
-try:
-    s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    s6.bind(("::1", p))
-except OSError as e:
-    import errno
-    sys.exit(1 if e.errno == errno.EADDRINUSE else 0)
-s6.close()
-PY
+	local hex
+	hex=$(printf ':%04X' "$1")
+	if [ -r /proc/net/tcp ]; then
+		! awk -v p="$hex" '$2 ~ p "$" { found = 1; exit }
+		    END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 	else
 		! port_open "$1"
 	fi

@@ -21,7 +21,8 @@
   rawtls.py hold PORT [opts] --conns N --hold S
       N TCP connections (--tls: with a finished handshake) that send
       nothing; prints "conns=N closed=N closed_max=S accepted_closed=N"
-      (closed at once = within 0.5 s). Exit 0 always unless connect fails.
+      (closed at once = within --fast S, default 0.5 s). Exit 0 always
+      unless connect fails.
   rawtls.py garbage PORT --bytes N --hold S
       Plain TCP, sends N random bytes; prints "closed_after=S" or
       "closed_after=none" when still open after --hold.
@@ -213,7 +214,7 @@ async def hold(a):
     c = res["closed"]
     print("conns=%d closed=%d closed_max=%.1f accepted_closed=%d" % (
         a.conns, len(c), max(c) if c else -1,
-        len([x for x in c if x < 0.5])))
+        len([x for x in c if x < a.fast])))
     return 0
 
 
@@ -305,6 +306,8 @@ def main():
             q.add_argument("--interval", type=float, default=1)
             q.add_argument("--tls", action="store_true")
             q.add_argument("--bytes", type=int, default=1024)
+            q.add_argument("--fast", type=float, default=0.5,
+                           help="hold: closed within S counts as at once")
     a = p.parse_args()
     if a.cmd not in ("send", "hello") and (a.conns > 2000 or a.hold > 600):
         p.error("bounded: --conns <= 2000, --hold <= 600")

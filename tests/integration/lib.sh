@@ -417,11 +417,15 @@ port_bindable() {
 	local hex
 	hex=$(printf ':%04X' "$1")
 	if [ -r /proc/net/tcp ]; then
-		! awk -v p="$hex" '$2 ~ p "$" { found = 1; exit }
+		if awk -v p="$hex" '$2 ~ p "$" { found = 1; exit }
 		    END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
-	else
-		! port_open "$1"
+		then
+			return 1
+		fi
+	elif port_open "$1"; then
+		return 1
 	fi
+	return 0
 }
 
 # free_port: prints a port nothing else uses, reserved for this test until
@@ -696,8 +700,10 @@ start_mtlslb() {
 		old=$(tail -n "+$((mark + 1))" "$T/mtlslb.log" | sed -n \
 		    's/.*cannot bind [^ ]*:\([0-9][0-9]*\): Address already in use.*/\1/p' |
 		    head -n 1)
-		[ -n "$old" ] && [ "$attempt" -lt 3 ] &&
-		    grep -qx "$old" "$T/ports" || break
+		if [ -z "$old" ] || [ "$attempt" = 3 ] ||
+		    ! grep -qx "$old" "$T/ports"; then
+			break
+		fi
 		new=$(free_port)
 		echo "# port $old was taken by someone else: retrying on $new" >&2
 		sed -i -E "s/:$old([^0-9]|\$)/:$new\1/g" "$cfg"
@@ -943,6 +949,7 @@ expect_tls_reject() {
 	grep -q 'SSL alert number' "$T/last.s_client" ||
 	    fail "$url: the server sent no TLS alert to $id (curl: $(last_summary));" \
 	    "s_client: $(tail -n 3 "$T/last.s_client" | tr '\n' ' ')"
+	# shellcheck disable=SC2034 # for the tests' messages
 	TLS_ALERT=$(grep -oE '(sslv3|tlsv1|tlsv13) alert [a-z ]+' \
 	    "$T/last.s_client" | head -n 1)
 }

@@ -445,6 +445,8 @@ free_port() {
 		base=$((hi + 1))
 		span=$((65535 - hi))
 	fi
+	[ "$span" -ge 100 ] ||
+	    harness_error "free_port: no port range outside $lo-$hi"
 	h=$(printf '%s %s' "$T_NAME" "$$" | cksum | cut -d' ' -f1)
 	p=$((base + h % span))
 	for ((i = 0; i < 500; i++)); do

@@ -6,6 +6,11 @@
 # and the core integration tests under valgrind.
 # Usage: scripts/check.sh [--quick]   (--quick: make check only, no
 # sanitizer build, no long checks: for the edit-compile-test loop)
+#
+# No silent skips: every test whose tools this script installs must run.
+# With CI=true a test that skipped (exit 77) fails the run unless
+# tests/skip-allowlist names it with the reason; without CI the skips are
+# listed, saying they would fail there.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +32,30 @@ mtlslb_install_deps $mtlslb_test_deps
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
+# check_skips DIR: lists the tests of the build in DIR that skipped;
+# false when CI=true and one of them is not on tests/skip-allowlist.
+check_skips() {
+	_bad=0
+	for _trs in "$1"/tests/*/*.trs; do
+		[ -f "$_trs" ] || continue
+		grep -q '^:test-result: SKIP' "$_trs" || continue
+		_name=$(basename "$_trs" .trs)
+		_why=$(grep -m1 '^SKIP - ' "${_trs%.trs}.log" 2>/dev/null || true)
+		_ok=$(awk -v n="$_name" '$1 == n { $1 = ""; sub(/^ +/, "");
+		    print; exit }' "$top/tests/skip-allowlist" 2>/dev/null || true)
+		if [ -n "$_ok" ]; then
+			echo "check.sh: skipped $_name (allowed: $_ok): $_why"
+		elif [ "${CI:-}" = true ]; then
+			echo "check.sh: skipped $_name, not on tests/skip-allowlist" \
+			    "(CI=true): $_why" >&2
+			_bad=1
+		else
+			echo "check.sh: skipped $_name (fails with CI=true): $_why"
+		fi
+	done
+	return "$_bad"
+}
+
 run_build() {
 	dir=$1
 	shift
@@ -46,6 +75,7 @@ run_build() {
 		done
 		return 1
 	fi
+	check_skips "$dir" || return 1
 	# check's own summaries ("100%: Checks: N, Failures: 0, Errors: 0")
 	for f in "$dir"/tests/unit/check_*.log; do
 		[ -f "$f" ] || continue

@@ -4,8 +4,14 @@
   rawtls.py send PORT [opts] DATA...
       One TLS connection; sends each DATA (Python escapes: \\r \\n \\x00,
       "@FILE" reads a file) as its own write, then reads until the server
-      closes or --timeout passes. The response bytes go to stdout.
-      Exit 0: server closed; 3: still open after --timeout; 4: TLS failed.
+      closes or --timeout passes. The response bytes go to stdout, and
+      how the connection ended to stderr as one line "rawtls: close=KIND"
+      (close_notify, eof, reset, tls_error, timeout).
+      Exit 0: the server closed in order (close_notify, or a TCP FIN
+      without one: "eof"); 3: still open after --timeout; 4: TLS failed;
+      5: the server reset the connection (RST: the client may have lost
+      part of the answer, so never a normal close); 6: a TLS error or
+      alert from the server after the handshake.
   rawtls.py slowloris PORT [opts] --conns N --hold S
       N connections that each send one byte of a never-ending request head
       every --interval seconds. Prints one summary line
@@ -15,7 +21,8 @@
   rawtls.py hold PORT [opts] --conns N --hold S
       N TCP connections (--tls: with a finished handshake) that send
       nothing; prints "conns=N closed=N closed_max=S accepted_closed=N"
-      (closed at once = within 0.5 s). Exit 0 always unless connect fails.
+      (closed at once = within --fast S, default 0.5 s). Exit 0 always
+      unless connect fails.
   rawtls.py garbage PORT --bytes N --hold S
       Plain TCP, sends N random bytes; prints "closed_after=S" or
       "closed_after=none" when still open after --hold.
@@ -63,7 +70,10 @@ def cmd_send(a):
     data = [unescape(d) for d in a.data]
     try:
         raw = socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout)
-        s = ctx_for(a).wrap_socket(raw, server_hostname="localhost")
+        # Ragged EOFs raise SSLEOFError, so a FIN without close_notify is
+        # told apart from a close_notify (recv returns b"").
+        s = ctx_for(a).wrap_socket(raw, server_hostname="localhost",
+                                   suppress_ragged_eofs=False)
     except (OSError, ssl.SSLError) as e:
         print("rawtls: TLS failed: %s" % e, file=sys.stderr)
         return 4
@@ -76,7 +86,7 @@ def cmd_send(a):
             s.sendall(d)
     except (OSError, ssl.SSLError) as e:
         print("rawtls: send failed: %s" % e, file=sys.stderr)
-    rc = 3
+    rc, close = 3, "timeout"
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -86,13 +96,23 @@ def cmd_send(a):
             b = s.recv(65536)
         except socket.timeout:
             break
-        except (OSError, ssl.SSLError):
-            rc = 0      # reset or TLS error: the server closed
+        except ssl.SSLEOFError:
+            rc, close = 0, "eof"
+            break
+        except (ConnectionResetError, BrokenPipeError) as e:
+            rc, close = 5, "reset (%s)" % e
+            break
+        except ssl.SSLError as e:
+            rc, close = 6, "tls_error (%s)" % e
+            break
+        except OSError as e:
+            rc, close = 5, "reset (%s)" % e
             break
         if not b:
-            rc = 0
+            rc, close = 0, "close_notify"
             break
         out += b
+    print("rawtls: close=%s" % close, file=sys.stderr)
     sys.stdout.buffer.write(bytes(out))
     sys.stdout.flush()
     try:
@@ -194,7 +214,7 @@ async def hold(a):
     c = res["closed"]
     print("conns=%d closed=%d closed_max=%.1f accepted_closed=%d" % (
         a.conns, len(c), max(c) if c else -1,
-        len([x for x in c if x < 0.5])))
+        len([x for x in c if x < a.fast])))
     return 0
 
 
@@ -286,6 +306,8 @@ def main():
             q.add_argument("--interval", type=float, default=1)
             q.add_argument("--tls", action="store_true")
             q.add_argument("--bytes", type=int, default=1024)
+            q.add_argument("--fast", type=float, default=0.5,
+                           help="hold: closed within S counts as at once")
     a = p.parse_args()
     if a.cmd not in ("send", "hello") and (a.conns > 2000 or a.hold > 600):
         p.error("bounded: --conns <= 2000, --hold <= 600")

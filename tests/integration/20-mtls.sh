@@ -163,13 +163,13 @@ pass "tls_alert: a valid certificate is proxied (200)"
 
 CERT=none expect_tls_reject "$(lb_url '/?tag=alert-nocert')"
 not_proxied alert-nocert
-pass "tls_alert: no certificate fails in TLS (curl exit $CURL_RC), no HTTP"
+pass "tls_alert: no certificate fails in TLS (curl exit $CURL_RC, $TLS_ALERT), no HTTP"
 CERT=other expect_tls_reject "$(lb_url '/?tag=alert-other')"
 not_proxied alert-other
-pass "tls_alert: another CA fails in TLS (curl exit $CURL_RC), no HTTP"
+pass "tls_alert: another CA fails in TLS (curl exit $CURL_RC, $TLS_ALERT), no HTTP"
 CERT=expired expect_tls_reject "$(lb_url '/?tag=alert-expired')"
 not_proxied alert-expired
-pass "tls_alert: expired certificate fails in TLS (curl exit $CURL_RC)"
+pass "tls_alert: expired certificate fails in TLS (curl exit $CURL_RC, $TLS_ALERT)"
 
 wait_mtlslb_log 'client certificate rejected' ||
     fail "tls_alert: no 'client certificate rejected' in the log"

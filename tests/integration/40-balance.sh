@@ -78,9 +78,13 @@ case $SEQ in
 *11*) fail "weighted_round_robin: A twice in a row in $SEQ" ;;
 esac
 pass "weighted_round_robin 1:3: $SEQ (1:3 per 4, smooth)"
+# A fresh daemon starts the scheduler from zero, so nginx's smooth WRR
+# gives exactly B A B B from the first request on (ties go to the first
+# server); anything else is a different scheduler.
 case $SEQ in
 212221222122) pass "weighted_round_robin: exactly the smooth B A B B order" ;;
-*) echo "# note: $SEQ is 1:3 and smooth but not B A B B from the start" ;;
+*) fail "weighted_round_robin: $SEQ is not the smooth B A B B order" \
+    "(212221222122) from the start" ;;
 esac
 
 # --- least_connections -------------------------------------------------------------
@@ -88,16 +92,19 @@ SCHED=least_connections SERVERS="server = ECS01 127.0.0.1:$P1
 server = ECS02 127.0.0.1:$P2" restart_mtlslb "$CONF"
 
 # A long request keeps one server busy; the quick ones go to the other.
+# It lasts 20 s so that the quick ones surely run while it is in flight,
+# even when each takes seconds (ASan on a busy machine took over 4 s for
+# four, and the 4th went to the then idle server).
 (
 	rc=0
-	curl_mtls "$(lb_url /delay/4000?tag=busy)" -o /dev/null --max-time 20 ||
+	curl_mtls "$(lb_url /delay/20000?tag=busy)" -o /dev/null --max-time 60 ||
 	    rc=$?
 	echo "$rc" >"$T/busy.rc"
 ) &
 job=$!
 t_track "$job" "slow request"
 busy=
-for ((i = 0; i < 100; i++)); do
+for ((i = 0; i < 300; i++)); do
 	if [ "$(backend_hits ECS01 'tag=busy')" = 1 ]; then
 		busy=1 idle=2
 		break
@@ -110,24 +117,27 @@ for ((i = 0; i < 100; i++)); do
 done
 [ -n "$busy" ] || fail "least_connections: the slow request reached no backend"
 picks 4
+pid_alive "$job" ||
+    harness_error "least_connections: the slow request ended before the picks"
 [ "$SEQ" = "$idle$idle$idle$idle" ] ||
     fail "least_connections: with ECS0$busy busy, quick requests went $SEQ"
 pass "least_connections: ECS0$busy busy with /delay, 4 quick requests all" \
     "went to ECS0$idle"
-for ((i = 0; i < 200; i++)); do
+for ((i = 0; i < 600; i++)); do
 	pid_alive "$job" || break
 	sleep 0.1
 done
 stop_pid "$job" 5
 [ "$(cat "$T/busy.rc" 2>/dev/null)" = 0 ] || fail "the slow request failed"
 
-# Concurrent slow requests spread over both servers.
+# Concurrent slow requests spread over both servers (5 s each, so they
+# overlap however slowly curl starts).
 jobs_=()
 for n in 1 2 3 4; do
 	(
 		rc=0
-		curl_mtls "$(lb_url "/delay/1500?tag=spread$n")" -o /dev/null \
-		    --max-time 20 || rc=$?
+		curl_mtls "$(lb_url "/delay/5000?tag=spread$n")" -o /dev/null \
+		    --max-time 60 || rc=$?
 		echo "$rc" >"$T/spread$n.rc"
 	) &
 	jobs_+=("$!")
@@ -135,7 +145,7 @@ for n in 1 2 3 4; do
 	sleep 0.2
 done
 for j in "${jobs_[@]}"; do
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		pid_alive "$j" || break
 		sleep 0.1
 	done

@@ -25,9 +25,13 @@ CONF=$T/lb.ini
 SERVERS="server = ECS01 127.0.0.1:$P1
 server = ECS02 127.0.0.1:$P2"
 HEALTH_CHECK=on
-# 200ms probes: DOWN within 2 x 200ms + 100ms of a failure.
+# 200ms probes: a refused server is DOWN within 2 x 200ms. The timeout is
+# long on purpose (longer than the interval is allowed: a probe still in
+# flight skips the next tick, and -t only warns): a probe slowed by ASan or
+# valgrind on a busy machine must never count as a failure. The failures
+# these tests make are refusals and wrong statuses, which are found at once.
 HC="health_check_interval = 200ms
-health_check_timeout = 100ms
+health_check_timeout = 5s
 healthy_threshold = 2
 unhealthy_threshold = 2
 health_check_path = /status/200"
@@ -144,12 +148,14 @@ load_wait 20
 n=$(mtlslb_log_since | grep -c 'server=ECS02') || true
 [ "$n" -ge 1 ] || fail "no request went to ECS02 before the stop"
 log_mark
-t0=$SECONDS
+t0=$(date +%s%N)
 stop_backend ECS02
 wait_mtlslb_log "$(down_re ECS02)" 10 ||
     fail "ECS02 stopped: no DOWN line within 10 s"
-dt=$((SECONDS - t0))
-[ "$dt" -le 5 ] || fail "ECS02 DOWN only after ${dt}s (limit 0.5s)"
+dt=$((($(date +%s%N) - t0) / 1000000))
+# Two refused 200ms probes take about 0.5 s; 5 s leaves room for a slow
+# sanitizer build (timing itself is measured by benchmarks, not here).
+[ "$dt" -le 5000 ] || fail "ECS02 DOWN only after ${dt} ms (limit 5000 ms)"
 ndown=$(mtlslb_log_since | grep -Ec 'ECS02 .* is DOWN') || true
 [ "$ndown" = 1 ] || fail "ECS02: $ndown DOWN lines for one transition"
 pass "ECS02 stopped: one DOWN line: $(mtlslb_log_since |
@@ -201,7 +207,7 @@ pass "reload: ECS02 comes back UP with the new generation's probes"
 
 # --- unexpected status: out with http_2xx, kept with http_5xx ---------------------
 HC500="health_check_interval = 200ms
-health_check_timeout = 100ms
+health_check_timeout = 5s
 health_check_path = /status/500"
 GROUP_EXTRA="$HC500
 health_check_http_code = http_2xx" restart_mtlslb "$CONF"
@@ -214,7 +220,10 @@ t0=$(date +%s%N)
 expect_status 503 "$(lb_url /)"
 t1=$(date +%s%N)
 last_body_contains "<title>503 Service" || fail "503 is not the HTML page"
-[ $(((t1 - t0) / 1000000)) -lt 3000 ] || fail "503 took $(((t1 - t0) / 1000000)) ms"
+# "At once": the 503 must not wait for any server (a forwarded request
+# would get the backend's 200, a hanging one backend_timeout = 60 s). The
+# bound only tells those apart; it is not a speed test.
+[ $(((t1 - t0) / 1000000)) -lt 8000 ] || fail "503 took $(((t1 - t0) / 1000000)) ms (limit 8000 ms)"
 grep -qi '^Connection: close' "$T/last.headers" ||
     fail "503 without Connection: close"
 pass "all servers down: 503 page in $(((t1 - t0) / 1000000)) ms"

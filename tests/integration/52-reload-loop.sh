@@ -55,9 +55,24 @@ for n in 1 2 3 4; do
 done
 sleep 0.5
 log_mark
+# Each SIGHUP is sent once the master has taken the previous one
+# ("reloading" logged): two signals pending at once would merge into one.
 for ((r = 0; r < 10; r++)); do
 	kill -HUP "$MTLSLB_PID"
+	for ((i = 0; i < 300; i++)); do
+		n=$(mtlslb_log_since | grep -c '\] master: reloading ') || true
+		[ "$n" -gt "$r" ] && break
+		pid_alive "$MTLSLB_PID" || break
+		sleep 0.1
+	done
+	[ "$n" -gt "$r" ] || fail "SIGHUP $((r + 1)): no 'reloading' line in 30 s"
 	sleep 0.3
+done
+for ((i = 0; i < 300; i++)); do
+	done_n=$(mtlslb_log_since | grep -c 'configuration reloaded') || true
+	[ "$done_n" -ge 10 ] && break
+	mtlslb_log_since | grep -q 'reload failed' && break
+	sleep 0.1
 done
 sleep 1
 touch "$T/stop"
@@ -65,10 +80,11 @@ for p in "${pids[@]}"; do
 	wait "$p" || true
 	t_untrack "$p"
 done
-done_n=$(mtlslb_log_since | grep -c 'configuration reloaded') || true
 if mtlslb_log_since | grep -q 'reload failed'; then
 	fail "a reload failed: $(mtlslb_log_since | grep -m1 'reload failed')"
 fi
+[ "$done_n" = 10 ] ||
+    fail "10 SIGHUPs but $done_n 'configuration reloaded' lines"
 total=$(cat "$T"/client*.out | wc -l)
 bad=$(cat "$T"/client*.out | grep -vc '^200 0$') || true
 [ "$total" -ge 50 ] || harness_error "only $total requests were made"

@@ -37,10 +37,41 @@ for round in 1 2 3; do
 	[ "$n" = 201 ] || fail "round $round: $n of 201 requests got 200"
 done
 pass "600 requests with a full stderr pipe: all 200"
+# The log goes to the pipe nobody reads, so the reload is proven by the
+# workers: the master's children must become two new processes (the old
+# generation drained and gone, the new one running).
+children() {
+	local f line pid rest ppid
+	for f in /proc/[0-9]*/stat; do
+		{ read -r line <"$f"; } 2>/dev/null || continue
+		pid=${line%% *}
+		rest=${line##*) }
+		rest=${rest#* }
+		ppid=${rest%% *}
+		[ "$ppid" = "$MTLSLB_PID" ] && echo "$pid"
+	done | sort -n | tr '\n' ' ' | sed 's/ $//'
+}
+old_workers=$(children)
+[ "$(wc -w <<<"$old_workers")" = 2 ] ||
+    fail "expected 2 workers before the reload, found '$old_workers'"
 kill -HUP "$MTLSLB_PID"
-sleep 1
+for ((i = 0; i < 300; i++)); do
+	new_workers=$(children)
+	fresh=0 stale=0
+	for w in $new_workers; do
+		case " $old_workers " in
+		*" $w "*) stale=$((stale + 1)) ;;
+		*) fresh=$((fresh + 1)) ;;
+		esac
+	done
+	[ "$fresh" = 2 ] && [ "$stale" = 0 ] && break
+	pid_alive "$MTLSLB_PID" || fail "the daemon died during the reload"
+	sleep 0.1
+done
+[ "$fresh" = 2 ] && [ "$stale" = 0 ] ||
+    fail "reload: workers '$old_workers' not replaced in 30 s (now '$new_workers')"
 expect_status 200 "$(lb_url /)"
-pass "reload with a full stderr pipe"
+pass "reload with a full stderr pipe: workers $old_workers -> $new_workers"
 stop_mtlslb 10
 [ "$MTLSLB_STATUS" = 0 ] || fail "exit status $MTLSLB_STATUS with a full pipe"
 pass "graceful stop with a full stderr pipe: exit 0"

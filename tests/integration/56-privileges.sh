@@ -11,6 +11,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 need_mtlslb
+need_cmd python3
 [ "$(id -u)" = 0 ] || skip "not root: no privilege drop to test"
 t_setup
 mkpki
@@ -70,8 +71,19 @@ pass "mode 0600 key: no warning"
 start_mtlslb "$T/lb.ini"
 T_LOGS+=("$T/logs/access.log")
 expect_status 200 "$(lb_url /)"
-[ "$(proc_ids "$MTLSLB_PID")" = "0 0 $(awk '/^Groups:/ { $1 = ""; sub(/^ +/, ""); print "[" $0 "]" }' "/proc/$MTLSLB_PID/status")" ] ||
+# The master keeps what it inherited from us: uid 0, gid 0 and our own
+# supplementary groups, asked from the kernel with getgroups(2) (not read
+# from the master's /proc entry, which is what is being checked).
+my_groups=$(python3 -c 'import os
+print(" ".join(str(g) for g in sorted(set(os.getgroups()))))') ||
+    harness_error "python3 getgroups failed"
+master_groups=$(awk '/^Groups:/ { $1 = ""; print }' \
+    "/proc/$MTLSLB_PID/status" | tr ' ' '\n' | sed '/^$/d' | sort -nu |
+    tr '\n' ' ' | sed 's/ $//')
+[ "$(proc_ids "$MTLSLB_PID" | cut -d' ' -f1,2)" = "0 0" ] ||
     fail "master runs as $(proc_ids "$MTLSLB_PID"), expected root"
+[ "$master_groups" = "$my_groups" ] ||
+    fail "master's groups are [$master_groups], expected ours [$my_groups]"
 check_workers
 pass "user = nobody: workers run as uid $NOBODY_UID, the master as root"
 

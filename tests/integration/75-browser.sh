@@ -6,12 +6,18 @@
 # then ECS02; a HOME without the certificate gets the 400 page. Chromium
 # picks the certificate without a dialog because of an
 # AutoSelectCertificateForUrls policy in /etc/chromium/policies/managed/
-# (written here, removed at exit), so this needs root.
+# (written here, removed at exit), so this needs root. Chromium reads every
+# file in that directory, so a parallel run (another checkout's make check)
+# must not see ours: the policy file is named after this run (PID and
+# port) and the part that needs it holds an flock on
+# /tmp/mtlslb-test-chromium-policy.lock (bounded wait); each Chromium gets its
+# own --user-data-dir under $T.
 #
-# Installs Debian's chromium and libnss3-tools with apt-get when they are
-# missing, only as root and with CI set or the network reachable; skips
-# (77) saying why otherwise. CHROMIUM_BIN overrides the browser; every
-# browser run is bounded by BROWSER_TIMEOUT seconds (default 60).
+# Nothing is installed or fetched from the network here: scripts/check.sh
+# installs chromium and libnss3-tools before the tests. Without them this
+# skips (77), which CI turns into a failure (tests/skip-allowlist).
+# CHROMIUM_BIN overrides the browser; every browser run is bounded by
+# BROWSER_TIMEOUT seconds (default 60).
 . "$(dirname "$0")/lib.sh"
 
 t_setup
@@ -21,6 +27,7 @@ CERTS_SH=${MTLSLB_CERTS:-$top_srcdir/scripts/mtlslb-certs}
 BROWSER_TIMEOUT=${BROWSER_TIMEOUT:-60}
 POLICY_DIR=/etc/chromium/policies/managed
 POLICY=
+POLICY_LOCK=/tmp/mtlslb-test-chromium-policy.lock
 
 find_chromium() {
 	CHROMIUM=${CHROMIUM_BIN:-}
@@ -30,41 +37,9 @@ find_chromium() {
 	[ -n "$CHROMIUM" ] && [ -x "$CHROMIUM" ]
 }
 
-# network_up: Debian's mirror answers (bounded).
-network_up() {
-	timeout 5 bash -c 'exec 3<>/dev/tcp/deb.debian.org/80' 2>/dev/null
-}
-
-# install_browser: apt-get install what is missing, or skip saying why.
-install_browser() {
-	local pkgs=() why=
-	find_chromium || pkgs+=(chromium)
-	command -v pk12util >/dev/null 2>&1 &&
-	    command -v certutil >/dev/null 2>&1 || pkgs+=(libnss3-tools)
-	[ ${#pkgs[@]} -gt 0 ] || return 0
-	if [ "$(id -u)" -ne 0 ]; then
-		why="not root"
-	elif ! command -v apt-get >/dev/null 2>&1; then
-		why="no apt-get"
-	elif [ -z "${CI:-}" ] && ! network_up; then
-		why="no network and CI is not set"
-	fi
-	[ -z "$why" ] ||
-	    skip "${pkgs[*]} missing and cannot be installed ($why):" \
-	    "apt-get install chromium libnss3-tools"
-	echo "# installing ${pkgs[*]} (apt-get)"
-	if ! { DEBIAN_FRONTEND=noninteractive timeout 300 apt-get update -qq &&
-	    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq \
-	    --no-install-recommends "${pkgs[@]}"; } >"$T/apt.log" 2>&1; then
-		tail -n 20 "$T/apt.log" >&2
-		skip "apt-get install ${pkgs[*]} failed (log above)"
-	fi
-	find_chromium || skip "chromium still not found after installing it"
-	command -v pk12util >/dev/null 2>&1 ||
-	    skip "pk12util still not found after installing libnss3-tools"
-}
-
-install_browser
+find_chromium ||
+    skip "chromium not found (scripts/check.sh installs it: apt-get install chromium)"
+need_cmd pk12util certutil flock
 [ "$(id -u)" -eq 0 ] ||
     skip "needs root to write the Chromium policy in $POLICY_DIR"
 "$CHROMIUM" --version >"$T/version" 2>/dev/null || true
@@ -150,10 +125,13 @@ grep -q '^browser ' "$T/nss.list" ||
 pass "pk12util imports browser.p12 (AES-256/PBKDF2) into NSS; root trusted with certutil"
 mkhome "$T/home-nocert"
 
-# The policy: pick the certificate issued by our CA for this origin.
+# The policy: pick the certificate issued by our CA for this origin. Only
+# one run at a time has a policy there (the lock, released at exit).
 mkdir -p "$POLICY_DIR"
-POLICY=$POLICY_DIR/mtlslb-test-$MTLSLB_PORT.json
-trap 'rc=$?; rm -f "$POLICY"; (exit $rc); t_cleanup' EXIT
+exec 8>"$POLICY_LOCK"
+flock -w 600 8 || fail "another run held $POLICY_LOCK for 600 s"
+POLICY=$POLICY_DIR/mtlslb-test-$$-$MTLSLB_PORT.json
+trap 'rc=$?; rm -f "$POLICY"; exec 8>&-; (exit $rc); t_cleanup' EXIT
 cat >"$POLICY" <<EOF
 {
   "AutoSelectCertificateForUrls": [

@@ -43,15 +43,18 @@ grep -q '^HTTP/1.1 200' "$T/plain.out" ||
     fail "control: TLS 1.2 session without R got no 200: $(tail -5 "$T/plain.out")"
 pass "control: a TLS 1.2 s_client session gets 200"
 s_client_session "$T/reneg.out" R
-grep -q RENEGOTIATING "$T/reneg.out" ||
-    skip "this openssl s_client cannot renegotiate"
-if grep -q '^HTTP/1.1 200' "$T/reneg.out"; then
-	fail "renegotiation: the session survived a client renegotiation"
+if ! grep -q RENEGOTIATING "$T/reneg.out"; then
+	# Only this case needs it; everything below still runs.
+	echo "# SKIP renegotiation case: this openssl s_client cannot renegotiate"
+else
+	if grep -q '^HTTP/1.1 200' "$T/reneg.out"; then
+		fail "renegotiation: the session survived a client renegotiation"
+	fi
+	grep -qiE 'no renegotiation|alert|error' "$T/reneg.out" ||
+	    fail "renegotiation: no refusal seen: $(tail -5 "$T/reneg.out")"
+	pass "renegotiation refused ($(grep -oiE 'no renegotiation|alert [a-z ]+' \
+	    "$T/reneg.out" | head -n 1))"
 fi
-grep -qiE 'no renegotiation|alert|error' "$T/reneg.out" ||
-    fail "renegotiation: no refusal seen: $(tail -5 "$T/reneg.out")"
-pass "renegotiation refused ($(grep -oiE 'no renegotiation|alert [a-z ]+' \
-    "$T/reneg.out" | head -n 1))"
 expect_status 200 "$(lb_url /)"
 pass "still serving after the renegotiation attempt"
 
@@ -81,16 +84,20 @@ for v in tls1 tls1_1; do
 done
 
 # --- garbage and half-open handshakes --------------------------------------
-r=$($RAWTLS garbage "$MTLSLB_PORT" --bytes 4096 --hold 5)
+r=$($RAWTLS garbage "$MTLSLB_PORT" --bytes 4096 --hold 30)
 case $r in
-closed_after=none) fail "random bytes: the connection is still open after 5s" ;;
+closed_after=none) fail "random bytes: the connection is still open after 30s" ;;
 esac
 pass "random bytes instead of a ClientHello: closed (${r#*=}s)"
 
 # A record header announcing 16 KiB, then silence: a stalled handshake.
+# Closed by handshake_timeout = 1s: never before 0.5 s (a timer does not
+# fire early), and well before the client's own 30 s limit; the bound is
+# generous for ASan and valgrind, the log line below names the cause.
+log_mark
 r=$(python3 - "$MTLSLB_PORT" <<'EOF'
 import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=6)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
 s.sendall(b"\x16\x03\x01\x40\x00\x01\x00\x3f\xfc\x03\x03")
 t = time.monotonic()
 try:
@@ -103,20 +110,23 @@ except OSError:
     print("%.1f" % (time.monotonic() - t))
 EOF
 )
-[ "$r" != none ] || fail "partial ClientHello: still open after 6s"
-awk -v t="$r" 'BEGIN { exit !(t >= 0.5 && t <= 4) }' ||
-    fail "partial ClientHello: closed after ${r}s, expected about 1s"
+[ "$r" != none ] || fail "partial ClientHello: still open after 30s"
+awk -v t="$r" 'BEGIN { exit !(t >= 0.5 && t <= 20) }' ||
+    fail "partial ClientHello: closed after ${r}s, expected about 1s (limit 20 s)"
+wait_mtlslb_log 'TLS handshake timed out' 10 ||
+    fail "partial ClientHello: no 'TLS handshake timed out' log line"
 pass "partial ClientHello then silence: closed after ${r}s (handshake_timeout 1s)"
 
-r=$($RAWTLS hold "$MTLSLB_PORT" --conns 20 --hold 6)
+log_mark
+r=$($RAWTLS hold "$MTLSLB_PORT" --conns 20 --hold 30)
 case $r in
 *"conns=20 closed=20 "*) ;;
 *) fail "half-open: not all 20 silent connections were closed: $r" ;;
 esac
 max=$(printf '%s\n' "$r" | sed 's/.*closed_max=\([0-9.]*\).*/\1/')
-awk -v t="$max" 'BEGIN { exit !(t >= 0.5 && t <= 4) }' ||
-    fail "half-open: closed after ${max}s, expected about 1s ($r)"
-wait_mtlslb_log 'TLS handshake timed out' 5 ||
+awk -v t="$max" 'BEGIN { exit !(t >= 0.5 && t <= 20) }' ||
+    fail "half-open: closed after ${max}s, expected about 1s, limit 20 s ($r)"
+wait_mtlslb_log 'TLS handshake timed out' 10 ||
     fail "half-open: no 'TLS handshake timed out' log line"
 pass "20 half-open handshakes closed after handshake_timeout ($r)"
 expect_status 200 "$(lb_url /)"
@@ -142,7 +152,7 @@ wait_mtlslb_log 'client certificate rejected.*(chain too long|too long)' 5 ||
 pass "a chain deeper than verify_depth gets the certificate-error page"
 REJECT_WITH=tls_alert VERIFY_DEPTH=2 restart_mtlslb "$T/lb.ini"
 CERT=deep-chain expect_tls_reject "$(lb_url '/?deep=alert')"
-pass "with reject_with = tls_alert the deep chain fails the handshake"
+pass "with reject_with = tls_alert the deep chain fails the handshake ($TLS_ALERT)"
 
 stop_mtlslb
 [ "$MTLSLB_STATUS" = 0 ] || fail "mtlslb exited $MTLSLB_STATUS"

@@ -29,15 +29,18 @@ std_config "$T/lb.ini"
 start_mtlslb "$T/lb.ini"
 
 # raw NAME DATA...: as in 80-smuggling (answer in $T/NAME.out, statuses
-# in $T/NAME.st, RAW_RC 0 when the daemon closed the connection).
+# in $T/NAME.st, RAW_RC 0 when the daemon closed the connection in order,
+# 5 on a reset; RAW_CLOSE how it ended). The 30 s client limit is only
+# reached when the daemon fails to close.
 raw() {
 	local name=$1
 	shift
 	RAW_RC=0
 	$RAWTLS send "$MTLSLB_PORT" --cert "$PKI/client.crt" \
 	    --key "$PKI/client.key" --ca "$PKI/root.crt" \
-	    --timeout "${RAW_TIMEOUT:-5}" "$@" >"$T/$name.out" \
+	    --timeout "${RAW_TIMEOUT:-30}" "$@" >"$T/$name.out" \
 	    2>"$T/$name.err" || RAW_RC=$?
+	RAW_CLOSE=$(sed -n 's/^rawtls: close=//p' "$T/$name.err" | head -n 1)
 	grep -aoE '^HTTP/1\.[01] [0-9]{3}' "$T/$name.out" |
 	    cut -d' ' -f2 | tr '\n' ' ' | sed 's/ $//' >"$T/$name.st" || true
 }
@@ -54,7 +57,7 @@ $RAWTLS slowloris "$MTLSLB_PORT" --cert "$PKI/client.crt" \
     --interval 1 --hold 40 --timeout 20 >"$T/loris.out" 2>"$T/loris.err" &
 LORIS=$!
 t_track "$LORIS" slowloris "$T/loris.err"
-wait_log "$T/loris.err" 'all [0-9]+ open' 30 "$LORIS" ||
+wait_log "$T/loris.err" 'all [0-9]+ open' 60 "$LORIS" ||
     fail "slowloris: the $N connections did not open ($(cat "$T/loris.err"))"
 worst=0
 for ((i = 0; i < 5; i++)); do
@@ -81,7 +84,10 @@ case $r in
 esac
 min=$(printf '%s\n' "$r" | sed 's/.*closed_min=\([0-9.]*\).*/\1/')
 max=$(printf '%s\n' "$r" | sed 's/.*closed_max=\([0-9.]*\).*/\1/')
-awk -v a="$min" -v b="$max" 'BEGIN { exit !(a >= 1 && b <= 12) }' ||
+# Never before 1 s (timers do not fire early); the upper bound is the
+# client's 40 s hold ("closed=$N" above: the daemon closed every one),
+# as a busy machine under ASan may take long to get through 500.
+awk -v a="$min" -v b="$max" 'BEGIN { exit !(a >= 1 && b < 40) }' ||
     fail "slowloris: closed after ${min}..${max}s, expected about 3s ($r)"
 case $r in
 *" answered=0"*) ;;
@@ -94,7 +100,8 @@ expect_status 200 "$(lb_url /?after-slowloris)"
 raw ka-requests "GET /?k1 HTTP/1.1\r\n${H}\r\nGET /?k2 HTTP/1.1\r\n${H}\r\nGET /?k3 HTTP/1.1\r\n${H}\r\nGET /?k4 HTTP/1.1\r\n${H}\r\nGET /?k5 HTTP/1.1\r\n${H}\r\n"
 [ "$(cat "$T/ka-requests.st")" = "200 200 200" ] ||
     fail "keepalive_requests: expected '200 200 200', got '$(cat "$T/ka-requests.st")'"
-[ "$RAW_RC" = 0 ] || fail "keepalive_requests: not closed after the 3rd"
+[ "$RAW_RC" = 0 ] || fail "keepalive_requests: not closed (in order) after" \
+    "the 3rd (rawtls exit $RAW_RC, close=$RAW_CLOSE)"
 tr -d '\r' <"$T/ka-requests.out" | grep -qi '^Connection: close' ||
     fail "keepalive_requests: the 3rd response lacks Connection: close"
 [ "$(backend_hits ECS01 '\?k[45]$')" = 0 ] ||
@@ -106,26 +113,32 @@ t0=$(now_ms)
 raw ka-timeout "GET /?idle HTTP/1.1\r\n${H}\r\n"
 dt=$(($(now_ms) - t0))
 [ "$(cat "$T/ka-timeout.st")" = 200 ] || fail "keepalive_timeout: no 200"
-[ "$RAW_RC" = 0 ] || fail "keepalive_timeout: idle connection open after 5s"
-[ "$dt" -le 4500 ] || fail "keepalive_timeout: closed only after ${dt} ms"
+[ "$RAW_RC" = 0 ] || fail "keepalive_timeout: idle connection not closed" \
+    "in order within 30 s (rawtls exit $RAW_RC, close=$RAW_CLOSE)"
+# keepalive_timeout (1 s), not client_header_timeout (3 s) or anything
+# later closed it: never before 1 s; the upper bound is generous.
+[ "$dt" -ge 950 ] || fail "keepalive_timeout: closed after ${dt} ms, before 1 s"
+[ "$dt" -le 20000 ] || fail "keepalive_timeout: closed only after ${dt} ms"
 pass "keepalive_timeout = 1s: idle keep-alive connection closed (${dt} ms incl. handshake)"
 
 # --- client_header_timeout on a keep-alive request ---------------------------
 t0=$(now_ms)
-RAW_TIMEOUT=8 raw header-timeout "GET /?one HTTP/1.1\r\n${H}\r\n" \
+raw header-timeout "GET /?one HTTP/1.1\r\n${H}\r\n" \
     "GET /?two HTTP/1.1\r\n"
 dt=$(($(now_ms) - t0))
 [ "$(cat "$T/header-timeout.st")" = 200 ] ||
     fail "header timeout: expected one 200, got '$(cat "$T/header-timeout.st")'"
-[ "$RAW_RC" = 0 ] || fail "header timeout: partial head still open after 8s"
+[ "$RAW_RC" = 0 ] || fail "header timeout: partial head not closed in" \
+    "order within 30 s (rawtls exit $RAW_RC, close=$RAW_CLOSE)"
 pass "a partial keep-alive head is closed (${dt} ms)"
 
 # --- client_body_timeout ------------------------------------------------------
 t0=$(now_ms)
-RAW_TIMEOUT=8 raw body-timeout \
+raw body-timeout \
     "POST /upload HTTP/1.1\r\n${H}Content-Length: 100\r\n\r\n0123456789"
 dt=$(($(now_ms) - t0))
-[ "$RAW_RC" = 0 ] || fail "client_body_timeout: stalled body still open after 8s"
+[ "$RAW_RC" = 0 ] || fail "client_body_timeout: stalled body not closed" \
+    "in order within 30 s (rawtls exit $RAW_RC, close=$RAW_CLOSE)"
 [ "$dt" -ge 1500 ] || fail "client_body_timeout: closed too early (${dt} ms)"
 pass "client_body_timeout = 2s: stalled body closed after ${dt} ms ($(cat "$T/body-timeout.st"))"
 
@@ -156,8 +169,12 @@ std_config "$T/lb2.ini"
 printf '\n[admin]\nbind = 127.0.0.1:%s\n' "$ADMIN_PORT" >>"$T/lb2.ini"
 log_mark
 start_mtlslb "$T/lb2.ini"
+# "At once" means within --fast 5 s, while the 5 admitted ones stay open
+# for the whole 12 s hold (client_header_timeout is 20 s): generous for a
+# busy machine, still far apart.
 r=$($RAWTLS hold "$MTLSLB_PORT" --tls --cert "$PKI/client.crt" \
-    --key "$PKI/client.key" --ca "$PKI/root.crt" --conns 12 --hold 3)
+    --key "$PKI/client.key" --ca "$PKI/root.crt" --conns 12 --hold 12 \
+    --fast 5)
 echo "# max_connections: $r"
 case $r in
 "conns=12 closed=7 "*"accepted_closed=7") ;;

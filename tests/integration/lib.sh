@@ -11,6 +11,13 @@
 # MTLSLB_START_TIMEOUT (seconds to wait for the first listener, 15).
 # Exit codes: 0 pass, 1 fail, 77 a tool is missing (skip), 99 harness error.
 #
+# A test passes only if the daemon stayed healthy: at exit every daemon log
+# (see daemon_log) is searched for a dead worker ("killed by signal", an
+# "exited with status" nobody declared with expect_daemon_exit), a sanitizer
+# report (AddressSanitizer, LeakSanitizer, UBSan's "runtime error:") or a
+# failed assert(), and every master we started must have left on its own
+# (not by a signal): any of these turns the test into a failure.
+#
 # Conventions: helpers that can fail the test (fail, skip, expect_*) exit
 # the script, so never call them inside $(...). Every loop is bounded in
 # time and count, every curl has --max-time, and only 127.0.0.1 is used.
@@ -34,6 +41,9 @@ MTLSLB_PORT=
 MTLSLB_STATUS=
 T_PIDS=()
 T_LOGS=()
+T_DAEMON_LOGS=()
+T_EXPECT_EXIT=()
+T_DAEMON_EXITS=()
 declare -A T_PID_NAME=()
 declare -A BACKEND_PID=()
 
@@ -84,6 +94,78 @@ t_track() {
 	T_PIDS+=("$pid")
 	T_PID_NAME[$pid]=$name
 	T_LOGS+=("$@")
+	case $name in
+	mtlslb*) T_DAEMON_LOGS+=("$@") ;;
+	esac
+}
+
+# daemon_log FILE...: FILE is (also) written by the daemon (an error_log
+# file, say): the exit check searches it for dead workers and sanitizer
+# reports. $T/mtlslb.log and the logs of every process tracked under a
+# name starting with "mtlslb" are searched anyway.
+daemon_log() {
+	T_DAEMON_LOGS+=("$@")
+}
+
+# expect_daemon_exit ERE: a test that makes a worker exit on purpose
+# declares it; "exited with status" / "killed by signal" lines matching
+# the extended ERE are then not held against the daemon. Example:
+#   expect_daemon_exit 'worker 0 \(pid [0-9]+\) killed by signal 9'
+expect_daemon_exit() {
+	T_EXPECT_EXIT+=("$1")
+}
+
+# daemon_exited STATUS: records the exit status of a master we stopped
+# (stop_mtlslb does this); a status above 128 (a signal) fails the test
+# at exit, so a master that crashed or ignored SIGTERM never passes.
+daemon_exited() {
+	[ -n "$1" ] && T_DAEMON_EXITS+=("$1")
+	return 0
+}
+
+# daemon_health_check: prints one line per problem found in the daemon
+# logs and exit statuses (see the header); true when there is none.
+daemon_health_check() {
+	local f files=() seen=' ' bad=0 line ok re st
+	local pat='killed by signal|exited with status'
+	pat+='|ERROR: (AddressSanitizer|LeakSanitizer)'
+	pat+='|LeakSanitizer has encountered'
+	pat+='|SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer)'
+	pat+='|runtime error:|Assertion .* failed'
+	[ -n "$T" ] || return 0
+	for f in "$T/mtlslb.log" "${T_DAEMON_LOGS[@]}"; do
+		case $seen in *" $f "*) continue ;; esac
+		seen="$seen$f "
+		[ -f "$f" ] && files+=("$f")
+	done
+	for f in "${files[@]}"; do
+		while IFS= read -r line; do
+			ok=
+			case $line in
+			*"killed by signal"* | *"exited with status"*)
+				for re in "${T_EXPECT_EXIT[@]}"; do
+					if printf '%s\n' "$line" |
+					    grep -Eq -- "$re"; then
+						ok=1
+						break
+					fi
+				done
+				;;
+			esac
+			[ -n "$ok" ] && continue
+			printf '%s: %s\n' "${f#"$T"/}" "$line"
+			bad=$((bad + 1))
+			[ "$bad" -lt 20 ] || break 2
+		done < <(grep -aE -- "$pat" "$f" 2>/dev/null)
+	done
+	for st in "${T_DAEMON_EXITS[@]}"; do
+		if [ "$st" -gt 128 ]; then
+			printf 'the mtlslb master ended by signal %s (exit %s)\n' \
+			    "$((st - 128))" "$st"
+			bad=$((bad + 1))
+		fi
+	done
+	[ "$bad" = 0 ]
 }
 
 # t_untrack PID: forget PID (it has been stopped and reaped).
@@ -190,12 +272,22 @@ stop_pid() {
 # ------------------------------------------------------------ setup/cleanup
 
 t_cleanup() {
-	local rc=$? p f
+	local rc=$? p f name problems
 	set +e
 	trap - EXIT
 	for p in "${T_PIDS[@]}"; do
+		name=${T_PID_NAME[$p]:-}
 		stop_pid "$p" 5
+		case $name in
+		mtlslb*) daemon_exited "$STOP_STATUS" ;;
+		esac
 	done
+	if [ -n "$T" ] && ! problems=$(daemon_health_check); then
+		printf 'FAIL - %s: the daemon was not healthy:\n%s\n' \
+		    "$T_NAME" "$problems" >&2
+		[ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] || rc=1
+	fi
+	port_release
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$T" ]; then
 		for f in "${T_LOGS[@]}" "$T/last.err"; do
 			[ -s "$f" ] || continue
@@ -258,33 +350,131 @@ port_open() {
 	fi
 }
 
-# free_port: prints a port from the ephemeral range that is free now and
-# was not handed out before in this test (safe inside $(...)).
+# Ports. Under "make check -j" several tests (and other checkouts' tests)
+# run at once, and every client connection takes a source port from the
+# kernel's ephemeral range. So free_port hands out ports from BELOW that
+# range (PORT_LO..ephemeral low - 1, 20000..32767 on Linux' defaults),
+# where the kernel never puts a client, starting at a point derived from
+# the test name and PID, and reserves each one machine-wide: the
+# directory $PORT_LOCKS/PORT (renamed into place: atomic) names its
+# owner, "PID STARTTIME" of the test's shell; a reservation whose owner is
+# gone is taken over. No socket may use the port now (any address, any
+# state). Reservations are released at exit.
+: "${PORT_LOCKS:=/tmp/mtlslb-test-ports}"
+: "${PORT_LO:=20000}"
+
+# t_owner_id: "PID STARTTIME" of this test's shell (survives $(...)).
+t_owner_id() {
+	local line rest
+	{ read -r line <"/proc/$$/stat"; } 2>/dev/null || { echo "$$ 0"; return; }
+	rest=${line##*) }
+	# field 22 (starttime) is the 20th after "comm)"
+	# shellcheck disable=SC2086 # split into fields on purpose
+	set -- $rest
+	echo "$$ ${20:-0}"
+}
+
+# port_owner_alive DIR: true while the test that reserved DIR still runs.
+port_owner_alive() {
+	local pid st line rest
+	read -r pid st <"$1/owner" 2>/dev/null || return 1
+	[ -n "$pid" ] || return 1
+	{ read -r line <"/proc/$pid/stat"; } 2>/dev/null || return 1
+	rest=${line##*) }
+	# shellcheck disable=SC2086 # split into fields on purpose
+	set -- $rest
+	[ "${20:-0}" = "$st" ]
+}
+
+# port_reserve PORT: true if this test now holds PORT. The directory is
+# made complete (with its owner file) aside and renamed into place, so
+# nobody ever sees a reservation without an owner.
+port_reserve() {
+	local d=$PORT_LOCKS/$1 tmp=$PORT_LOCKS/.new.$$.$1
+	rm -rf "$tmp"
+	mkdir "$tmp" 2>/dev/null || return 1
+	t_owner_id >"$tmp/owner"
+	mv -T "$tmp" "$d" 2>/dev/null && return 0
+	# Held, or held by a test that died: take over only a dead one.
+	if ! port_owner_alive "$d" && mv -T "$d" "$d.stale.$$" 2>/dev/null; then
+		if port_owner_alive "$d.stale.$$"; then
+			# Raced with another taker: give its fresh one back.
+			mv -T "$d.stale.$$" "$d" 2>/dev/null
+		else
+			rm -rf "$d.stale.$$"
+			mv -T "$tmp" "$d" 2>/dev/null && return 0
+		fi
+	fi
+	rm -rf "$tmp"
+	return 1
+}
+
+# port_bindable PORT: no TCP socket on this machine uses PORT as its local
+# port now, in any state (listening, connected, TIME_WAIT), per
+# /proc/net/tcp and tcp6 (read with awk: a python3 per port would cost
+# seconds on a loaded machine).
+port_bindable() {
+	local hex
+	hex=$(printf ':%04X' "$1")
+	if [ -r /proc/net/tcp ]; then
+		if awk -v p="$hex" '$2 ~ p "$" { found = 1; exit }
+		    END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+		then
+			return 1
+		fi
+	elif port_open "$1"; then
+		return 1
+	fi
+	return 0
+}
+
+# free_port: prints a port nothing else uses, reserved for this test until
+# it exits (safe inside $(...)).
 free_port() {
-	local p i lo=32768 hi=60999 range
+	local p i lo=32768 hi=60999 base span h
+	[ -n "$T" ] || harness_error "free_port before t_setup"
 	if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
 		read -r lo hi </proc/sys/net/ipv4/ip_local_port_range || true
 	fi
-	[ -n "$T" ] || harness_error "free_port before t_setup"
-	range=$((hi - lo + 1))
-	for ((i = 0; i < 100; i++)); do
-		if command -v python3 >/dev/null 2>&1; then
-			p=$(python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()') || continue
-		else
-			p=$((lo + (RANDOM * 32768 + RANDOM) % range))
-			port_open "$p" && continue
-		fi
+	mkdir -p "$PORT_LOCKS" 2>/dev/null && chmod 1777 "$PORT_LOCKS" 2>/dev/null
+	if [ "$lo" -gt $((PORT_LO + 1000)) ]; then
+		base=$PORT_LO
+		span=$((lo - PORT_LO))
+	else
+		# An unusual ephemeral range: use the ports above it.
+		base=$((hi + 1))
+		span=$((65535 - hi))
+	fi
+	[ "$span" -ge 100 ] ||
+	    harness_error "free_port: no port range outside $lo-$hi"
+	h=$(printf '%s %s' "$T_NAME" "$$" | cksum | cut -d' ' -f1)
+	p=$((base + h % span))
+	for ((i = 0; i < 500; i++)); do
+		p=$((base + (p - base + 1) % span))
 		grep -qx "$p" "$T/ports" 2>/dev/null && continue
+		port_reserve "$p" || continue
 		echo "$p" >>"$T/ports"
+		if ! port_bindable "$p"; then
+			rm -rf "${PORT_LOCKS:?}/$p"
+			continue
+		fi
 		echo "$p"
 		return 0
 	done
 	echo "$T_NAME: free_port: no free port found" >&2
 	exit 99
+}
+
+# port_release: gives back this test's reservations (at exit).
+port_release() {
+	local p me d
+	[ -n "$T" ] && [ -f "$T/ports" ] || return 0
+	me=$(t_owner_id)
+	while read -r p; do
+		d=$PORT_LOCKS/$p
+		[ "$(cat "$d/owner" 2>/dev/null)" = "$me" ] && rm -rf "$d"
+	done <"$T/ports"
+	return 0
 }
 
 # closed_port: a port nothing listens on (for "backend down" tests).
@@ -481,28 +671,55 @@ config_first_port() {
 # start_mtlslb CONFIG: runs "$MTLSLB_BIN -c CONFIG" in the foreground as a
 # background job, output appended to $T/mtlslb.log; waits until the first
 # listener port accepts. Sets MTLSLB_PID and MTLSLB_PORT. Fails with the
-# log if the daemon exits instead.
+# log if the daemon exits instead. If it could not bind one of our ports
+# because something else took it since free_port (EADDRINUSE), that port
+# is replaced by a new one in CONFIG and in every upper-case variable that
+# held it (LB_PORT, PA, ...), and the start is tried again (3 times).
 start_mtlslb() {
-	local cfg=$1 port
+	local cfg=$1 port attempt mark old new v flags
 	need_mtlslb
-	port=$(config_first_port "$cfg") ||
-	    harness_error "start_mtlslb: no bind = in $cfg"
 	local secs=${MTLSLB_START_TIMEOUT:-15}
-	# shellcheck disable=SC2086 # the wrapper is a word list
-	${MTLSLB_WRAPPER:-} "$MTLSLB_BIN" -c "$cfg" >>"$T/mtlslb.log" 2>&1 &
-	MTLSLB_PID=$!
-	t_track "$MTLSLB_PID" mtlslb "$T/mtlslb.log"
-	if ! wait_port "$port" "$secs" "$MTLSLB_PID"; then
+	for attempt in 1 2 3; do
+		port=$(config_first_port "$cfg") ||
+		    harness_error "start_mtlslb: no bind = in $cfg"
+		mark=0
+		[ -f "$T/mtlslb.log" ] && mark=$(wc -l <"$T/mtlslb.log")
+		# shellcheck disable=SC2086 # the wrapper is a word list
+		${MTLSLB_WRAPPER:-} "$MTLSLB_BIN" -c "$cfg" >>"$T/mtlslb.log" 2>&1 &
+		MTLSLB_PID=$!
+		t_track "$MTLSLB_PID" mtlslb "$T/mtlslb.log"
+		if wait_port "$port" "$secs" "$MTLSLB_PID"; then
+			MTLSLB_PORT=$port
+			return 0
+		fi
 		if pid_alive "$MTLSLB_PID"; then
 			fail "mtlslb does not accept on port $port after ${secs}s"
 		fi
 		wait "$MTLSLB_PID" 2>/dev/null && MTLSLB_STATUS=0 ||
 		    MTLSLB_STATUS=$?
 		t_untrack "$MTLSLB_PID"
-		fail "mtlslb exited ($MTLSLB_STATUS) instead of listening on" \
-		    "port $port"
-	fi
-	MTLSLB_PORT=$port
+		daemon_exited "$MTLSLB_STATUS"
+		old=$(tail -n "+$((mark + 1))" "$T/mtlslb.log" | sed -n \
+		    's/.*cannot bind [^ ]*:\([0-9][0-9]*\): Address already in use.*/\1/p' |
+		    head -n 1)
+		if [ -z "$old" ] || [ "$attempt" = 3 ] ||
+		    ! grep -qx "$old" "$T/ports"; then
+			break
+		fi
+		new=$(free_port)
+		echo "# port $old was taken by someone else: retrying on $new" >&2
+		sed -i -E "s/:$old([^0-9]|\$)/:$new\1/g" "$cfg"
+		for v in $(compgen -v); do
+			[[ $v =~ ^[A-Z][A-Z0-9_]*$ ]] || continue
+			[ "${!v}" = "$old" ] || continue
+			flags=$(declare -p "$v" 2>/dev/null)
+			flags=${flags#declare -}
+			[[ ${flags%% *} == *r* ]] && continue
+			printf -v "$v" '%s' "$new"
+		done
+	done
+	fail "mtlslb exited ($MTLSLB_STATUS) instead of listening on" \
+	    "port $port"
 }
 
 # stop_mtlslb [SECONDS]: TERM then KILL; sets MTLSLB_STATUS (exit status).
@@ -510,6 +727,7 @@ stop_mtlslb() {
 	[ -n "$MTLSLB_PID" ] || return 0
 	stop_pid "$MTLSLB_PID" "${1:-15}"
 	MTLSLB_STATUS=$STOP_STATUS
+	daemon_exited "$MTLSLB_STATUS"
 	MTLSLB_PID=
 }
 
@@ -694,18 +912,48 @@ req_header_count() {
 	    END { print c }'
 }
 
-# expect_tls_reject URL [curl args...]: the TLS layer refuses (curl exit
-# 35 or 56, or 16/52/55/58 around the handshake) and no HTTP status arrives.
+# expect_tls_reject URL [curl args...]: the TLS layer refuses the client
+# (CERT, as in curl_mtls) and no HTTP status arrives. Only a real
+# rejection passes: the certificate files must exist (curl exit 58, "cannot
+# load the client certificate", is never a rejection), curl must fail in
+# TLS (35, 16) or right after it (55/56: TLS 1.3 checks the client
+# certificate after the client's Finished), and since a worker that dies
+# produces 55/56 too, the same client is replayed with openssl s_client,
+# which must receive a TLS alert from the server (SSL alert number N) and
+# no HTTP answer. Sets TLS_ALERT (e.g. "tlsv13 alert certificate required").
 expect_tls_reject() {
-	local url=$1
+	local url=$1 id=${CERT:-client} ca=${CACERT:-$PKI/root.crt} f hp
+	local a=()
 	shift
+	[ "$id" = none ] || a=(-cert "$PKI/$id.crt" -key "$PKI/$id.key")
+	for f in "$ca" ${a[1]:+"${a[1]}"} ${a[3]:+"${a[3]}"}; do
+		[ -r "$f" ] || harness_error "expect_tls_reject: no file $f"
+	done
 	http_get "$url" "$@"
 	[ "$HTTP_CODE" = 000 ] ||
 	    fail "$url: expected a TLS rejection, got HTTP $HTTP_CODE"
 	case $CURL_RC in
-	35 | 56 | 16 | 52 | 55 | 58) ;;
-	*) fail "$url: expected curl exit 35 or 56, got $(last_summary)" ;;
+	35 | 16 | 55 | 56) ;;
+	58) fail "$url: curl could not load the client certificate (exit 58)," \
+	    "that is not a rejection: $(last_summary)" ;;
+	*) fail "$url: expected curl exit 35, 16, 55 or 56 (TLS), got" \
+	    "$(last_summary)" ;;
 	esac
+	hp=${url#https://}
+	hp=${hp%%/*}
+	printf 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+	    timeout 20 openssl s_client -connect "$hp" -CAfile "$ca" "${a[@]}" \
+	    -ign_eof -brief >"$T/last.s_client" 2>&1 || true
+	if grep -q '^HTTP/1' "$T/last.s_client"; then
+		fail "$url: openssl s_client as $id got an HTTP answer:" \
+		    "$(grep -m1 '^HTTP/1' "$T/last.s_client")"
+	fi
+	grep -q 'SSL alert number' "$T/last.s_client" ||
+	    fail "$url: the server sent no TLS alert to $id (curl: $(last_summary));" \
+	    "s_client: $(tail -n 3 "$T/last.s_client" | tr '\n' ' ')"
+	# shellcheck disable=SC2034 # for the tests' messages
+	TLS_ALERT=$(grep -oE '(sslv3|tlsv1|tlsv13) alert [a-z ]+' \
+	    "$T/last.s_client" | head -n 1)
 }
 
 # sha256_of FILE: prints the hex SHA-256 of FILE ("-" for stdin).

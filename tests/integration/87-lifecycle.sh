@@ -289,12 +289,19 @@ def note(kind, detail=None):
         if count["ok"] == 20:
             open(ready, "w").close()
 
+def recv(s):
+    """A close, clean or not (a reset, no close_notify), reads as EOF."""
+    try:
+        return s.recv(65536)
+    except (ConnectionResetError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
+        return b""
+
 def read_response(s):
     """Returns (status, headers, body); raises EOFError("none") when the
     peer closed before any byte, EOFError("partial ...") after some."""
     buf = b""
     while b"\r\n\r\n" not in buf:
-        d = s.recv(65536)
+        d = recv(s)
         if not d:
             raise EOFError("none" if not buf else "partial head %r" % buf[:80])
         buf += d
@@ -309,7 +316,7 @@ def read_response(s):
     if n < 0:
         raise EOFError("partial: no Content-Length in %r" % head[:200])
     while len(rest) < n:
-        d = s.recv(65536)
+        d = recv(s)
         if not d:
             raise EOFError("partial body %d of %d" % (len(rest), n))
         rest += d
@@ -381,8 +388,11 @@ def keepalive(tid):
                 s.sendall(req)
                 status, hdrs, resp = read_response(s)
             except (OSError, ssl.SSLError, EOFError) as e:
+                # sendall fails (EPIPE, reset) or nothing came back: the
+                # server closed the idle connection as the request went.
                 if n > 0 and (isinstance(e, (ConnectionResetError,
-                              BrokenPipeError)) or str(e) == "none"):
+                              BrokenPipeError, ssl.SSLEOFError)) or
+                              str(e) == "none"):
                     note("ka_closed")
                 else:
                     note("bad", "keep-alive request %d on its connection:"

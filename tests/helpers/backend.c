@@ -6,7 +6,9 @@
  * answers malformed input with 400 and a close instead of crashing.
  * Every response carries X-Backend: NAME, X-Conn-Id (per accepted
  * connection) and X-Conn-Requests (requests so far on that connection),
- * so tests can see the proxy's upstream connection reuse.
+ * so tests can see the proxy's upstream connection reuse. --idle-close
+ * makes it close idle keep-alive connections without announcing it, as a
+ * server whose keep-alive timeout is shorter than the proxy's pool does.
  */
 #include "ac_config.h"
 
@@ -14,6 +16,7 @@
 #include <sys/types.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -72,6 +75,7 @@ struct server {
 	struct conn *conns;		/* every live connection */
 	unsigned next_id;
 	unsigned idle_timeout_s;
+	long idle_close_ms;		/* --idle-close; -1: off */
 	struct evconnlistener *lst;
 	bool draining;			/* SIGTERM: finish what is in flight */
 	struct event *drain_poll;
@@ -87,6 +91,7 @@ struct conn {
 	unsigned id;
 	unsigned nreq;			/* requests seen on this connection */
 	struct event *timer;
+	struct event *idle;		/* --idle-close timer */
 	/* the request being read */
 	char *method;
 	char *target;
@@ -112,6 +117,7 @@ struct conn {
 
 static void process(struct conn *c);
 static void conn_free(struct conn *c);
+static void start_linger(struct conn *c);
 
 static void
 usage(FILE *fp)
@@ -119,11 +125,16 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: backend --listen 127.0.0.1:PORT [--name NAME] [--log FILE]\n"
 	    "               [--pidfile FILE] [--idle-timeout SEC]\n"
+	    "               [--idle-close MS]\n"
 	    "       backend --gen N\n"
 	    "routes: GET /  /headers  /status/NNN  /delay/MS[/status/NNN]\n"
 	    "        /bytes/N  /chunked/N  /close  /reset  /upload*  /ws (Upgrade)\n"
 	    "--log appends \"METHOD TARGET\" per request; --gen N writes the\n"
-	    "/bytes/N body to stdout; --listen 127.0.0.1:0 picks a free port.\n");
+	    "/bytes/N body to stdout; --listen 127.0.0.1:0 picks a free port.\n"
+	    "--idle-close MS closes a keep-alive connection idle for MS ms\n"
+	    "after a response (0: as soon as the response is sent) without\n"
+	    "having said Connection: close; with 0 the close travels with the\n"
+	    "response's last bytes.\n");
 }
 
 /* Byte i of the /bytes and /chunked bodies (and of --gen). */
@@ -272,11 +283,32 @@ static void
 finish(struct conn *c)
 {
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	if (c->keepalive) {
+	if (c->keepalive && c->srv->idle_close_ms != 0) {
 		request_reset(c);
 		c->state = ST_HEAD;
 		bufferevent_enable(c->bev, EV_READ);
+		if (c->srv->idle_close_ms > 0) {
+			struct timeval tv = {
+				(time_t)(c->srv->idle_close_ms / 1000),
+				(suseconds_t)(c->srv->idle_close_ms % 1000 *
+				    1000) };
+
+			evtimer_add(c->idle, &tv);
+		}
 		return;
+	}
+	/* Not keep-alive, or --idle-close 0: close once it is flushed. */
+	if (c->keepalive) {
+		/*
+		 * --idle-close 0: cork, so that the shutdown in start_linger()
+		 * sends the FIN in the segment with the response's last
+		 * bytes. A proxy then has our close in its socket before it
+		 * can read the whole response and reuse the connection.
+		 */
+		int one = 1;
+
+		(void)setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP,
+		    TCP_CORK, &one, sizeof(one));
 	}
 	c->state = ST_CLOSING;
 	bufferevent_disable(c->bev, EV_READ);
@@ -859,7 +891,26 @@ read_cb(struct bufferevent *bev, void *arg)
 
 	if (c->magic != CONN_MAGIC)
 		abort();
+	evtimer_del(c->idle);
 	process(c);
+}
+
+/* --idle-close: nothing arrived since the last response; close quietly. */
+static void
+idle_close_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->magic != CONN_MAGIC)
+		abort();
+	if (c->state != ST_HEAD || c->got_line ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		return;
+	c->state = ST_CLOSING;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		start_linger(c);
+	else
+		bufferevent_disable(c->bev, EV_READ);
 }
 
 /* Half-closes our side, then drains the peer until EOF or a timeout. */
@@ -938,6 +989,7 @@ conn_free(struct conn *c)
 		c->next->prev = c->prev;
 	bufferevent_free(c->bev);
 	event_free(c->timer);
+	event_free(c->idle);
 	evbuffer_free(c->hdrs);
 	EVP_MD_CTX_free(c->md);
 	free(c->method);
@@ -961,9 +1013,11 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->id = ++srv->next_id;
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(srv->base, delay_cb, c);
+	c->idle = evtimer_new(srv->base, idle_close_cb, c);
 	c->hdrs = evbuffer_new();
 	c->md = EVP_MD_CTX_new();
-	if (c->bev == NULL || c->timer == NULL || c->hdrs == NULL ||
+	if (c->bev == NULL || c->timer == NULL || c->idle == NULL ||
+	    c->hdrs == NULL ||
 	    c->md == NULL)
 		abort();
 	c->next = srv->conns;
@@ -1115,6 +1169,7 @@ main(int argc, char **argv)
 		{ "log", required_argument, NULL, 'L' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "idle-close", required_argument, NULL, 'c' },
 		{ "gen", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1136,7 +1191,8 @@ main(int argc, char **argv)
 	memset(&srv, 0, sizeof(srv));
 	srv.name = "backend";
 	srv.idle_timeout_s = 60;
-	while ((ch = getopt_long(argc, argv, "l:n:L:p:i:g:h", opts, NULL)) !=
+	srv.idle_close_ms = -1;
+	while ((ch = getopt_long(argc, argv, "l:n:L:p:i:c:g:h", opts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'l':
@@ -1159,6 +1215,15 @@ main(int argc, char **argv)
 				return 2;
 			}
 			srv.idle_timeout_s = (unsigned)v;
+			break;
+		case 'c':
+			if (parse_u64(optarg, MAX_DELAY_MS, &v, &end) == -1 ||
+			    *end != '\0') {
+				fprintf(stderr, "backend: bad --idle-close "
+				    "'%s'\n", optarg);
+				return 2;
+			}
+			srv.idle_close_ms = (long)v;
 			break;
 		case 'g':
 			return gen(optarg);

@@ -294,7 +294,19 @@ reap(struct master *m)
 		if (p == NULL)
 			continue;
 		p->gen->nworkers--;
-		if (p->gen == m->cur && !m->stopping) {
+		if (p->gen != m->cur || m->stopping) {
+			/* draining or stopping: only a crash is news */
+			if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
+				log_msg(LL_ERROR, "worker %u (pid %ld) killed "
+				    "by signal %d while %s", p->index,
+				    (long)pid, WTERMSIG(st), m->stopping ?
+				    "stopping" : "draining");
+			else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+				log_msg(LL_ERROR, "worker %u (pid %ld) exited "
+				    "with status %d while %s", p->index,
+				    (long)pid, WEXITSTATUS(st), m->stopping ?
+				    "stopping" : "draining");
+		} else {
 			if (WIFSIGNALED(st))
 				log_msg(LL_ERROR, "worker %u (pid %ld) killed "
 				    "by signal %d; starting a new one",
@@ -603,6 +615,13 @@ reload(struct master *m)
 	m->admin = admin_reload(m->admin, m->base, nrt, m->started);
 	m->cur->retiring = true;
 	signal_workers(m, m->cur, SIGTERM);
+	/*
+	 * Sockets of addresses the new configuration dropped: the old
+	 * workers have their own copies; ours would be inherited by the new
+	 * workers, which never accept on them, so the port would stay bound
+	 * (connections hang, and binding it again fails).
+	 */
+	runtime_close_sockets(m->cur->rt);
 	if (m->cur->nworkers == 0)
 		gen_free(m->cur);
 	m->cur = g;

@@ -124,3 +124,16 @@ runtime_free(struct runtime *rt)
 	config_free(rt->cfg);
 	free(rt);
 }
+
+void
+runtime_close_sockets(struct runtime *rt)
+{
+	size_t i, j;
+
+	for (i = 0; i < rt->nlsns; i++)
+		for (j = 0; j < rt->lsns[i].nfds; j++)
+			if (rt->lsns[i].fds[j] != -1) {
+				close(rt->lsns[i].fds[j]);
+				rt->lsns[i].fds[j] = -1;
+			}
+}

@@ -41,4 +41,7 @@ int runtime_bind(struct runtime *rt);
 /* Frees rt, its SSL_CTXs and closes its sockets; accepts NULL. */
 void runtime_free(struct runtime *rt);
 
+/* Closes rt's listening sockets that are still open (set to -1). */
+void runtime_close_sockets(struct runtime *rt);
+
 #endif

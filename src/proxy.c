@@ -6,7 +6,7 @@
  * CONN_CLOSED, the request is over and the caller returns at once.
  */
 #include "ac_config.h"
-#include "proxy.h"
+#include "proxy_int.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -31,318 +31,10 @@
 #include "upstream.h"
 #include "util.h"
 
-#define REQ_MAGIC	0x72657175u
-#define REQ_CHECK(r)	assert((r) != NULL && (r)->magic == REQ_MAGIC)
-
-/* Above this many bytes queued towards one side, stop reading the other. */
-#define BACKPRESSURE_HIGH	(256 * 1024)
-
-/*
- * A response body up to this size that arrived with its head leaves with
- * it, in one TLS record and one write(2): a record and a syscall cost
- * more than copying a few KiB.
- */
-#define SMALL_BODY		(8 * 1024)
-
-/* Request objects kept per worker for reuse; more are freed. */
-#define FREELIST_MAX		64
-
-struct request {
-	uint32_t magic;
-	struct request *next_free;
-	struct conn *c;
-	const struct proxy_client *ops;
-	void *sess;
-	struct bufferevent *bev;	/* the backend connection */
-	struct evbuffer *hold;		/* rewritten head until sent (kept) */
-	/* the request */
-	bool is_head;
-	bool upgrade;
-	bool replayable;		/* idempotent, bodiless: hold is kept */
-	bool dechunk;
-	bool up_done;			/* whole request sent upstream */
-	bool started;			/* proxy_start ran */
-	int version;
-	/* the response */
-	enum http_body resp_body;
-	uint64_t resp_remaining;
-	struct http_chunked resp_chunk;
-	bool resp_head_done;
-	bool resp_done;
-	bool backend_keep_alive;
-	bool tunnel;
-	bool up_closed;			/* tunnel: the server takes no more */
-	bool tunnel_reset;		/* tunnel: the server's side broke */
-	bool bev_paused;		/* backpressure from the client */
-	bool sess_paused;		/* backpressure towards the backend */
-	bool counted_active;
-	bool logged;
-	int status;
-	uint64_t bytes_out;		/* body bytes sent to the client */
-	struct timeval t_start;
-	struct timeval t_upstream;	/* when a server was picked */
-	struct timeval t_resp;		/* response head received */
-	uint64_t tried;			/* servers that failed this request */
-	struct server *server;
-	struct server *last_failed;	/* for the log when none is left */
-	/* access-log fields: request line, referer, user agent (kept) */
-	char *alog;
-	size_t alog_cap;
-	size_t alog_referer, alog_ua;	/* offsets into alog */
-};
-
-struct proxy_freelist {
-	struct request *head;
-	unsigned n;
-};
-
 static void backend_read_cb(struct bufferevent *bev, void *arg);
 static void backend_write_cb(struct bufferevent *bev, void *arg);
 static void backend_event_cb(struct bufferevent *bev, short what, void *arg);
 static int pick_and_connect(struct request *r);
-
-/* --- objects -------------------------------------------------------- */
-
-struct proxy_freelist *
-proxy_freelist_new(void)
-{
-	return xcalloc(1, sizeof(struct proxy_freelist));
-}
-
-void
-proxy_freelist_free(struct proxy_freelist *fl)
-{
-	struct request *r;
-
-	if (fl == NULL)
-		return;
-	while ((r = fl->head) != NULL) {
-		fl->head = r->next_free;
-		if (r->hold != NULL)
-			evbuffer_free(r->hold);
-		free(r->alog);
-		free(r);
-	}
-	free(fl);
-}
-
-struct request *
-proxy_request_new(struct conn *c, const struct proxy_client *ops, void *sess)
-{
-	struct proxy_freelist *fl = c->w->requests;
-	struct request *r = fl->head;
-	struct evbuffer *hold = NULL;
-	char *alog = NULL;
-	size_t alog_cap = 0;
-
-	if (r != NULL) {
-		fl->head = r->next_free;
-		fl->n--;
-		hold = r->hold;
-		alog = r->alog;
-		alog_cap = r->alog_cap;
-	} else {
-		r = xmalloc(sizeof(*r));
-	}
-	memset(r, 0, sizeof(*r));
-	r->magic = REQ_MAGIC;
-	r->c = c;
-	r->ops = ops;
-	r->sess = sess;
-	r->hold = hold;
-	r->alog = alog;
-	r->alog_cap = alog_cap;
-	if (r->alog != NULL)
-		r->alog[0] = '\0';
-	r->alog_referer = r->alog_ua = 0;
-	return r;
-}
-
-/* Frees the backend connection, or parks it in the pool when reusable. */
-static void
-backend_release(struct request *r, bool reusable)
-{
-	struct server *s = r->server;
-
-	if (r->counted_active && s != NULL) {
-		metrics_count_server_done(s);
-		r->counted_active = false;
-	}
-	if (r->bev == NULL)
-		return;
-	if (reusable && s != NULL && !r->c->w->stopping &&
-	    evbuffer_get_length(bufferevent_get_input(r->bev)) == 0 &&
-	    evbuffer_get_length(bufferevent_get_output(r->bev)) == 0)
-		upstream_put(r->c->w->pool, s, r->bev);
-	else
-		bufferevent_free(r->bev);
-	r->bev = NULL;
-}
-
-void
-proxy_request_release(struct request *r)
-{
-	struct proxy_freelist *fl;
-
-	if (r == NULL)
-		return;
-	REQ_CHECK(r);
-	backend_release(r, false);
-	fl = r->c->w->requests;
-	r->magic = 0;
-	if (fl->n >= FREELIST_MAX) {
-		if (r->hold != NULL)
-			evbuffer_free(r->hold);
-		free(r->alog);
-		free(r);
-		return;
-	}
-	if (r->hold != NULL)
-		evbuffer_drain(r->hold, evbuffer_get_length(r->hold));
-	r->next_free = fl->head;
-	fl->head = r;
-	fl->n++;
-}
-
-void
-proxy_request_clock(struct request *r)
-{
-	event_base_gettimeofday_cached(r->c->w->base, &r->t_start);
-}
-
-void
-proxy_request_note(struct request *r, const struct http_msg *m)
-{
-	const struct http_header *h;
-	const char *ref = "", *ua = "";
-	size_t lref = 0, lua = 0, lline, need;
-
-	if (!log_access_enabled())
-		return;
-	/* The request line: method, target and " HTTP/1.x". */
-	lline = (size_t)(m->target + m->target_len - m->method) + 9;
-	if ((h = http_find_header(m, "referer")) != NULL) {
-		ref = h->value;
-		lref = h->value_len;
-	}
-	if ((h = http_find_header(m, "user-agent")) != NULL) {
-		ua = h->value;
-		lua = h->value_len;
-	}
-	need = lline + lref + lua + 3;
-	if (need > r->alog_cap) {
-		r->alog = xrealloc(r->alog, need);
-		r->alog_cap = need;
-	}
-	memcpy(r->alog, m->method, lline);
-	r->alog[lline] = '\0';
-	r->alog_referer = lline + 1;
-	memcpy(r->alog + r->alog_referer, ref, lref);
-	r->alog[r->alog_referer + lref] = '\0';
-	r->alog_ua = r->alog_referer + lref + 1;
-	memcpy(r->alog + r->alog_ua, ua, lua);
-	r->alog[r->alog_ua + lua] = '\0';
-}
-
-static double
-tv_diff(const struct timeval *a, const struct timeval *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) +
-	    (double)(b->tv_usec - a->tv_usec) / 1e6;
-}
-
-/* The end of a request: count it, then write its access-log line. */
-static void
-request_log(struct request *r)
-{
-	struct conn *c = r->c;
-	struct log_access_entry e;
-	struct timeval now;
-	struct peer_cert *pc;
-
-	if (r->logged)
-		return;
-	r->logged = true;
-	metrics_count_request(c->lsn, r->status);
-	if (!log_access_enabled())
-		return;
-	event_base_gettimeofday_cached(c->w->base, &now);
-	if (r->t_start.tv_sec == 0)
-		r->t_start = now;
-	pc = conn_peer(c);
-	e.when = now.tv_sec;
-	e.client_ip = c->client_ip;
-	e.subject = pc != NULL ? pc->subject : NULL;
-	e.line = r->alog != NULL ? r->alog : "";
-	e.referer = r->alog != NULL ? r->alog + r->alog_referer : "";
-	e.ua = r->alog != NULL ? r->alog + r->alog_ua : "";
-	e.status = r->status;
-	e.bytes = r->bytes_out;
-	e.verify_prefix = "";
-	if (c->verdict == TLS_PEER_NONE) {
-		e.verify = "NONE";
-	} else if (c->verdict == TLS_PEER_OK) {
-		e.verify = "SUCCESS";
-	} else {
-		e.verify_prefix = "FAILED:";
-		e.verify = tls_reason_class(pc);
-	}
-	e.server = r->server ? r->server->conf->name : NULL;
-	e.upstream = r->server ? r->server->conf->addr.text : NULL;
-	e.tls = SSL_get_version(c->ssl);
-	e.cipher = SSL_get_cipher_name(c->ssl);
-	e.rt = tv_diff(&r->t_start, &now);
-	e.urt = r->server && r->t_resp.tv_sec != 0 ?
-	    tv_diff(&r->t_upstream, &r->t_resp) : -1;
-	log_access_entry(&e);
-}
-
-void
-proxy_local_response(struct request *r, int status, size_t bytes_out)
-{
-	REQ_CHECK(r);
-	backend_release(r, false);
-	r->status = status;
-	/* Logged like nginx's $bytes_sent for a local page: all of it. */
-	r->bytes_out = bytes_out;
-	request_log(r);
-}
-
-void
-proxy_request_end(struct request *r, int status_if_unsent)
-{
-	REQ_CHECK(r);
-	backend_release(r, false);
-	if (!r->logged) {
-		if (!r->resp_head_done || r->status == 0)
-			r->status = status_if_unsent;
-		request_log(r);
-	}
-}
-
-int
-proxy_status(const struct request *r)
-{
-	return r->status;
-}
-
-bool
-proxy_response_started(const struct request *r)
-{
-	return r->resp_head_done;
-}
-
-bool
-proxy_upload_done(const struct request *r)
-{
-	return r->up_done;
-}
-
-bool
-proxy_logged(const struct request *r)
-{
-	return r->logged;
-}
 
 /* --- failures --------------------------------------------------------- */
 
@@ -356,7 +48,7 @@ server_group_name(const struct request *r)
 static int
 fail(struct request *r, int status)
 {
-	backend_release(r, false);
+	proxy_backend_release(r, false);
 	if (r->resp_head_done)
 		return r->ops->abort(r->sess, "error after the response "
 		    "started");
@@ -621,8 +313,8 @@ finish(struct request *r)
 		    evbuffer_get_length(bufferevent_get_input(r->bev)));
 		reusable = false;
 	}
-	request_log(r);
-	backend_release(r, reusable);
+	proxy_request_log(r);
+	proxy_backend_release(r, reusable);
 	return r->ops->done(r->sess);
 }
 
@@ -670,7 +362,7 @@ start_tunnel(struct request *r)
 	    r->c->lsn->conf->tunnel_timeout_ms);
 
 	r->tunnel = true;
-	request_log(r);
+	proxy_request_log(r);
 	bufferevent_set_timeouts(r->bev, tv, tv);
 	/* The session forwards what the client sent after its request. */
 	if (r->ops->tunnel(r->sess) < 0)
@@ -727,7 +419,7 @@ response_heads(struct request *r)
 		event_base_gettimeofday_cached(c->w->base, &r->t_resp);
 		r->status = m.status;
 		health_passive_success(s);
-		metrics_count_server_latency(s, (uint64_t)(tv_diff(
+		metrics_count_server_latency(s, (uint64_t)(proxy_tv_diff(
 		    &r->t_upstream, &r->t_resp) * 1e6 + 0.5));
 		r->resp_body = m.status == 101 ? HTTP_BODY_NONE : m.body;
 		r->resp_remaining = m.content_length;
@@ -856,7 +548,7 @@ backend_gone(struct request *r, short what)
 	}
 	if (r->tunnel) {
 		r->tunnel_reset |= (what & BEV_EVENT_ERROR) != 0;
-		backend_release(r, false);
+		proxy_backend_release(r, false);
 		return r->ops->done(r->sess);
 	}
 	if (!r->resp_head_done) {
@@ -875,7 +567,7 @@ backend_gone(struct request *r, short what)
 		    "; retrying on the next server" : "");
 		server_failed(r, s, retry);
 		if (retry) {
-			backend_release(r, false);
+			proxy_backend_release(r, false);
 			r->server = NULL;
 			return pick_and_connect(r);
 		}
@@ -890,7 +582,7 @@ backend_gone(struct request *r, short what)
 	    "mid-response", s->group->name, s->conf->name, s->conf->addr.text,
 	    (what & BEV_EVENT_ERROR) && err ? strerror(err) : "closed");
 	server_failed(r, s, false);
-	backend_release(r, false);
+	proxy_backend_release(r, false);
 	return r->ops->abort(r->sess, "backend closed mid-response");
 }
 
@@ -913,7 +605,7 @@ backend_event_cb(struct bufferevent *bev, short what, void *arg)
 		 * Idle towards the server for tunnel_timeout: end it. (Data
 		 * from the client alone does not keep a tunnel alive.)
 		 */
-		backend_release(r, false);
+		proxy_backend_release(r, false);
 		(void)r->ops->abort(r->sess, "tunnel idle for tunnel_timeout");
 		return;
 	}
@@ -926,7 +618,7 @@ backend_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (!r->resp_head_done)
 			(void)fail(r, 504);
 		else {
-			backend_release(r, false);
+			proxy_backend_release(r, false);
 			(void)r->ops->abort(r->sess, "backend timeout "
 			    "mid-response");
 		}

@@ -86,7 +86,8 @@ for t in $targets; do
 	case $t in
 	http_request | http_response)
 		# shellcheck disable=SC2086
-		build "$t" "$top/src/http.c" $ev ;;
+		build "$t" "$top/src/http_fields.c" \
+		    "$top/src/http_parse.c" "$top/src/http_write.c" $ev ;;
 	config)
 		# shellcheck disable=SC2086
 		build "$t" "$top/src/config.c" "$top/src/parse.c" \

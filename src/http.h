@@ -2,7 +2,9 @@
  * http: HTTP/1.1 message-head parsing, framing decisions (Content-Length,
  * chunked), header rewriting and canned error pages. Pure functions: no
  * I/O, no heap allocation while parsing; parsed messages point into the
- * caller's buffer, which must outlive them.
+ * caller's buffer, which must outlive them. One module in three files
+ * (http_parse.c, http_write.c, http_fields.c); this is its only public
+ * header, http_int.h is private to those files.
  */
 #ifndef MTLSLB_HTTP_H
 #define MTLSLB_HTTP_H

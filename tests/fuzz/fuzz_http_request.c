@@ -1,7 +1,7 @@
 /*
- * fuzz_http_request: libFuzzer target for the request side of http.c: the
- * head parser, the header rewriting that conn.c sends upstream, and the
- * chunked-body scanner. Besides "no crash", it checks the properties a
+ * fuzz_http_request: libFuzzer target for the request side of the http
+ * module: the head parser, the header rewriting that conn.c sends
+ * upstream, and the chunked-body scanner. Besides "no crash", it checks the properties a
  * proxy relies on against smuggling: the rewritten head parses again with
  * the same framing, and the chunked scanner gives the same verdict however
  * the body is split across reads.

@@ -1,8 +1,8 @@
 /*
- * fuzz_http_response: libFuzzer target for the response side of http.c:
- * the head parser, the rewriting for the client (HTTP/1.1 and 1.0, close
- * or keep-alive) and the chunked scanner on the body that follows. The
- * rewritten head must parse again with the same status and framing.
+ * fuzz_http_response: libFuzzer target for the response side of the http
+ * module: the head parser, the rewriting for the client (HTTP/1.1 and
+ * 1.0, close or keep-alive) and the chunked scanner on the body that
+ * follows. The rewritten head must parse again with the same status and framing.
  */
 #include "ac_config.h"
 #include "http.h"

@@ -74,6 +74,9 @@ bool http_name_prefix_loose(const char *s, size_t n, const char *lit);
 /* The same for the whole name. */
 bool http_name_eq_loose(const char *s, size_t n, const char *lit);
 
+/* True when the Upgrade list element e[0..n) names h2c (any version). */
+bool http_upgrade_is_h2c(const char *e, size_t n);
+
 enum http_hdr_kind {
 	HK_OTHER,
 	HK_HOP,			/* hop-by-hop (RFC 9110 7.6.1) */
@@ -82,7 +85,8 @@ enum http_hdr_kind {
 	HK_TRANSFER_ENCODING,
 	HK_UPGRADE,
 	HK_HOST,
-	HK_XFF
+	HK_XFF,
+	HK_EXPECT
 };
 
 /* Returns what a header field name means to the rewriting. */

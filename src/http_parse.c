@@ -17,6 +17,7 @@
 /* Connection tokens and framing facts gathered from the header fields. */
 struct head_info {
 	size_t nhost;
+	const struct http_header *host;
 	bool te;		/* Transfer-Encoding present */
 	bool te_bad;		/* syntax error in a coding */
 	size_t nchunked;
@@ -26,7 +27,7 @@ struct head_info {
 	bool conn_close;
 	bool conn_keep_alive;
 	bool conn_upgrade;
-	bool upgrade_hdr;
+	size_t nupgrade;	/* Upgrade tokens other than h2c */
 	bool expect_continue;
 };
 
@@ -108,6 +109,15 @@ conn_elem(const char *e, size_t n, void *arg)
 }
 
 static void
+upgrade_elem(const char *e, size_t n, void *arg)
+{
+	struct head_info *hi = arg;
+
+	if (n > 0 && !http_upgrade_is_h2c(e, n))
+		hi->nupgrade++;
+}
+
+static void
 scan_headers(struct http_msg *m, struct head_info *hi)
 {
 	struct cl_state st = { hi, m };
@@ -120,8 +130,10 @@ scan_headers(struct http_msg *m, struct head_info *hi)
 		/* by length first: most names need no compare at all */
 		switch (h->name_len) {
 		case 4:
-			if (http_token_eq(h->name, 4, "host"))
+			if (http_token_eq(h->name, 4, "host")) {
 				hi->nhost++;
+				hi->host = h;
+			}
 			break;
 		case 14:
 			if (http_token_eq(h->name, 14, "content-length"))
@@ -142,7 +154,8 @@ scan_headers(struct http_msg *m, struct head_info *hi)
 			break;
 		case 7:
 			if (http_token_eq(h->name, 7, "upgrade"))
-				hi->upgrade_hdr = true;
+				http_list_foreach(h->value, h->value_len,
+				    upgrade_elem, hi);
 			break;
 		case 6:
 			if (http_token_eq(h->name, 6, "expect") &&
@@ -346,19 +359,144 @@ parse_head(const char *buf, size_t len, const struct http_limits *lim,
 	return (int)pos;
 }
 
+/* ---- request target and Host (RFC 9112 3.2, RFC 3986 3.2) ---- */
+
+static bool
+is_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* unreserved / sub-delims (RFC 3986 2.2, 2.3); '%' is checked apart */
+static bool
+is_reg_name_char(char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
+		return true;
+	switch (c) {
+	case '-': case '.': case '_': case '~':
+	case '!': case '$': case '&': case '\'': case '(': case ')':
+	case '*': case '+': case ',': case ';': case '=':
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * True when p[0..n) is uri-host [ ":" port ]: a non-empty reg-name or an
+ * IPv6 literal in brackets, then at most five port digits. No userinfo
+ * ('@'), no space, no path: what a backend's virtual hosting can trust.
+ */
+static bool
+valid_authority(const char *p, size_t n)
+{
+	size_t i = 0, d;
+
+	if (n == 0)
+		return false;
+	if (p[0] == '[') {
+		/* IPv6address only: no zone id, no IPvFuture */
+		for (i = 1; i < n && p[i] != ']'; i++) {
+			if (!is_hex(p[i]) && p[i] != ':' && p[i] != '.')
+				return false;
+		}
+		if (i == n || i < 3)
+			return false;
+		i++;
+	} else {
+		while (i < n && p[i] != ':') {
+			if (p[i] == '%') {
+				if (n - i < 3 || !is_hex(p[i + 1]) ||
+				    !is_hex(p[i + 2]))
+					return false;
+				i += 3;
+				continue;
+			}
+			if (!is_reg_name_char(p[i]))
+				return false;
+			i++;
+		}
+		if (i == 0)
+			return false;
+	}
+	if (i == n)
+		return true;
+	if (p[i++] != ':')
+		return false;
+	for (d = 0; i < n; i++, d++) {
+		if (!is_digit(p[i]) || d == 5)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Checks m->target against the method and sets m->path and m->authority
+ * (see http_parse_request). host is the one Host field, or NULL.
+ */
+static int
+check_target(struct http_msg *m, const struct http_header *host)
+{
+	const char *t = m->target, *a;
+	size_t n = m->target_len, i, s;
+
+	if (host != NULL) {
+		if (!valid_authority(host->value, host->value_len))
+			return -400;
+		m->authority = host->value;
+		m->authority_len = host->value_len;
+	}
+	m->path = t;
+	m->path_len = n;
+	if (t[0] == '/')
+		return 0;			/* origin-form */
+	if (n == 1 && t[0] == '*')		/* asterisk-form */
+		return m->method_len == 7 &&
+		    memcmp(m->method, "OPTIONS", 7) == 0 ? 0 : -400;
+	/* as conn.c, which answers it with 501 */
+	if (http_token_eq(m->method, m->method_len, "CONNECT"))
+		return valid_authority(t, n) ? 0 : -400;
+	/*
+	 * absolute-form: only the schemes we serve. Its authority replaces
+	 * Host (RFC 9112 3.2.2) and the backend gets origin-form, which every
+	 * server understands the same way.
+	 */
+	if (n > 7 && http_token_eq(t, 7, "http://"))
+		s = 7;
+	else if (n > 8 && http_token_eq(t, 8, "https://"))
+		s = 8;
+	else
+		return -400;
+	for (i = s; i < n && t[i] != '/' && t[i] != '?'; i++) {
+		if (t[i] == '#')
+			return -400;
+	}
+	a = t + s;
+	if (!valid_authority(a, i - s))
+		return -400;			/* incl. userinfo, empty host */
+	m->authority = a;
+	m->authority_len = i - s;
+	m->path = t + i;
+	m->path_len = n - i;
+	return 0;
+}
+
 int
 http_parse_request(const char *buf, size_t len,
     const struct http_limits *lim, struct http_msg *m,
     struct http_header *hdrs, size_t cap)
 {
 	struct head_info hi;
-	int rc;
+	int rc, rc2;
 
 	if ((rc = parse_head(buf, len, lim, true, m, hdrs, cap)) <= 0)
 		return rc;
 	scan_headers(m, &hi);
 	if (m->version == 11 ? hi.nhost != 1 : hi.nhost > 1)
 		return -400;
+	if ((rc2 = check_target(m, hi.host)) < 0)
+		return rc2;
 	if (hi.cl_bad)
 		return -400;
 	if (hi.te) {
@@ -381,7 +519,12 @@ http_parse_request(const char *buf, size_t len,
 	else
 		m->keep_alive = hi.conn_keep_alive && !hi.conn_close;
 	/* RFC 9110 7.8 / 10.1.1: ignore Upgrade and Expect from 1.0 */
-	m->upgrade = m->version == 11 && hi.conn_upgrade && hi.upgrade_hdr;
+	/*
+	 * h2c is never forwarded: HTTP/2 inside the tunnel would bypass every
+	 * header rewrite (Envoy refuses it too). Without another token this
+	 * is no upgrade request at all.
+	 */
+	m->upgrade = m->version == 11 && hi.conn_upgrade && hi.nupgrade > 0;
 	m->expect_continue = m->version == 11 && hi.expect_continue;
 	return rc;
 }
@@ -441,6 +584,26 @@ http_chunked_init(struct http_chunked *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->state = HCS_SIZE_FIRST;
+}
+
+void
+http_chunked_init_response(struct http_chunked *c)
+{
+	http_chunked_init(c);
+	c->any_trailer = true;
+}
+
+/*
+ * A trailer field name ended at its ':'. Only the first bytes are kept:
+ * every exact name refused is shorter than that, every family is a prefix.
+ */
+static bool
+trailer_name_ok(const struct http_chunked *c)
+{
+	size_t n = c->name_len < sizeof(c->name) ? c->name_len :
+	    sizeof(c->name);
+
+	return c->any_trailer || !http_trailer_forbidden(c->name, n);
 }
 
 static int
@@ -547,16 +710,25 @@ http_chunked_scan(struct http_chunked *c, const char *p, size_t n,
 			case HCS_TRAILER_START:
 				if (ch == '\r')
 					c->state = HCS_FINAL_LF;
-				else if (is_tchar(ch))
+				else if (is_tchar(ch)) {
 					c->state = HCS_TRAILER_NAME;
-				else
+					c->name[0] = (char)ch;
+					c->name_len = 1;
+				} else
 					goto fail;	/* obs-fold, bare LF */
 				break;
 			case HCS_TRAILER_NAME:
-				if (ch == ':')
+				if (ch == ':') {
+					/* before the ':' is accepted */
+					if (!trailer_name_ok(c)) {
+						c->bad_trailer = true;
+						goto fail;
+					}
 					c->state = HCS_TRAILER_VALUE;
-				else if (!is_tchar(ch))
+				} else if (!is_tchar(ch))
 					goto fail;
+				else if (c->name_len++ < sizeof(c->name))
+					c->name[c->name_len - 1] = (char)ch;
 				break;
 			case HCS_TRAILER_VALUE:
 				if (ch == '\r')

@@ -146,6 +146,43 @@ add_content_length(struct evbuffer *out, uint64_t cl)
 	evbuffer_add(out, p, (size_t)(b + sizeof(b) - p));
 }
 
+static void
+add_host(struct evbuffer *out, const struct http_msg *req)
+{
+	evbuffer_add(out, "Host: ", 6);
+	if (req->authority != NULL)
+		evbuffer_add(out, req->authority, req->authority_len);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+struct upgrade_state {
+	struct evbuffer *out;
+	bool any;
+};
+
+static void
+upgrade_elem(const char *e, size_t n, void *arg)
+{
+	struct upgrade_state *st = arg;
+
+	if (n == 0 || http_upgrade_is_h2c(e, n))
+		return;
+	evbuffer_add(st->out, st->any ? ", " : "Upgrade: ", st->any ? 2 : 9);
+	evbuffer_add(st->out, e, n);
+	st->any = true;
+}
+
+/* Upgrade without its h2c tokens; nothing when only h2c was offered. */
+static void
+add_upgrade(struct evbuffer *out, const struct http_header *h)
+{
+	struct upgrade_state st = { out, false };
+
+	http_list_foreach(h->value, h->value_len, upgrade_elem, &st);
+	if (st.any)
+		evbuffer_add(out, "\r\n", 2);
+}
+
 void
 http_write_request_head(struct evbuffer *out, const struct http_msg *req,
     const struct http_fwd *fwd)
@@ -158,7 +195,13 @@ http_write_request_head(struct evbuffer *out, const struct http_msg *req,
 	evbuffer_expand(out, req->head_len + 512);
 	evbuffer_add(out, req->method, req->method_len);
 	evbuffer_add(out, " ", 1);
-	evbuffer_add(out, req->target, req->target_len);
+	/* an absolute-form target in origin-form (RFC 9112 3.2.4) */
+	if (req->path_len == 0)
+		add_str(out, req->method_len == 7 &&
+		    memcmp(req->method, "OPTIONS", 7) == 0 ? "*" : "/");
+	else if (req->path[0] == '?')
+		evbuffer_add(out, "/", 1);
+	evbuffer_add(out, req->path, req->path_len);
 	evbuffer_add(out, " HTTP/1.1\r\n", 11);
 
 	for (i = 0; i < req->nhdr; i++) {
@@ -177,11 +220,19 @@ http_write_request_head(struct evbuffer *out, const struct http_msg *req,
 			te_done = true;
 			break;
 		case HK_HOST:
+			/* the parser allows one; absolute-form replaced it */
+			if (!host)
+				add_host(out, req);
 			host = true;
-			add_header(out, h);
 			break;
 		case HK_UPGRADE:
 			if (req->upgrade)
+				add_upgrade(out, h);
+			break;
+		case HK_EXPECT:
+			/* RFC 9110 10.1.1: a 1.0 client's expectation is void */
+			if (req->version != 10 &&
+			    (!named || !named_by_connection(req, h)))
 				add_header(out, h);
 			break;
 		case HK_XFF:
@@ -199,12 +250,14 @@ http_write_request_head(struct evbuffer *out, const struct http_msg *req,
 	 * says an empty one is right when the 1.0 client sent none.
 	 */
 	if (!host)
-		add_str(out, "Host: \r\n");
+		add_host(out, req);
 	if (req->upgrade)
 		add_str(out, "Connection: upgrade\r\n");
 
 	for (i = 0; i < req->nhdr; i++) {
 		h = &req->hdr[i];
+		if (fwd != NULL && fwd->xff_replace)
+			break;
 		if (h->value_len == 0 || http_classify(h) != HK_XFF)
 			continue;
 		add_str(out, xff ? ", " : "X-Forwarded-For: ");
@@ -241,10 +294,13 @@ http_write_response_head(struct evbuffer *out, const struct http_msg *resp,
 {
 	const struct http_header *h;
 	bool cl_done = false;
-	bool named = connection_names_fields(resp);
+	bool named;
 	char sl[16];
 	size_t i;
 
+	if (!http_forward_interim(resp->status, client_version))
+		return;
+	named = connection_names_fields(resp);
 	evbuffer_expand(out, resp->head_len + 128);
 	/* "HTTP/1.1 NNN " without printf: this runs for every response. */
 	memcpy(sl, "HTTP/1.1 ", 9);
@@ -286,6 +342,7 @@ http_write_response_head(struct evbuffer *out, const struct http_msg *resp,
 			break;
 		case HK_HOST:
 		case HK_XFF:
+		case HK_EXPECT:
 		case HK_OURS:
 		case HK_OTHER:
 			if (!named || !named_by_connection(resp, h))
@@ -300,6 +357,13 @@ http_write_response_head(struct evbuffer *out, const struct http_msg *resp,
 	else if (client_version == 10)
 		add_str(out, "Connection: keep-alive\r\n");
 	evbuffer_add(out, "\r\n", 2);
+}
+
+bool
+http_forward_interim(int status, int client_version)
+{
+	return status < 100 || status > 199 || status == 101 ||
+	    client_version != 10;
 }
 
 const char *

@@ -417,6 +417,9 @@ static const struct parse_enum tls_versions[] = {
 static const struct parse_enum reject_withs[] = {
 	{ "http_400", 0 }, { "tls_alert", 1 }, { NULL, 0 },
 };
+static const struct parse_enum xff_modes[] = {
+	{ "append", 0 }, { "replace", 1 }, { NULL, 0 },
+};
 static const struct parse_enum crl_checks[] = {
 	{ "leaf", 0 }, { "chain", 1 }, { NULL, 0 },
 };
@@ -481,6 +484,8 @@ static const struct key listener_keys[] = {
 	{ "max_client_cert_header_size", key_size,
 	    L(max_client_cert_header_size), NOLINE, 0, 256, 64u << 10, NULL,
 	    0 },
+	{ "x_forwarded_for", key_enum_bool, L(x_forwarded_for_replace),
+	    NOLINE, 0, 0, 0, xff_modes, 0 },
 	{ "reject_with", key_enum_bool, L(reject_tls_alert), NOLINE, 0, 0, 0,
 	    reject_withs, 0 },
 	{ "crl_check", key_enum_bool, L(crl_check_chain), L(crl_check_line), 0,

@@ -94,6 +94,7 @@ struct listener_conf {
 	struct group_conf *group;	/* resolved by config_load */
 	bool forward_client_cert;	/* default on */
 	size_t max_client_cert_header_size; /* per forwarded DN, 4k */
+	bool x_forwarded_for_replace;	/* x_forwarded_for = replace */
 	bool reject_tls_alert;		/* reject_with = tls_alert */
 	bool crl_check_chain;		/* crl_check = chain */
 	int crl_check_line;

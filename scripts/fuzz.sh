@@ -8,7 +8,7 @@
 #
 # Environment: CC (clang), FUZZ_DIR (work dir; default a temp dir that is
 # removed unless something crashed), FUZZ_ARGS (extra libFuzzer flags), KEEP=1 (keep FUZZ_DIR).
-# Targets: http_request http_response config.
+# Targets: http_request http_response http_chunked config.
 #
 # Reproduce a crash: $FUZZ_DIR/bin/fuzz_NAME CRASH-FILE; then add the
 # input to tests/fuzz/corpus/NAME/ as a regression seed.
@@ -20,7 +20,7 @@ case $secs in
 '' | *[!0-9]*) echo "usage: $prog [SECONDS] [TARGET...]" >&2; exit 2 ;;
 esac
 [ $# -gt 0 ] && shift
-targets=${*:-http_request http_response config}
+targets=${*:-http_request http_response http_chunked config}
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 CC=${CC:-clang}
@@ -84,9 +84,10 @@ build() {
 
 for t in $targets; do
 	case $t in
-	http_request | http_response)
+	http_request | http_response | http_chunked)
 		# shellcheck disable=SC2086
-		build "$t" "$top/src/http.c" $ev ;;
+		build "$t" "$top/src/http_fields.c" \
+		    "$top/src/http_parse.c" "$top/src/http_write.c" $ev ;;
 	config)
 		# shellcheck disable=SC2086
 		build "$t" "$top/src/config.c" "$top/src/config_check.c" \

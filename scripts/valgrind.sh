@@ -1,6 +1,7 @@
 #!/bin/sh
 # valgrind.sh BUILDDIR [TEST...]: runs integration tests (default the core
-# ones, 20-mtls and 30-proxy) with the daemon under valgrind memcheck, one
+# ones, 20-mtls, 30-proxy and the misbehaving backends of 31-bad-backend,
+# one case per way a request can end) with the daemon under valgrind memcheck, one
 # log per process (the master and its forked workers, which valgrind
 # follows without --trace-children), then fails if any process reported an
 # error or a definite/indirect/possible leak. Exit 0 clean, 1 not, 2 usage.
@@ -11,7 +12,10 @@ set -eu
 b=$(cd "$1" && pwd)
 shift
 top=$(cd "$(dirname "$0")/.." && pwd)
-tests=${*:-20-mtls 30-proxy}
+tests=${*:-20-mtls 30-proxy 31-bad-backend}
+# Under valgrind every case costs seconds: one of each kind of ending.
+BB_CASES=${BB_CASES:-'^(invalid-status|unsolicited-101|cl-and-te|close-mid-head|rst-after-post|flood-1xx|cl-longer-than-body|close-mid-chunked|tunnel-close-as-filed|early-413-during-upload|client-abort-499|whole-run-no-worker-death)$'}
+export BB_CASES
 command -v "${VALGRIND:-valgrind}" >/dev/null 2>&1 || {
 	echo "valgrind.sh: valgrind not found" >&2
 	exit 77

@@ -93,6 +93,7 @@ struct listener_conf {
 	int server_group_line;
 	struct group_conf *group;	/* resolved by config_load */
 	bool forward_client_cert;	/* default on */
+	bool x_forwarded_for_replace;	/* x_forwarded_for = replace */
 	size_t max_client_cert_header_size; /* per forwarded DN, 4k */
 	unsigned tunnel_timeout_ms;	/* idle Upgrade tunnel, 1h */
 	bool reject_tls_alert;		/* reject_with = tls_alert */

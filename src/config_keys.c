@@ -357,6 +357,9 @@ static const struct parse_enum tls_versions[] = {
 static const struct parse_enum reject_withs[] = {
 	{ "http_400", 0 }, { "tls_alert", 1 }, { NULL, 0 },
 };
+static const struct parse_enum xff_modes[] = {
+	{ "append", 0 }, { "replace", 1 }, { NULL, 0 },
+};
 static const struct parse_enum crl_checks[] = {
 	{ "leaf", 0 }, { "chain", 1 }, { NULL, 0 },
 };
@@ -425,6 +428,8 @@ static const struct config_key listener_keys[] = {
 	{ "max_client_cert_header_size", &t_size,
 	    L(max_client_cert_header_size), .min = 256, .max = 64u << 10,
 	    .def = 4 << 10 },
+	{ "x_forwarded_for", &t_enum_bool, L(x_forwarded_for_replace),
+	    .tab = xff_modes, .def = false },
 	{ "reject_with", &t_enum_bool, L(reject_tls_alert),
 	    .tab = reject_withs, .def = false },
 	{ "crl_check", &t_enum_bool, L(crl_check_chain),

@@ -192,6 +192,7 @@ proxy_prepare(struct request *r, const struct proxy_args *a)
 	    http_token_eq(m->method, m->method_len, "OPTIONS"));
 	memset(&fwd, 0, sizeof(fwd));
 	fwd.client_ip = c->client_ip;
+	fwd.xff_replace = lc->x_forwarded_for_replace;
 	if (lc->forward_client_cert) {
 		fwd.cert_verify = "NONE";
 		if (c->verdict == TLS_PEER_OK && (pc = conn_peer(c)) != NULL) {
@@ -424,7 +425,7 @@ response_heads(struct request *r)
 		r->resp_body = m.status == 101 ? HTTP_BODY_NONE : m.body;
 		r->resp_remaining = m.content_length;
 		if (m.body == HTTP_BODY_CHUNKED)
-			http_chunked_init(&r->resp_chunk);
+			http_chunked_init_response(&r->resp_chunk);
 		r->backend_keep_alive = m.keep_alive;
 		if (r->ops->head(r->sess, &m) < 0)
 			return CONN_CLOSED;

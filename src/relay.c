@@ -1,6 +1,6 @@
 /*
  * relay: body movers shared by the client sessions and the proxy. Chunk
- * data is never read, only skipped by the scanner (http.c); framing bytes
+ * data is never read, only skipped by the scanner (http_parse.c); framing bytes
  * are few per chunk. Nothing here allocates.
  */
 #include "ac_config.h"

@@ -1,7 +1,7 @@
 /*
- * fuzz_http_request: libFuzzer target for the request side of http.c: the
- * head parser, the header rewriting that conn.c sends upstream, and the
- * chunked-body scanner. Besides "no crash", it checks the properties a
+ * fuzz_http_request: libFuzzer target for the request side of the http
+ * module: the head parser, the header rewriting that conn.c sends
+ * upstream, and the chunked-body scanner. Besides "no crash", it checks the properties a
  * proxy relies on against smuggling: the rewritten head parses again with
  * the same framing, and the chunked scanner gives the same verdict however
  * the body is split across reads.
@@ -67,13 +67,13 @@ check_chunked(const char *body, size_t n, const uint8_t *cut, size_t ncut)
 static void
 check_rewrite(const struct http_msg *m, const uint8_t *data, size_t size)
 {
-	struct evbuffer *out = evbuffer_new();
+	struct evbuffer *out = evbuffer_new(), *tail;
 	struct http_limits big = { 1 << 20, 1 << 22, NHDR + 16 };
 	struct http_fwd fwd;
 	struct http_msg m2;
 	char ip[32];
 	const char *p;
-	size_t len;
+	size_t len, i, nproto = 0;
 	int rc;
 
 	if (out == NULL)
@@ -83,6 +83,7 @@ check_rewrite(const struct http_msg *m, const uint8_t *data, size_t size)
 	snprintf(ip, sizeof(ip), "127.0.0.%u%s", size > 0 ? data[0] : 1,
 	    size > 1 && (data[1] & 1) ? "\r\nX: y" : "");
 	fwd.client_ip = ip;
+	fwd.xff_replace = size > 3 && (data[3] & 1);
 	if (size > 2 && (data[2] & 1)) {
 		fwd.cert_verify = "SUCCESS";
 		fwd.cert_subject = "CN=client\r\nTransfer-Encoding: chunked";
@@ -91,6 +92,26 @@ check_rewrite(const struct http_msg *m, const uint8_t *data, size_t size)
 		fwd.cert_serial = "";
 	}
 	http_write_request_head(out, m, &fwd);
+	if (m->authority == NULL) {
+		/*
+		 * A 1.0 request without Host gets an empty one (RFC 9112 3.2),
+		 * which our own parser refuses from a client: name one to
+		 * parse the rest.
+		 */
+		struct evbuffer_ptr at = evbuffer_search(out, "\r\nHost: \r\n",
+		    10, NULL);
+
+		if (at.pos < 0)
+			abort();
+		tail = evbuffer_new();
+		if (tail == NULL)
+			abort();
+		evbuffer_remove_buffer(out, tail, (size_t)at.pos + 8);
+		evbuffer_add(tail, "x", 1);
+		evbuffer_add_buffer(tail, out);
+		evbuffer_add_buffer(out, tail);
+		evbuffer_free(tail);
+	}
 	len = evbuffer_get_length(out);
 	p = (const char *)evbuffer_pullup(out, -1);
 	rc = http_parse_request(p, len, &big, &m2, hdrs2, NHDR + 16);
@@ -99,12 +120,47 @@ check_rewrite(const struct http_msg *m, const uint8_t *data, size_t size)
 		abort();
 	if (m2.body != m->body || m2.version != 11 ||
 	    m2.method_len != m->method_len ||
-	    memcmp(m2.method, m->method, m->method_len) != 0 ||
-	    m2.target_len != m->target_len ||
-	    memcmp(m2.target, m->target, m->target_len) != 0)
+	    memcmp(m2.method, m->method, m->method_len) != 0)
+		abort();
+	/* the target in origin-form: an absolute-form one lost its authority */
+	if (m->path_len > 0 && (m2.target_len < m->path_len ||
+	    memcmp(m2.target + m2.target_len - m->path_len, m->path,
+	    m->path_len) != 0 || m2.target_len > m->path_len + 1))
+		abort();
+	if (m2.target[0] != '/' && m2.target[0] != '*' &&
+	    m2.target_len != m->target_len)
+		abort();		/* only CONNECT keeps authority-form */
+	/* Host is the authority the parser chose, or empty */
+	if (m->authority != NULL && (m2.authority == NULL ||
+	    m2.authority_len != m->authority_len ||
+	    memcmp(m2.authority, m->authority, m->authority_len) != 0))
 		abort();
 	if (m->body == HTTP_BODY_LENGTH &&
 	    m2.content_length != m->content_length)
+		abort();
+	/* nothing spoofable, no h2c, one X-Forwarded-Proto of ours */
+	if (http_find_header(&m2, "forwarded") != NULL ||
+	    http_find_header(&m2, "x-real-ip") != NULL ||
+	    http_find_header(&m2, "x-forwarded-host") != NULL ||
+	    http_find_header(&m2, "client-cert") != NULL ||
+	    http_find_header(&m2, "http2-settings") != NULL ||
+	    m2.upgrade != m->upgrade)
+		abort();
+	for (i = 0; i < m2.nhdr; i++) {
+		if (http_token_eq(m2.hdr[i].name, m2.hdr[i].name_len,
+		    "x-forwarded-proto"))
+			nproto++;
+		if (http_token_eq(m2.hdr[i].name, m2.hdr[i].name_len,
+		    "upgrade") && m2.hdr[i].value_len >= 3 &&
+		    http_token_eq(m2.hdr[i].value, 3, "h2c") &&
+		    (m2.hdr[i].value_len == 3 || m2.hdr[i].value[3] == ',' ||
+		    m2.hdr[i].value[3] == '/'))
+			abort();
+		if (m->version == 10 && http_token_eq(m2.hdr[i].name,
+		    m2.hdr[i].name_len, "expect"))
+			abort();
+	}
+	if (nproto != 1)
 		abort();
 	evbuffer_free(out);
 }

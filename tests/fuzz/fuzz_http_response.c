@@ -1,8 +1,8 @@
 /*
- * fuzz_http_response: libFuzzer target for the response side of http.c:
- * the head parser, the rewriting for the client (HTTP/1.1 and 1.0, close
- * or keep-alive) and the chunked scanner on the body that follows. The
- * rewritten head must parse again with the same status and framing.
+ * fuzz_http_response: libFuzzer target for the response side of the http
+ * module: the head parser, the rewriting for the client (HTTP/1.1 and
+ * 1.0, close or keep-alive) and the chunked scanner on the body that
+ * follows. The rewritten head must parse again with the same status and framing.
  */
 #include "ac_config.h"
 #include "http.h"
@@ -33,6 +33,14 @@ rewrite(const struct http_msg *m, bool is_head, int version, bool close)
 		abort();
 	http_write_response_head(out, m, version, close);
 	len = evbuffer_get_length(out);
+	/* RFC 9110 15.2: no interim response for an HTTP/1.0 client */
+	if (!http_forward_interim(m->status, version)) {
+		if (len != 0 || version != 10 || m->status < 100 ||
+		    m->status > 199 || m->status == 101)
+			abort();
+		evbuffer_free(out);
+		return;
+	}
 	p = (const char *)evbuffer_pullup(out, -1);
 	rc = http_parse_response(p, len, &big, is_head, &m2, hdrs2, NHDR + 4);
 	if (rc <= 0 || (size_t)rc != len || m2.status != m->status)
@@ -78,7 +86,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rewrite(&m, is_head, 10, false);
 	rewrite(&m, is_head, 10, true);
 	if (m.body == HTTP_BODY_CHUNKED) {
-		http_chunked_init(&c);
+		http_chunked_init_response(&c);
 		r = http_chunked_scan(&c, (const char *)data + rc,
 		    size - (size_t)rc, &done);
 		if (r >= 0 && (size_t)r < size - (size_t)rc && !done)

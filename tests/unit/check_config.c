@@ -271,6 +271,8 @@ START_TEST(test_good)
 	ck_assert_int_eq(l->server_group_line, 23);
 	ck_assert_ptr_eq(l->group, &c->groups[0]);
 	ck_assert(!l->forward_client_cert);
+	ck_assert(!l->x_forwarded_for_replace);
+	ck_assert(c->listeners[1].x_forwarded_for_replace);
 	ck_assert(l->reject_tls_alert);
 	ck_assert(l->crl_check_chain);
 	ck_assert_int_eq(l->crl_check_line, 26);
@@ -375,6 +377,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(l->tls_min_version, 0x0303);
 	ck_assert(l->forward_client_cert);
 	ck_assert_uint_eq(l->max_client_cert_header_size, 4096);
+	ck_assert(!l->x_forwarded_for_replace);
 	ck_assert(!l->reject_tls_alert);
 	ck_assert(!l->crl_check_chain);
 	ck_assert_uint_eq(l->max_connections, 0);
@@ -451,7 +454,7 @@ START_TEST(test_foreach_key)
 	memset(&kl, 0, sizeof(kl));
 	config_foreach_key(collect_cb, &kl);
 	ck_assert_uint_eq(kl.n[0], 9);
-	ck_assert_uint_eq(kl.n[1], 25);
+	ck_assert_uint_eq(kl.n[1], 26);
 	ck_assert_uint_eq(kl.n[2], 18);
 	ck_assert_uint_eq(kl.n[3], 1);
 	ck_assert(strstr(kl.text, "\nlistener.verify_depth") != NULL);

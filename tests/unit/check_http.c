@@ -431,7 +431,80 @@ START_TEST(test_host)
 	ck_assert_req("GET / HTTP/1.1\r\nHost: a\r\nhOST: b\r\n\r\n", -400);
 	ck_assert_req("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", -400);
 	ck_assert_int_gt(req("GET / HTTP/1.0\r\nHost: a\r\n\r\n"), 0);
-	ck_assert_int_gt(req("GET / HTTP/1.1\r\nHost:\r\n\r\n"), 0);
+	/* an empty Host names no virtual host a backend could route by */
+	ck_assert_req("GET / HTTP/1.1\r\nHost:\r\n\r\n", -400);
+}
+END_TEST
+
+/* RFC 9112 3.2.2: the authority of an absolute-form target is the Host. */
+START_TEST(test_target_absolute)
+{
+	ck_assert_int_gt(req("GET http://internal.example/admin?x HTTP/1.1\r\n"
+	    "Host: public\r\n\r\n"), 0);
+	ck_assert(span_eq(msg.authority, msg.authority_len,
+	    "internal.example"));
+	ck_assert(span_eq(msg.path, msg.path_len, "/admin?x"));
+	ck_assert(span_eq(msg.target, msg.target_len,
+	    "http://internal.example/admin?x"));
+	ck_assert_int_gt(req("GET HTTPS://[::1]:8443 HTTP/1.1\r\n"
+	    "Host: a\r\n\r\n"), 0);
+	ck_assert(span_eq(msg.authority, msg.authority_len, "[::1]:8443"));
+	ck_assert_uint_eq(msg.path_len, 0);
+	/* 1.0 needs no Host: the target's authority is the one sent */
+	ck_assert_int_gt(req("GET http://a.b:81/ HTTP/1.0\r\n\r\n"), 0);
+	ck_assert(span_eq(msg.authority, msg.authority_len, "a.b:81"));
+	/* origin-form: path is the target, authority the Host */
+	ck_assert_int_gt(req("GET /x HTTP/1.1\r\nHost: h:1\r\n\r\n"), 0);
+	ck_assert(span_eq(msg.path, msg.path_len, "/x"));
+	ck_assert(span_eq(msg.authority, msg.authority_len, "h:1"));
+	ck_assert_int_gt(req("GET / HTTP/1.0\r\n\r\n"), 0);
+	ck_assert_ptr_null(msg.authority);
+}
+END_TEST
+
+START_TEST(test_target_invalid)
+{
+	ck_assert_req("GET foo HTTP/1.1\r\nHost: h\r\n\r\n", -400);
+	ck_assert_req("GET * HTTP/1.1\r\nHost: h\r\n\r\n", -400);
+	ck_assert_int_gt(req("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"), 0);
+	ck_assert_req("GET ftp://a/ HTTP/1.1\r\nHost: h\r\n\r\n", -400);
+	ck_assert_req("GET http:/a HTTP/1.1\r\nHost: h\r\n\r\n", -400);
+	ck_assert_req("GET http:// HTTP/1.1\r\nHost: h\r\n\r\n", -400);
+	ck_assert_req("GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n", -400);
+	ck_assert_req("GET http://u@a/ HTTP/1.1\r\nHost: h\r\n\r\n", -400);
+	ck_assert_req("GET http://a#f HTTP/1.1\r\nHost: h\r\n\r\n", -400);
+	ck_assert_req("GET http://a:x/ HTTP/1.1\r\nHost: h\r\n\r\n", -400);
+	ck_assert_req("GET http://[::1/ HTTP/1.1\r\nHost: h\r\n\r\n", -400);
+	ck_assert_req("GET a:443 HTTP/1.1\r\nHost: h\r\n\r\n", -400);
+	/* authority-form is CONNECT's (which conn.c answers with 501) */
+	ck_assert_int_gt(req("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"),
+	    0);
+	ck_assert_req("CONNECT a/b HTTP/1.1\r\nHost: a\r\n\r\n", -400);
+	/* absolute-form does not excuse a missing or bad Host in 1.1 */
+	ck_assert_req("GET http://a/ HTTP/1.1\r\n\r\n", -400);
+	ck_assert_req("GET http://a/ HTTP/1.1\r\nHost: a b\r\n\r\n", -400);
+}
+END_TEST
+
+START_TEST(test_host_value)
+{
+	ck_assert_req("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", -400);
+	ck_assert_req("GET / HTTP/1.1\r\nHost: evil@a\r\n\r\n", -400);
+	ck_assert_req("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", -400);
+	ck_assert_req("GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n", -400);
+	ck_assert_req("GET / HTTP/1.1\r\nHost: a:123456\r\n\r\n", -400);
+	ck_assert_req("GET / HTTP/1.1\r\nHost: :80\r\n\r\n", -400);
+	ck_assert_req("GET / HTTP/1.1\r\nHost: a%2\r\n\r\n", -400);
+	ck_assert_req("GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", -400);
+	ck_assert_req("GET / HTTP/1.1\r\nHost: [fe80::1%25e]\r\n\r\n", -400);
+	ck_assert_req("GET / HTTP/1.0\r\nHost:\r\n\r\n", -400);
+	ck_assert_req("GET / HTTP/1.1\r\nHost: \xc3\xa9\r\n\r\n", -400);
+	ck_assert_int_gt(req("GET / HTTP/1.1\r\nHost: a.b-c_d~:65535\r\n\r\n"),
+	    0);
+	ck_assert_int_gt(req("GET / HTTP/1.1\r\nHost: [::ffff:1.2.3.4]:1\r\n"
+	    "\r\n"), 0);
+	ck_assert_int_gt(req("GET / HTTP/1.1\r\nHost: a%2D\r\n\r\n"), 0);
+	ck_assert_int_gt(req("GET / HTTP/1.1\r\nHost: a:\r\n\r\n"), 0);
 }
 END_TEST
 
@@ -648,7 +721,7 @@ assert_rewrite(const char *in, const struct http_fwd *fwd, const char *want)
 START_TEST(test_rewrite_request)
 {
 	struct http_fwd fwd = { "127.0.0.1", "CN=client,O=Acme",
-	    "CN=CA", "AB:CD", "01", "SUCCESS" };
+	    "CN=CA", "AB:CD", "01", "SUCCESS", false };
 
 	assert_rewrite("GET /p HTTP/1.0\r\n"
 	    "Host: example.com\r\n"
@@ -684,7 +757,8 @@ END_TEST
 
 START_TEST(test_rewrite_minimal)
 {
-	struct http_fwd fwd = { "::1", NULL, NULL, NULL, NULL, NULL };
+	struct http_fwd fwd = { "::1", NULL, NULL, NULL, NULL, NULL,
+	    false };
 
 	assert_rewrite("POST /u HTTP/1.1\r\nHost: h\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n", &fwd,
@@ -708,9 +782,10 @@ END_TEST
 
 START_TEST(test_rewrite_spoofed_cert)
 {
-	struct http_fwd on = { "10.0.0.1", NULL, NULL, NULL, NULL, "NONE" };
+	struct http_fwd on = { "10.0.0.1", NULL, NULL, NULL, NULL, "NONE",
+	    false };
 	struct http_fwd off = { "10.0.0.1", "CN=x", "CN=y", "FF", "02",
-	    NULL };
+	    NULL, false };
 	const char *in = "GET / HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-Clientcert-SubjectDN: CN=admin\r\n"
 	    "x-forwarded-clientcert-clientverify: SUCCESS\r\n"
@@ -746,7 +821,7 @@ END_TEST
 START_TEST(test_rewrite_sanitise)
 {
 	struct http_fwd fwd = { "1.1.1.1", "CN=a\r\nX-Evil: 1", "",
-	    NULL, "0\x7f", "FAILED:certificate has expired" };
+	    NULL, "0\x7f", "FAILED:certificate has expired", false };
 
 	assert_rewrite("GET / HTTP/1.1\r\nHost: h\r\n\r\n", &fwd,
 	    "GET / HTTP/1.1\r\nHost: h\r\n"
@@ -816,6 +891,146 @@ START_TEST(test_rewrite_response)
 	    "Sec-WebSocket-Accept: a\r\n\r\n", false, 11, false,
 	    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 	    "Sec-WebSocket-Accept: a\r\nConnection: upgrade\r\n\r\n");
+}
+END_TEST
+
+START_TEST(test_rewrite_absolute)
+{
+	assert_rewrite("GET http://internal.example/admin HTTP/1.1\r\n"
+	    "X-A: 1\r\nHost: public\r\n\r\n", NULL,
+	    "GET /admin HTTP/1.1\r\nX-A: 1\r\nHost: internal.example\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+	assert_rewrite("GET http://a:8080?q=1 HTTP/1.1\r\nHost: b\r\n\r\n",
+	    NULL,
+	    "GET /?q=1 HTTP/1.1\r\nHost: a:8080\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+	/* RFC 9112 3.2.4: an OPTIONS without a path is asked of the server */
+	assert_rewrite("OPTIONS http://a HTTP/1.1\r\nHost: a\r\n\r\n", NULL,
+	    "OPTIONS * HTTP/1.1\r\nHost: a\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+	assert_rewrite("GET https://a HTTP/1.0\r\n\r\n", NULL,
+	    "GET / HTTP/1.1\r\nHost: a\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+}
+END_TEST
+
+/* Issue 17 item 11: every forwarding and identity header is ours to set. */
+START_TEST(test_rewrite_forwarded_family)
+{
+	struct http_fwd fwd = { "10.0.0.9", NULL, NULL, NULL, NULL, NULL,
+	    false };
+
+	assert_rewrite("GET / HTTP/1.1\r\nHost: h\r\n"
+	    "Forwarded: for=1.2.3.4;proto=http\r\n"
+	    "X-Real-IP: 1.2.3.4\r\n"
+	    "X_Real_IP: 1.2.3.4\r\n"
+	    "X-Forwarded-Host: evil\r\n"
+	    "X-Forwarded-Port: 80\r\n"
+	    "X-Forwarded-Proto: http\r\n"
+	    "X-Forwarded-Prefix: /admin\r\n"
+	    "X-Forwarded-Client-Cert: Hash=00;Subject=\"CN=admin\"\r\n"
+	    "Client-Cert: :AAAA:\r\n"
+	    "client_cert_chain: :AAAA:\r\n"
+	    "X-Amzn-Mtls-Clientcert: x\r\n"
+	    "X-Amzn-Mtls-Clientcert-Leaf: x\r\n"
+	    "X-SSL-Client-S-DN: CN=admin\r\n"
+	    "X-SSL-Client-Verify: SUCCESS\r\n"
+	    "SSL_CLIENT_S_DN: CN=admin\r\n"
+	    "X-Client-Cert-Present: true\r\n"
+	    "X-ARR-ClientCert: x\r\n"
+	    "X-Forwarded: keep\r\n"
+	    "Client-Certs: keep\r\n"
+	    "Forwarded-X: keep\r\n"
+	    "X-Real-IPs: keep\r\n\r\n", &fwd,
+	    "GET / HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded: keep\r\n"
+	    "Client-Certs: keep\r\n"
+	    "Forwarded-X: keep\r\n"
+	    "X-Real-IPs: keep\r\n"
+	    "X-Forwarded-For: 10.0.0.9\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+}
+END_TEST
+
+START_TEST(test_rewrite_xff)
+{
+	struct http_fwd app = { "10.0.0.9", NULL, NULL, NULL, NULL, NULL,
+	    false };
+	struct http_fwd rep = { "10.0.0.9", NULL, NULL, NULL, NULL, NULL,
+	    true };
+	struct http_fwd none = { NULL, NULL, NULL, NULL, NULL, NULL, true };
+	const char *in = "GET / HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 1.1.1.1, 2.2.2.2\r\n"
+	    "X-Forwarded-For:\r\n"
+	    "X_Forwarded_For: 3.3.3.3\r\n\r\n";
+
+	/* append: the last entry is always the address mtlslb saw */
+	assert_rewrite(in, &app, "GET / HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.9\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+	assert_rewrite(in, &rep, "GET / HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.9\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+	assert_rewrite(in, &none, "GET / HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+}
+END_TEST
+
+/* Issue 17 item 15: HTTP/2 inside a tunnel would bypass every rewrite. */
+START_TEST(test_rewrite_h2c)
+{
+	const char *h2c = "GET / HTTP/1.1\r\nHost: h\r\n"
+	    "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+	    "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n";
+
+	ck_assert_int_gt(req(h2c), 0);
+	ck_assert(!msg.upgrade);
+	assert_rewrite(h2c, NULL, "GET / HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+	ck_assert_int_gt(req("GET / HTTP/1.1\r\nHost: h\r\n"
+	    "Connection: upgrade\r\nUpgrade: H2C/1, ,h2c\r\n\r\n"), 0);
+	ck_assert(!msg.upgrade);
+	/* another protocol stays an upgrade, without the h2c offer */
+	assert_rewrite("GET /ws HTTP/1.1\r\nHost: h\r\n"
+	    "Connection: upgrade\r\nUpgrade: h2c, websocket\r\n"
+	    "Upgrade: h2c\r\nHTTP2-Settings: A\r\n\r\n", NULL,
+	    "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+	    "Connection: upgrade\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+	ck_assert(msg.upgrade);
+	/* a name that merely starts with h2c is another protocol */
+	ck_assert_int_gt(req("GET / HTTP/1.1\r\nHost: h\r\n"
+	    "Connection: upgrade\r\nUpgrade: h2cx\r\n\r\n"), 0);
+	ck_assert(msg.upgrade);
+}
+END_TEST
+
+/* Issue 17 item 10: a 1.0 client's Expect is void, and it gets no 1xx. */
+START_TEST(test_http10_expect_interim)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	assert_rewrite("POST /u HTTP/1.0\r\nContent-Length: 1\r\n"
+	    "Expect: 100-continue\r\n\r\n", NULL,
+	    "POST /u HTTP/1.1\r\nContent-Length: 1\r\nHost: \r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+	assert_rewrite("POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n"
+	    "Expect: 100-continue\r\n\r\n", NULL,
+	    "POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n"
+	    "Expect: 100-continue\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+
+	ck_assert(!http_forward_interim(100, 10));
+	ck_assert(!http_forward_interim(103, 10));
+	ck_assert(http_forward_interim(101, 10));
+	ck_assert(http_forward_interim(200, 10));
+	ck_assert(http_forward_interim(100, 11));
+	ck_assert_int_gt(resp("HTTP/1.1 100 Continue\r\n\r\n", false), 0);
+	http_write_response_head(b, &msg, 10, false);
+	ck_assert_uint_eq(evbuffer_get_length(b), 0);
+	assert_resp_rewrite("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n",
+	    false, 11, false, "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n");
+	evbuffer_free(b);
 }
 END_TEST
 
@@ -1006,6 +1221,63 @@ START_TEST(test_chunked_trailers)
 }
 END_TEST
 
+/* Issue 17 item 3: a trailer cannot smuggle what the head may not carry. */
+START_TEST(test_chunked_trailer_forbidden)
+{
+	static const char *const bad[] = {
+		"X-Forwarded-Clientcert-subjectdn: CN=admin",
+		"x_forwarded_clientcert_clientverify: SUCCESS",
+		"Content-Length: 5", "Transfer-Encoding: chunked",
+		"X-Forwarded-For: 10.0.0.1", "Host: internal",
+		"Connection: close", "Upgrade: h2c", "Trailer: X",
+		"Authorization: Basic YTpi", "Cookie: s=1", "Forwarded: for=x",
+		"X-Real-IP: 1.2.3.4", "Client-Cert: :AA:",
+		"X-Amzn-Mtls-Clientcert: x", "X-SSL-Client-S-DN: CN=a",
+		"If-None-Match: *", "Content-Type: text/plain",
+		"X-Forwarded-Clientcert-"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 1",
+		NULL
+	};
+	struct http_chunked c;
+	char body[256];
+	const char *colon;
+	size_t i, n;
+	bool done;
+
+	for (i = 0; bad[i] != NULL; i++) {
+		n = (size_t)snprintf(body, sizeof(body),
+		    "5\r\nhello\r\n0\r\nX-Sum: 1\r\n%s\r\n\r\n", bad[i]);
+		assert_chunked_bad(body);
+		ck_assert_int_eq(scan_all(body, n, &done, &c), -1);
+		ck_assert_msg(c.bad_trailer, "%s", bad[i]);
+		/*
+		 * Refused at the ':' of its name: no byte of the field from
+		 * there on was accepted, so it never reaches a backend whole.
+		 */
+		colon = strchr(body + strlen("5\r\nhello\r\n0\r\nX-Sum: 1\r\n"),
+		    ':');
+		ck_assert_int_eq(scan_bytes(body, n, &done, &c), -1);
+		http_chunked_init(&c);
+		ck_assert_int_eq(http_chunked_scan(&c, body,
+		    (size_t)(colon - body), &done), colon - body);
+		ck_assert_int_eq(http_chunked_scan(&c, colon, 1, &done), -1);
+		/* the client gets them through as a response's trailers */
+		http_chunked_init_response(&c);
+		ck_assert_int_eq(http_chunked_scan(&c, body, n, &done),
+		    (ssize_t)n);
+		ck_assert(done);
+	}
+	/* what trailers are for stays allowed, in a request too */
+	assert_chunked_ok("5\r\nhello\r\n0\r\nX-Checksum: 1\r\n"
+	    "Server-Timing: db;dur=1\r\nDigest: sha-256=x\r\n"
+	    "X-Forwarded: 1\r\nX-Forwardedfor: 1\r\n"
+	    "X-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: "
+	    "1\r\n\r\n", 5);
+	ck_assert(http_trailer_forbidden("SET-COOKIE", 10));
+	ck_assert(!http_trailer_forbidden("X-Sum", 5));
+}
+END_TEST
+
 START_TEST(test_chunked_bad)
 {
 	assert_chunked_bad("\r\n");
@@ -1101,6 +1373,9 @@ http_suite(void)
 		{ "limit_headers", test_limit_headers },
 		{ "field_syntax", test_field_syntax },
 		{ "host", test_host },
+		{ "target_absolute", test_target_absolute },
+		{ "target_invalid", test_target_invalid },
+		{ "host_value", test_host_value },
 		{ "content_length", test_content_length },
 		{ "transfer_encoding", test_transfer_encoding },
 		{ "response_good", test_response_good },
@@ -1114,12 +1389,18 @@ http_suite(void)
 		{ "rewrite_sanitise", test_rewrite_sanitise },
 		{ "rewrite_upgrade", test_rewrite_upgrade },
 		{ "rewrite_response", test_rewrite_response },
+		{ "rewrite_absolute", test_rewrite_absolute },
+		{ "rewrite_forwarded_family", test_rewrite_forwarded_family },
+		{ "rewrite_xff", test_rewrite_xff },
+		{ "rewrite_h2c", test_rewrite_h2c },
+		{ "http10_expect_interim", test_http10_expect_interim },
 		{ "error_no_cert", test_error_no_cert },
 		{ "error_default", test_error_default },
 		{ "chunked_valid", test_chunked_valid },
 		{ "chunked_incomplete", test_chunked_incomplete },
 		{ "chunked_ext", test_chunked_ext },
 		{ "chunked_trailers", test_chunked_trailers },
+		{ "chunked_trailer_forbidden", test_chunked_trailer_forbidden },
 		{ "chunked_bad", test_chunked_bad },
 		{ "chunked_bounds", test_chunked_bounds },
 	};

@@ -601,6 +601,29 @@ START_TEST(test_close_all_in_flight)
 }
 END_TEST
 
+/*
+ * A bodiless request rejected by the mTLS policy: nothing more can come,
+ * so linger_for() should close at once (its "input empty and body done"
+ * rule) rather than linger for LINGER_MS. conn_close() drops w.nconns
+ * before the client can see the close_notify, so when the client sees
+ * its end the connection must already be gone; a lingering connection is
+ * still open then (its timer is seconds away).
+ */
+START_TEST(test_reject_closes_at_once)
+{
+	struct resp rp;
+
+	connect_client(F.cctx_nocert);
+	cl_send(GET("/"));
+	WAIT_FOR(take_response(&rp));
+	ck_assert_int_eq(rp.status, 400);
+	WAIT_FOR(cl_closed());
+	ck_assert_msg(F.w.nconns == 0, "a rejected bodiless request left "
+	    "its connection lingering (the rejected head was never "
+	    "consumed, so linger_for() saw input waiting)");
+}
+END_TEST
+
 static Suite *
 h1_suite(void)
 {
@@ -616,6 +639,7 @@ h1_suite(void)
 	tcase_add_test(tc, test_client_closes_mid_body);
 	tcase_add_test(tc, test_backend_invalid_status_line);
 	tcase_add_test(tc, test_close_all_in_flight);
+	tcase_add_test(tc, test_reject_closes_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -313,6 +313,14 @@ reject(struct h1 *h, int status, const char *detail)
 
 /* --- reading requests ---------------------------------------------------- */
 
+/* Rejects a parsed request whose head is the first len input bytes. */
+static int
+reject_parsed(struct h1 *h, int len, int status, const char *detail)
+{
+	evbuffer_drain(bufferevent_get_input(h->c->cbev), (size_t)len);
+	return reject(h, status, detail);
+}
+
 static int
 process_head(struct h1 *h)
 {
@@ -349,31 +357,39 @@ process_head(struct h1 *h)
 	h->nrequests++;
 	h->parsed = true;
 	if (rc < 0) {
-		/* framing unknown: linger only if more bytes are waiting */
+		/*
+		 * The head's end is unknown and its bytes stay in the input:
+		 * the close lingers, as the client may still be sending.
+		 */
 		h->body_done = true;
 		return reject(h, -rc, NULL);
 	}
 	proxy_request_note(h->r, &m);
 	evtimer_del(c->timer);
-	/* Known before any rejection, so a rejection can linger. */
+	/*
+	 * Known before any rejection, so that a rejection lingers only while
+	 * a body may still come (reject_parsed drops the head first: a
+	 * bodiless request is closed at once).
+	 */
 	h->body = m.body;
 	h->remaining = m.content_length;
 	h->body_done = m.body == HTTP_BODY_NONE;
 	if (http_token_eq(m.method, m.method_len, "CONNECT"))
 		/* A tunnel request: a 2xx would be misread as a body. */
-		return reject(h, 501, NULL);
+		return reject_parsed(h, rc, 501, NULL);
 	/* nginx's mTLS behaviour: the handshake passed, the request fails. */
 	if (lc->mutual_authentication != MTLS_OFF) {
 		if (c->verdict == TLS_PEER_FAILED)
-			return reject(h, 400, "The SSL certificate error");
+			return reject_parsed(h, rc, 400,
+			    "The SSL certificate error");
 		if (c->verdict == TLS_PEER_NONE &&
 		    lc->mutual_authentication == MTLS_ON)
-			return reject(h, 400,
+			return reject_parsed(h, rc, 400,
 			    "No required SSL certificate was sent");
 	}
 	if (lc->max_request_body_size != 0 && m.body == HTTP_BODY_LENGTH &&
 	    m.content_length > lc->max_request_body_size)
-		return reject(h, 413, NULL);
+		return reject_parsed(h, rc, 413, NULL);
 	if (m.body == HTTP_BODY_CHUNKED)
 		http_chunked_init(&h->chunk);
 	h->version = m.version;

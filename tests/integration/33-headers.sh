@@ -149,3 +149,10 @@ pass "HTTP/1.0 + Expect: not forwarded, no 100 Continue for the client"
 st=$(over expect11 "POST /headers HTTP/1.1\r\n${H}${CLOSE}Content-Length: 2\r\nExpect: 100-continue\r\n\r\nhi")
 [ "$st" = "100 200" ] || fail "HTTP/1.1 Expect: got '$st', want '100 200'"
 pass "HTTP/1.1 + Expect: 100 Continue, then 200"
+
+# --- item 11: x_forwarded_for = replace -------------------------------------
+LISTENER_EXTRA='x_forwarded_for = replace' restart_mtlslb "$T/lb.ini"
+expect_status 200 "$(lb_url /headers)" -H 'X-Forwarded-For: 10.1.1.1'
+[ "$(req_header X-Forwarded-For)" = 127.0.0.1 ] ||
+    fail "x_forwarded_for = replace: the backend got '$(req_header X-Forwarded-For)'"
+pass "x_forwarded_for = replace: the peer address alone"

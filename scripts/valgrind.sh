@@ -14,7 +14,7 @@ shift
 top=$(cd "$(dirname "$0")/.." && pwd)
 tests=${*:-20-mtls 30-proxy 31-bad-backend}
 # Under valgrind every case costs seconds: one of each kind of ending.
-BB_CASES=${BB_CASES:-'^(invalid-status|unsolicited-101|cl-and-te|close-mid-head|rst-after-post|flood-1xx|cl-longer-than-body|close-mid-chunked|tunnel-close-as-filed|early-413-during-upload|client-abort-499|whole-run-no-worker-death)$'}
+BB_CASES=${BB_CASES:-'^(invalid-status|unsolicited-101|rst-after-post|close-mid-chunked|tunnel-close-as-filed|client-abort-499|whole-run-no-worker-death)$'}
 export BB_CASES
 command -v "${VALGRIND:-valgrind}" >/dev/null 2>&1 || {
 	echo "valgrind.sh: valgrind not found" >&2

@@ -256,10 +256,10 @@ signal_workers(struct master *m, struct gen *g, int sig)
 			kill(m->procs[i].pid, sig);
 }
 
+/* Starts the current generation's missing workers. */
 static void
-respawn_cb(evutil_socket_t fd, short what, void *arg)
+respawn(struct master *m)
 {
-	struct master *m = arg;
 	unsigned idx;
 	size_t i;
 	bool have;
@@ -275,6 +275,12 @@ respawn_cb(evutil_socket_t fd, short what, void *arg)
 		if (!have)
 			spawn(m, m->cur, idx);
 	}
+}
+
+static void
+respawn_cb(evutil_socket_t fd, short what, void *arg)
+{
+	respawn(arg);
 }
 
 static void
@@ -338,7 +344,7 @@ reap(struct master *m)
 
 		evtimer_add(m->respawn, &tv);
 	} else {
-		respawn_cb(-1, 0, m);
+		respawn(m);
 	}
 }
 

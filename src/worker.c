@@ -133,13 +133,18 @@ descriptor_budget(const struct runtime *rt)
 	return (size_t)((rl.rlim_cur - reserve) / 2);
 }
 
+/* While stopping: leave the loop once no connection is left. */
+static void
+stop_if_idle(struct worker *wk)
+{
+	if (wk->cw.nconns == 0)
+		event_base_loopbreak(wk->cw.base);
+}
+
 static void
 stop_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker *wk = arg;
-
-	if (wk->cw.nconns == 0)
-		event_base_loopbreak(wk->cw.base);
+	stop_if_idle(arg);
 }
 
 static void
@@ -188,7 +193,7 @@ begin_stop(struct worker *wk)
 	event_add(wk->stop_poll, &poll);
 	wk->stop_deadline = evtimer_new(wk->cw.base, stop_deadline_cb, wk);
 	evtimer_add(wk->stop_deadline, &dl);
-	stop_poll_cb(-1, 0, wk);
+	stop_if_idle(wk);
 }
 
 static void

@@ -1031,13 +1031,16 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
-/* While draining: exit once every connection is gone, or after 5 s. */
+/*
+ * While draining: exit once every connection is gone, or after 30 s (a
+ * slow reader's response on a busy machine must not be cut by our exit).
+ */
 static void
 drain_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 
-	if (srv->conns == NULL || ++srv->drain_ticks > 100)
+	if (srv->conns == NULL || ++srv->drain_ticks > 600)
 		event_base_loopexit(srv->base, NULL);
 }
 

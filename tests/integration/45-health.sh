@@ -1,7 +1,7 @@
 #!/bin/bash
 # shellcheck source-path=SCRIPTDIR disable=SC2034
 # 45-health: active and passive health checks with two real backends and
-# 200ms probes. ECS02 stopped under a steady stream of requests: it is
+# 1 s probes. ECS02 stopped under a steady stream of requests: it is
 # declared DOWN (one log line), no request fails at any point (the ones in
 # the detection window are retried on ECS01) and none goes to it after
 # detection; started again it comes back UP. A health path answering 500
@@ -25,12 +25,12 @@ CONF=$T/lb.ini
 SERVERS="server = ECS01 127.0.0.1:$P1
 server = ECS02 127.0.0.1:$P2"
 HEALTH_CHECK=on
-# 200ms probes: a refused server is DOWN within 2 x 200ms. The timeout is
+# 1 s probes: a refused server is DOWN after 2 probes. The timeout is
 # long on purpose (longer than the interval is allowed: a probe still in
 # flight skips the next tick, and -t only warns): a probe slowed by ASan or
 # valgrind on a busy machine must never count as a failure. The failures
 # these tests make are refusals and wrong statuses, which are found at once.
-HC="health_check_interval = 200ms
+HC="health_check_interval = 1s
 health_check_timeout = 5s
 healthy_threshold = 2
 unhealthy_threshold = 2
@@ -41,16 +41,16 @@ probes() {
 	backend_hits "$1" "^${2:-GET} ${3:-/status/200}\$"
 }
 
-# wait_probes NAME N [METHOD] [PATH]: waits (10 s at most) until NAME has
+# wait_probes NAME N [METHOD] [PATH]: waits (60 s at most) until NAME has
 # had N more probes than it has now; fails the test otherwise.
 wait_probes() {
 	local name=$1 m=${3:-GET} path=${4:-/status/200} want i
 	want=$(($(probes "$name" "$m" "$path") + $2))
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		[ "$(probes "$name" "$m" "$path")" -ge "$want" ] && return 0
 		sleep 0.1
 	done
-	fail "$name: fewer than $2 new $m $path probes in 10 s"
+	fail "$name: fewer than $2 new $m $path probes in 60 s"
 }
 
 # down_re NAME / up_re NAME: the exact transition lines.
@@ -141,21 +141,20 @@ wait_probes ECS01 2
 wait_probes ECS02 2
 mtlslb_log_since | grep -Eq 'is (DOWN|UP)' &&
     fail "a transition was logged while both servers are healthy"
-pass "both servers probed every 200ms, no transition logged"
+pass "both servers probed every second, no transition logged"
 
 load_start
 load_wait 20
 n=$(mtlslb_log_since | grep -c 'server=ECS02') || true
 [ "$n" -ge 1 ] || fail "no request went to ECS02 before the stop"
 log_mark
-t0=$(date +%s%N)
 stop_backend ECS02
-wait_mtlslb_log "$(down_re ECS02)" 10 ||
-    fail "ECS02 stopped: no DOWN line within 10 s"
-dt=$((($(date +%s%N) - t0) / 1000000))
-# Two refused 200ms probes take about 0.5 s; 5 s leaves room for a slow
-# sanitizer build (timing itself is measured by benchmarks, not here).
-[ "$dt" -le 5000 ] || fail "ECS02 DOWN only after ${dt} ms (limit 5000 ms)"
+wait_mtlslb_log "$(down_re ECS02)" 30 ||
+    fail "ECS02 stopped: no DOWN line within 30 s"
+# Found by the probes the threshold names, not later (timing itself is
+# measured by benchmarks, not here).
+mtlslb_log_since | grep -Eq 'ECS02 .* is DOWN \(2 consecutive failures' ||
+    fail "ECS02 DOWN not after unhealthy_threshold (2) failures"
 ndown=$(mtlslb_log_since | grep -Ec 'ECS02 .* is DOWN') || true
 [ "$ndown" = 1 ] || fail "ECS02: $ndown DOWN lines for one transition"
 pass "ECS02 stopped: one DOWN line: $(mtlslb_log_since |
@@ -178,9 +177,9 @@ pass "after detection no request went to ECS02 (60 requests checked)"
 # --- recovery -------------------------------------------------------------------
 log_mark
 start_backend ECS02 "$P2"
-wait_mtlslb_log "$(up_re ECS02)" 10 || fail "ECS02 back: no UP line in 10 s"
-wait_mtlslb_log 'server=ECS02' 10 ||
-    fail "ECS02 UP again but no request went to it in 10 s"
+wait_mtlslb_log "$(up_re ECS02)" 30 || fail "ECS02 back: no UP line in 30 s"
+wait_mtlslb_log 'server=ECS02' 30 ||
+    fail "ECS02 UP again but no request went to it in 30 s"
 pass "ECS02 started again: $(mtlslb_log_since | grep -Eo 'server ECS02 .* is UP.*'), requests reach it"
 load_stop
 [ "$LOAD_TOTAL" -ge 90 ] || fail "only $LOAD_TOTAL requests in the load run"
@@ -189,10 +188,10 @@ pass "no client request failed: $LOAD_TOTAL requests, all 200, through" \
 
 # --- reload keeps a DOWN server down ---------------------------------------------
 stop_backend ECS02
-wait_mtlslb_log "$(down_re ECS02)" 10 || fail "ECS02: no DOWN line"
+wait_mtlslb_log "$(down_re ECS02)" 30 || fail "ECS02: no DOWN line"
 log_mark
 kill -HUP "$MTLSLB_PID"
-wait_mtlslb_log 'configuration reloaded' 10 || fail "reload not logged"
+wait_mtlslb_log 'configuration reloaded' 30 || fail "reload not logged"
 for ((i = 0; i < 6; i++)); do
 	expect_status 200 "$(lb_url /)"
 	last_body_contains "This is ECS01." || fail "reload: not ECS01"
@@ -202,17 +201,17 @@ mtlslb_log_since | grep -E 'ECS02 .*is (DOWN|UP)|server ECS02 .*connect failed' 
     fail "after a reload ECS02 was not kept DOWN"
 pass "reload: ECS02 stays DOWN (no new transition, no request tried it)"
 start_backend ECS02 "$P2"
-wait_mtlslb_log "$(up_re ECS02)" 10 || fail "ECS02: no UP after reload"
+wait_mtlslb_log "$(up_re ECS02)" 30 || fail "ECS02: no UP after reload"
 pass "reload: ECS02 comes back UP with the new generation's probes"
 
 # --- unexpected status: out with http_2xx, kept with http_5xx ---------------------
-HC500="health_check_interval = 200ms
+HC500="health_check_interval = 1s
 health_check_timeout = 5s
 health_check_path = /status/500"
 GROUP_EXTRA="$HC500
 health_check_http_code = http_2xx" restart_mtlslb "$CONF"
-wait_mtlslb_log "$(down_re ECS01)" 10 || fail "ECS01 (500): no DOWN line"
-wait_mtlslb_log "$(down_re ECS02)" 10 || fail "ECS02 (500): no DOWN line"
+wait_mtlslb_log "$(down_re ECS01)" 30 || fail "ECS01 (500): no DOWN line"
+wait_mtlslb_log "$(down_re ECS02)" 30 || fail "ECS02 (500): no DOWN line"
 mtlslb_log_since | grep -q 'ECS01 .* is DOWN (2 consecutive failures: unexpected status 500)' ||
     fail "DOWN line does not give the status"
 pass "health path answering 500 with http_2xx: both DOWN (unexpected status 500)"
@@ -237,8 +236,8 @@ pass "all_servers_down = reject: nothing reaches the backends"
 GROUP_EXTRA="$HC500
 health_check_http_code = http_2xx
 all_servers_down = try_all" restart_mtlslb "$CONF"
-wait_mtlslb_log "$(down_re ECS01)" 10 || fail "try_all: ECS01 not DOWN"
-wait_mtlslb_log "$(down_re ECS02)" 10 || fail "try_all: ECS02 not DOWN"
+wait_mtlslb_log "$(down_re ECS01)" 30 || fail "try_all: ECS01 not DOWN"
+wait_mtlslb_log "$(down_re ECS02)" 30 || fail "try_all: ECS02 not DOWN"
 seen=
 for ((i = 0; i < 4; i++)); do
 	expect_status 200 "$(lb_url /)"
@@ -274,7 +273,7 @@ done
     fail "weight 0: a request went to ECS02"
 pass "weight 0: ECS02 gets no requests but is probed (HEAD /status/200)"
 stop_backend ECS02
-wait_mtlslb_log "$(down_re ECS02)" 10 ||
+wait_mtlslb_log "$(down_re ECS02)" 30 ||
     fail "weight 0: a drained server going down is not logged"
 mtlslb_log_since | grep -q 'ECS02 .* is DOWN (2 consecutive failures: connection refused)$' ||
     fail "weight 0: the probes' DOWN line does not say connection refused"
@@ -285,8 +284,8 @@ start_backend ECS02 "$P2"
 # --- health_check_initial = unhealthy ------------------------------------------------
 GROUP_EXTRA="$HC
 health_check_initial = unhealthy" restart_mtlslb "$CONF"
-wait_mtlslb_log "$(up_re ECS01)" 10 || fail "initial unhealthy: no UP ECS01"
-wait_mtlslb_log "$(up_re ECS02)" 10 || fail "initial unhealthy: no UP ECS02"
+wait_mtlslb_log "$(up_re ECS01)" 30 || fail "initial unhealthy: no UP ECS01"
+wait_mtlslb_log "$(up_re ECS02)" 30 || fail "initial unhealthy: no UP ECS02"
 mtlslb_log_since | grep -q 'ECS01 .* is UP (2 consecutive successes)' ||
     fail "initial unhealthy: UP line without the count"
 expect_status 200 "$(lb_url /)"

@@ -92,7 +92,7 @@ server_group = nocheck
 [server_group default]
 server = ECS01 127.0.0.1:$P1 weight=3
 server = DEAD 127.0.0.1:$PDEAD
-health_check_interval = 200ms
+health_check_interval = 1s
 # Generous: a probe slowed by ASan on a busy machine must not take ECS01
 # DOWN (100ms did, in CI). DEAD refuses, which is found at once.
 health_check_timeout = 5s
@@ -120,7 +120,7 @@ n=$(mtlslb_log_since | grep -c 'expires on\|expired on') || true
 [ "$n" = 1 ] || fail "expected exactly one expiry warning (7d), got $n"
 pass "expiry_warning = 7d: $(mtlslb_log_since | grep -Eo 'listener https: CRL .*')"
 
-wait_mtlslb_log 'server DEAD .* is DOWN \(2 consecutive failures: connection refused\)' 10 ||
+wait_mtlslb_log 'server DEAD .* is DOWN \(2 consecutive failures: connection refused\)' 30 ||
     fail "DEAD not marked DOWN"
 
 # --- traffic to count -----------------------------------------------------------

@@ -542,7 +542,7 @@ start_backend() {
 stop_backend() {
 	local pid=${BACKEND_PID[$1]:-}
 	[ -n "$pid" ] || harness_error "stop_backend: no backend $1"
-	stop_pid "$pid" 5
+	stop_pid "$pid" 35	# it drains for 30 s at most
 	unset "BACKEND_PID[$1]"
 }
 

@@ -37,6 +37,7 @@
 #include "tls.h"
 #include "test_group.h"
 #include "test_main.h"
+#include "test_backend.h"
 #include "test_pki.h"
 #include "upstream.h"
 
@@ -44,27 +45,6 @@
 
 /* The bound of every wait: separates "happened" from "did not happen". */
 #define WAIT_S	60
-
-enum be_mode {
-	BE_REPLY,		/* resp to every head, keep the connection */
-	BE_ECHO,		/* 200 whose body is the request's target */
-	BE_SILENT,		/* read, never answer */
-};
-
-/* The scripted backend (check_proxy.c's, plus BE_ECHO). */
-struct backend {
-	struct evconnlistener *l;
-	struct sockaddr_in sin;
-	enum be_mode mode;
-	const char *resp;
-	size_t resp_len;
-	int accepted;
-	int answered;		/* heads answered, this connection */
-	size_t next;		/* BE_ECHO: where the next head starts */
-	int closed;		/* connections the proxy ended */
-	struct bufferevent *bev;
-	struct evbuffer *got;	/* every byte of this connection */
-};
 
 /* The TLS client on the other end of the socketpair. */
 struct client {
@@ -92,110 +72,9 @@ static struct {
 	SSL_CTX *sctx;
 	SSL_CTX *cctx;			/* with the client certificate */
 	SSL_CTX *cctx_nocert;
-	struct backend be;
+	struct test_backend be;
 	struct client cl;
 } F;
-
-/* --- backend ----------------------------------------------------------- */
-
-static void
-be_free(void)
-{
-	if (F.be.bev != NULL)
-		bufferevent_free(F.be.bev);
-	F.be.bev = NULL;
-}
-
-/* How many complete request heads arrived (bodies here have no CRLFCRLF). */
-static int
-heads_received(void)
-{
-	struct evbuffer_ptr p;
-	int n = 0;
-
-	p = evbuffer_search(F.be.got, "\r\n\r\n", 4, NULL);
-	while (p.pos != -1) {
-		n++;
-		evbuffer_ptr_set(F.be.got, &p, 4, EVBUFFER_PTR_ADD);
-		p = evbuffer_search(F.be.got, "\r\n\r\n", 4, &p);
-	}
-	return n;
-}
-
-static bool
-be_got(const char *s)
-{
-	return evbuffer_search(F.be.got, s, strlen(s), NULL).pos != -1;
-}
-
-/* BE_ECHO: answers the head at F.be.next with its target as the body. */
-static void
-be_echo(struct bufferevent *bev)
-{
-	const char *p = (const char *)evbuffer_pullup(F.be.got, -1);
-	size_t len = evbuffer_get_length(F.be.got);
-	const char *head = p + F.be.next, *t, *e, *end;
-
-	end = memmem(head, len - F.be.next, "\r\n\r\n", 4);
-	ck_assert_ptr_nonnull(end);
-	t = memchr(head, ' ', (size_t)(end - head));
-	ck_assert_ptr_nonnull(t);
-	t++;
-	e = memchr(t, ' ', (size_t)(end - t));
-	ck_assert_ptr_nonnull(e);
-	evbuffer_add_printf(bufferevent_get_output(bev),
-	    "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%.*s",
-	    (int)(e - t), (int)(e - t), t);
-	F.be.next = (size_t)(end + 4 - p);
-}
-
-static void
-be_read_cb(struct bufferevent *bev, void *arg)
-{
-	evbuffer_add_buffer(F.be.got, bufferevent_get_input(bev));
-	while (heads_received() > F.be.answered) {
-		F.be.answered++;
-		switch (F.be.mode) {
-		case BE_SILENT:
-			break;
-		case BE_REPLY:
-			bufferevent_write(bev, F.be.resp, F.be.resp_len);
-			break;
-		case BE_ECHO:
-			be_echo(bev);
-			break;
-		}
-	}
-}
-
-static void
-be_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	F.be.closed++;
-	be_free();
-}
-
-static void
-be_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
-{
-	F.be.accepted++;
-	F.be.answered = 0;
-	F.be.next = 0;
-	evbuffer_drain(F.be.got, evbuffer_get_length(F.be.got));
-	be_free();
-	F.be.bev = bufferevent_socket_new(F.base, fd, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(F.be.bev, be_read_cb, NULL, be_event_cb, NULL);
-	bufferevent_enable(F.be.bev, EV_READ | EV_WRITE);
-}
-
-static void
-be_script(enum be_mode mode, const char *resp)
-{
-	F.be.mode = mode;
-	F.be.resp = resp;
-	F.be.resp_len = resp != NULL ? strlen(resp) : 0;
-}
 
 /* --- client ------------------------------------------------------------ */
 
@@ -353,9 +232,7 @@ client_ctx(const char *cert, const char *key)
 static void
 setup(void)
 {
-	socklen_t len = sizeof(F.be.sin);
 	static char lname[] = "https";
-	static char text[64];
 	struct diag *d;
 
 	memset(&F, 0, sizeof(F));
@@ -370,24 +247,12 @@ setup(void)
 	F.w.hdrs_cap = HTTP_DEFAULT_MAX_HEADERS;
 	F.w.hdrs = calloc(F.w.hdrs_cap, sizeof(struct http_header));
 
-	F.be.sin.sin_family = AF_INET;
-	F.be.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	F.be.l = evconnlistener_new_bind(F.base, be_accept_cb, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
-	    (struct sockaddr *)&F.be.sin, sizeof(F.be.sin));
-	ck_assert_ptr_nonnull(F.be.l);
-	getsockname(evconnlistener_get_fd(F.be.l),
-	    (struct sockaddr *)&F.be.sin, &len);
-	F.be.got = evbuffer_new();
+	test_backend_start(&F.be, F.base);
 
 	/* one server, the scripted backend; generous timeouts: the loop
 	 * waits for the event, never races the timer */
 	test_group_conf(&F.tg, SCHED_ROUND_ROBIN, NULL, 1);
-	memcpy(&F.tg.sc[0].addr.ss, &F.be.sin, sizeof(F.be.sin));
-	F.tg.sc[0].addr.len = sizeof(F.be.sin);
-	snprintf(text, sizeof(text), "127.0.0.1:%u",
-	    (unsigned)ntohs(F.be.sin.sin_port));
-	F.tg.sc[0].addr.text = text;
+	test_backend_server(&F.be, &F.tg.sc[0]);
 	F.tg.gc.health_check = false;
 	F.tg.gc.backend_timeout_ms = 60000;
 	F.tg.gc.connect_timeout_ms = 60000;
@@ -435,10 +300,7 @@ teardown(void)
 {
 	cl_close();
 	conn_worker_close_all(&F.w);
-	be_free();
-	if (F.be.l != NULL)
-		evconnlistener_free(F.be.l);
-	evbuffer_free(F.be.got);
+	test_backend_free(&F.be);
 	evbuffer_free(F.cl.in);
 	conn_worker_free(&F.w);
 	upstream_pool_free(F.w.pool);
@@ -453,6 +315,7 @@ teardown(void)
 
 #define GET(path)	"GET " path " HTTP/1.1\r\nHost: a\r\n\r\n"
 #define OK		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+#define BAD_STATUS	"HTTP/1.1 abc\r\n\r\n"
 
 /* --- tests --------------------------------------------------------------- */
 
@@ -460,7 +323,7 @@ START_TEST(test_mtls_get_keepalive)
 {
 	struct resp rp;
 
-	be_script(BE_REPLY, OK);
+	test_backend_script(&F.be, TEST_BE_REPLY, OK, strlen(OK));
 	connect_client(F.cctx);
 	cl_send(GET("/"));
 	WAIT_FOR(take_response(&rp));
@@ -469,8 +332,8 @@ START_TEST(test_mtls_get_keepalive)
 	ck_assert(rp.keep_alive);
 	ck_assert(F.cl.connected);
 	/* the verdict reached the backend */
-	ck_assert(be_got("SUCCESS"));
-	ck_assert(be_got("CN=client"));
+	ck_assert(test_backend_got(&F.be, "SUCCESS"));
+	ck_assert(test_backend_got(&F.be, "CN=client"));
 
 	cl_send(GET("/2"));
 	WAIT_FOR(take_response(&rp));
@@ -488,7 +351,7 @@ START_TEST(test_no_client_cert)
 {
 	struct resp rp;
 
-	be_script(BE_REPLY, OK);
+	test_backend_script(&F.be, TEST_BE_REPLY, OK, strlen(OK));
 	connect_client(F.cctx_nocert);
 	cl_send(GET("/"));
 	WAIT_FOR(take_response(&rp));
@@ -511,7 +374,7 @@ START_TEST(test_bad_request_line)
 {
 	struct resp rp;
 
-	be_script(BE_REPLY, OK);
+	test_backend_script(&F.be, TEST_BE_REPLY, OK, strlen(OK));
 	connect_client(F.cctx);
 	cl_send("GET /a b c HTTP/1.1\r\nHost: a\r\n\r\n");
 	WAIT_FOR(take_response(&rp));
@@ -529,7 +392,7 @@ START_TEST(test_pipelined)
 {
 	struct resp rp;
 
-	be_script(BE_ECHO, NULL);
+	test_backend_script(&F.be, TEST_BE_ECHO, NULL, 0);
 	connect_client(F.cctx);
 	cl_send(GET("/first") GET("/second"));
 	WAIT_FOR(take_response(&rp));
@@ -547,12 +410,12 @@ END_TEST
 static bool
 body_part_arrived(void)
 {
-	return heads_received() == 1 && be_got("\r\n\r\n0123456789");
+	return test_backend_heads(&F.be) == 1 && test_backend_got(&F.be, "\r\n\r\n0123456789");
 }
 
 START_TEST(test_client_closes_mid_body)
 {
-	be_script(BE_SILENT, NULL);
+	test_backend_script(&F.be, TEST_BE_SILENT, NULL, 0);
 	connect_client(F.cctx);
 	cl_send("POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n"
 	    "0123456789");
@@ -569,7 +432,8 @@ START_TEST(test_backend_invalid_status_line)
 {
 	struct resp rp;
 
-	be_script(BE_REPLY, "HTTP/1.1 abc\r\n\r\n");
+	test_backend_script(&F.be, TEST_BE_REPLY, BAD_STATUS,
+	    strlen(BAD_STATUS));
 	connect_client(F.cctx);
 	cl_send(GET("/"));
 	WAIT_FOR(take_response(&rp));
@@ -587,10 +451,10 @@ END_TEST
 
 START_TEST(test_close_all_in_flight)
 {
-	be_script(BE_SILENT, NULL);
+	test_backend_script(&F.be, TEST_BE_SILENT, NULL, 0);
 	connect_client(F.cctx);
 	cl_send(GET("/"));
-	WAIT_FOR(heads_received() == 1);
+	WAIT_FOR(test_backend_heads(&F.be) == 1);
 	ck_assert_uint_eq(F.w.nconns, 1);
 	conn_worker_close_all(&F.w);
 	/* closed and freed at once: the loop may never turn again */

@@ -8,18 +8,15 @@
 #include "ac_config.h"
 
 #include <check.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "balancer.h"
 #include "config.h"
@@ -29,29 +26,10 @@
 #include "proxy.h"
 #include "relay.h"
 #include "shm.h"
+#include "test_backend.h"
 #include "test_group.h"
 #include "test_main.h"
 #include "upstream.h"
-
-enum be_mode {
-	BE_REPLY,		/* write the response, keep the connection */
-	BE_REPLY_CLOSE,		/* write the response, then close */
-	BE_RESET,		/* reset as soon as the head arrived */
-	BE_SILENT,		/* read, never answer */
-};
-
-/* The scripted backend. */
-struct backend {
-	struct evconnlistener *l;
-	struct sockaddr_in sin;
-	enum be_mode mode;
-	const char *resp;
-	size_t resp_len;
-	int accepted;
-	int answered;			/* heads answered on this connection */
-	struct bufferevent *bev;
-	struct evbuffer *got;		/* every byte it received */
-};
 
 /* The scripted client session. */
 struct sess {
@@ -72,97 +50,9 @@ static struct {
 	struct lsn lsn;
 	struct listener_shared lsh;
 	struct conn c;
-	struct backend be;
+	struct test_backend be;
 	struct sess s;
 } F;
-
-/* --- backend ----------------------------------------------------------- */
-
-static void
-be_free(void)
-{
-	if (F.be.bev != NULL)
-		bufferevent_free(F.be.bev);
-	F.be.bev = NULL;
-}
-
-static void
-be_write_cb(struct bufferevent *bev, void *arg)
-{
-	/* FIN, not close(): a close with unread input would be a reset */
-	if (F.be.mode == BE_REPLY_CLOSE && F.be.answered > 0 &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
-}
-
-/* How many complete request heads arrived (bodies here have no CRLFCRLF). */
-static int
-heads_received(void)
-{
-	struct evbuffer_ptr p;
-	int n = 0;
-
-	p = evbuffer_search(F.be.got, "\r\n\r\n", 4, NULL);
-	while (p.pos != -1) {
-		n++;
-		evbuffer_ptr_set(F.be.got, &p, 4, EVBUFFER_PTR_ADD);
-		p = evbuffer_search(F.be.got, "\r\n\r\n", 4, &p);
-	}
-	return n;
-}
-
-static void
-be_read_cb(struct bufferevent *bev, void *arg)
-{
-	evbuffer_add_buffer(F.be.got, bufferevent_get_input(bev));
-	if (heads_received() <= F.be.answered)
-		return;
-	F.be.answered++;
-	switch (F.be.mode) {
-	case BE_RESET: {
-		struct linger lg = { 1, 0 };
-
-		(void)setsockopt(bufferevent_getfd(bev), SOL_SOCKET,
-		    SO_LINGER, &lg, sizeof(lg));
-		be_free();
-		break;
-	}
-	case BE_SILENT:
-		break;
-	case BE_REPLY:
-	case BE_REPLY_CLOSE:
-		bufferevent_write(bev, F.be.resp, F.be.resp_len);
-		break;
-	}
-}
-
-static void
-be_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	be_free();
-}
-
-static void
-be_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
-{
-	F.be.accepted++;
-	F.be.answered = 0;
-	evbuffer_drain(F.be.got, evbuffer_get_length(F.be.got));
-	be_free();
-	F.be.bev = bufferevent_socket_new(F.base, fd, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(F.be.bev, be_read_cb, be_write_cb, be_event_cb,
-	    NULL);
-	bufferevent_enable(F.be.bev, EV_READ | EV_WRITE);
-}
-
-static void
-be_script(enum be_mode mode, const char *resp, size_t len)
-{
-	F.be.mode = mode;
-	F.be.resp = resp;
-	F.be.resp_len = len;
-}
 
 /* --- client session ---------------------------------------------------- */
 
@@ -250,9 +140,7 @@ static const struct proxy_client ops = {
 static void
 setup(void)
 {
-	socklen_t len = sizeof(F.be.sin);
 	static char lname[] = "l";
-	static char text[64];
 
 	memset(&F, 0, sizeof(F));
 	signal(SIGPIPE, SIG_IGN);	/* as the daemon does (main.c) */
@@ -264,24 +152,12 @@ setup(void)
 	F.w.hdrs = calloc(F.w.hdrs_cap, sizeof(struct http_header));
 	F.w.scratch = evbuffer_new();
 
-	F.be.sin.sin_family = AF_INET;
-	F.be.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	F.be.l = evconnlistener_new_bind(F.base, be_accept_cb, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
-	    (struct sockaddr *)&F.be.sin, sizeof(F.be.sin));
-	ck_assert_ptr_nonnull(F.be.l);
-	getsockname(evconnlistener_get_fd(F.be.l),
-	    (struct sockaddr *)&F.be.sin, &len);
-	F.be.got = evbuffer_new();
+	test_backend_start(&F.be, F.base);
 
 	/* one server, the scripted backend; generous timeouts: the loop
 	 * waits for the event, never races the timer */
 	test_group_conf(&F.tg, SCHED_ROUND_ROBIN, NULL, 1);
-	memcpy(&F.tg.sc[0].addr.ss, &F.be.sin, sizeof(F.be.sin));
-	F.tg.sc[0].addr.len = sizeof(F.be.sin);
-	snprintf(text, sizeof(text), "127.0.0.1:%u",
-	    (unsigned)ntohs(F.be.sin.sin_port));
-	F.tg.sc[0].addr.text = text;
+	test_backend_server(&F.be, &F.tg.sc[0]);
 	F.tg.gc.health_check = false;
 	F.tg.gc.backend_timeout_ms = 60000;
 	F.tg.gc.connect_timeout_ms = 60000;
@@ -311,10 +187,7 @@ static void
 teardown(void)
 {
 	proxy_request_release(F.s.r);
-	be_free();
-	if (F.be.l != NULL)
-		evconnlistener_free(F.be.l);
-	evbuffer_free(F.be.got);
+	test_backend_free(&F.be);
 	evbuffer_free(F.s.out);
 	evbuffer_free(F.s.in);
 	upstream_pool_free(F.w.pool);
@@ -382,7 +255,7 @@ out_is(const char *want)
 
 START_TEST(test_ok_then_pooled)
 {
-	be_script(BE_REPLY, OK, strlen(OK));
+	test_backend_script(&F.be, TEST_BE_REPLY, OK, strlen(OK));
 	request(GET, NULL);
 	ck_assert_int_eq(F.s.done, 1);
 	ck_assert_int_eq(F.s.status[0], 200);
@@ -401,7 +274,7 @@ START_TEST(test_invalid_status_line)
 {
 	static const char r[] = "HTTP/1.1 abc\r\n\r\n";
 
-	be_script(BE_REPLY, r, sizeof(r) - 1);
+	test_backend_script(&F.be, TEST_BE_REPLY, r, sizeof(r) - 1);
 	request(GET, NULL);
 	ck_assert_int_eq(F.s.error, 1);
 	ck_assert_int_eq(F.s.err_status, 502);
@@ -414,7 +287,7 @@ START_TEST(test_unsolicited_101)
 	static const char r[] = "HTTP/1.1 101 Switching Protocols\r\n"
 	    "Upgrade: websocket\r\nConnection: upgrade\r\n\r\n";
 
-	be_script(BE_REPLY, r, sizeof(r) - 1);
+	test_backend_script(&F.be, TEST_BE_REPLY, r, sizeof(r) - 1);
 	request(GET, NULL);
 	ck_assert_int_eq(F.s.err_status, 502);
 	ck_assert_int_eq(F.s.tunnel, 0);
@@ -429,7 +302,7 @@ START_TEST(test_interim_flood)
 	for (i = 0; i < 60; i++)
 		off += (size_t)sprintf(r + off, "HTTP/1.1 100 Continue\r\n\r\n");
 	off += (size_t)sprintf(r + off, "%s", OK);
-	be_script(BE_REPLY, r, off);
+	test_backend_script(&F.be, TEST_BE_REPLY, r, off);
 	request(GET, NULL);
 	ck_assert_int_eq(F.s.done, 1);
 	ck_assert_int_eq(F.s.heads, 61);
@@ -443,7 +316,7 @@ START_TEST(test_body_shorter_than_length)
 	static const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
 	    "\r\nabc";
 
-	be_script(BE_REPLY_CLOSE, r, sizeof(r) - 1);
+	test_backend_script(&F.be, TEST_BE_REPLY_CLOSE, r, sizeof(r) - 1);
 	request(GET, NULL);
 	ck_assert_int_eq(F.s.abort, 1);
 	ck_assert_int_eq(F.s.done, 0);
@@ -456,7 +329,7 @@ START_TEST(test_close_in_head)
 {
 	static const char r[] = "HTTP/1.1 200 OK\r\nContent-Le";
 
-	be_script(BE_REPLY_CLOSE, r, sizeof(r) - 1);
+	test_backend_script(&F.be, TEST_BE_REPLY_CLOSE, r, sizeof(r) - 1);
 	request("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n",
 	    "abc");
 	ck_assert_int_eq(F.s.err_status, 502);
@@ -465,7 +338,7 @@ END_TEST
 
 START_TEST(test_reset_after_request)
 {
-	be_script(BE_RESET, NULL, 0);
+	test_backend_script(&F.be, TEST_BE_RESET, NULL, 0);
 	request("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n",
 	    "abc");
 	ck_assert_int_eq(F.s.err_status, 502);
@@ -476,7 +349,7 @@ END_TEST
 START_TEST(test_never_answers)
 {
 	F.tg.gc.backend_timeout_ms = 1000;
-	be_script(BE_SILENT, NULL, 0);
+	test_backend_script(&F.be, TEST_BE_SILENT, NULL, 0);
 	request(GET, NULL);
 	ck_assert_int_eq(F.s.err_status, 504);
 }
@@ -485,8 +358,7 @@ END_TEST
 START_TEST(test_connect_refused)
 {
 	/* close the backend's listening socket: its port now refuses */
-	evconnlistener_free(F.be.l);
-	F.be.l = NULL;
+	test_backend_close_listener(&F.be);
 	request(GET, NULL);
 	ck_assert_int_eq(F.s.err_status, 502);
 	ck_assert_uint_eq(atomic_load(&group_server(F.lsn.group,
@@ -499,7 +371,7 @@ START_TEST(test_chunked_passthrough)
 	static const char r[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
 	    "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
 
-	be_script(BE_REPLY, r, sizeof(r) - 1);
+	test_backend_script(&F.be, TEST_BE_REPLY, r, sizeof(r) - 1);
 	request(GET, NULL);
 	ck_assert_int_eq(F.s.done, 1);
 	ck_assert(out_is("5\r\nhello\r\n0\r\n\r\n"));
@@ -511,7 +383,7 @@ START_TEST(test_invalid_chunked_is_cut)
 	static const char r[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
 	    "chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n";
 
-	be_script(BE_REPLY, r, sizeof(r) - 1);
+	test_backend_script(&F.be, TEST_BE_REPLY, r, sizeof(r) - 1);
 	request(GET, NULL);
 	/* the head went out: the client must see a cut, not a clean end */
 	ck_assert_int_eq(F.s.abort, 1);
@@ -521,7 +393,7 @@ END_TEST
 
 START_TEST(test_upload_reaches_backend)
 {
-	be_script(BE_REPLY, OK, strlen(OK));
+	test_backend_script(&F.be, TEST_BE_REPLY, OK, strlen(OK));
 	request("POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n",
 	    "0123456789");
 	ck_assert_int_eq(F.s.done, 1);

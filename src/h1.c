@@ -399,7 +399,6 @@ process_head(struct h1 *h)
 	    h->nrequests < lc->keepalive_requests);
 	a.m = &m;
 	a.dechunk = m.version == 10;
-	a.version = m.version;
 	proxy_prepare(h->r, &a);
 	evbuffer_drain(in, (size_t)rc);
 	set_state(h, H1_PROXY);
@@ -471,8 +470,9 @@ op_head(void *sess, const struct http_msg *m)
 	struct h1 *h = sess;
 	struct evbuffer *sb = h->c->w->scratch;
 
-	if (m->status >= 200 && (m->body == HTTP_BODY_EOF ||
-	    !proxy_upload_done(h->r) ||
+	if (!http_forward_interim(m->status, h->version))
+		return CONN_OK;		/* RFC 9110 15.2: none to HTTP/1.0 */
+	if (m->status >= 200 && (m->body == HTTP_BODY_EOF || !h->body_done ||
 	    (m->body == HTTP_BODY_CHUNKED && h->version == 10)))
 		h->keep_alive = false;
 	http_write_response_head(sb, m, h->version, m->status >= 200 &&

@@ -184,7 +184,6 @@ proxy_prepare(struct request *r, const struct proxy_args *a)
 	REQ_CHECK(r);
 	r->is_head = m->is_head;
 	r->upgrade = m->upgrade;
-	r->version = a->version;
 	r->dechunk = a->dechunk;
 	r->up_done = m->body == HTTP_BODY_NONE || m->body == HTTP_BODY_EOF;
 	r->replayable = m->body == HTTP_BODY_NONE && !m->upgrade &&
@@ -408,12 +407,11 @@ response_heads(struct request *r)
 			return fail(r, 502);
 		}
 		if (m.status >= 100 && m.status < 200 && m.status != 101) {
-			/* RFC 9110 15.2: never a 1xx to an HTTP/1.0 client */
-			if (r->version >= 11 && r->ops->head(r->sess, &m) < 0)
+			/* interim: the session decides whether its client gets it */
+			if (r->ops->head(r->sess, &m) < 0)
 				return CONN_CLOSED;
 			evbuffer_drain(in, (size_t)rc);
-			if (r->version >= 11 &&
-			    r->ops->body_flush(r->sess) < 0)
+			if (r->ops->body_flush(r->sess) < 0)
 				return CONN_CLOSED;
 			continue;
 		}

@@ -58,7 +58,6 @@ struct proxy_client {
 struct proxy_args {
 	const struct http_msg *m;	/* parsed request head */
 	bool dechunk;			/* client cannot read chunked framing */
-	int version;			/* client's HTTP version (10, 11, 20) */
 };
 
 /* A per-worker cache of request objects; no heap churn per request. */
@@ -124,7 +123,6 @@ void proxy_request_end(struct request *r, int status_if_unsent);
 /* Accessors for the session. */
 int proxy_status(const struct request *r);
 bool proxy_response_started(const struct request *r);
-bool proxy_upload_done(const struct request *r);
 bool proxy_logged(const struct request *r);
 
 #endif

@@ -49,7 +49,6 @@ struct request {
 	bool dechunk;
 	bool up_done;			/* whole request sent upstream */
 	bool started;			/* a backend connection is ready */
-	int version;
 	/* the response */
 	enum http_body resp_body;
 	uint64_t resp_remaining;

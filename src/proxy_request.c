@@ -253,12 +253,6 @@ proxy_response_started(const struct request *r)
 }
 
 bool
-proxy_upload_done(const struct request *r)
-{
-	return r->up_done;
-}
-
-bool
 proxy_logged(const struct request *r)
 {
 	return r->logged;

@@ -233,7 +233,6 @@ request(const char *req, const char *body)
 	proxy_request_clock(F.s.r);
 	a.m = &m;
 	a.dechunk = false;
-	a.version = m.version;
 	proxy_prepare(F.s.r, &a);
 	(void)proxy_run(F.s.r);
 	wait_end();

@@ -26,14 +26,6 @@ need_mtlslb
 t_setup
 mkpki
 
-# check_failed MSG: a failed check after which the others can still run;
-# the test goes on and fails at the end.
-FAILED=()
-check_failed() {
-	printf 'FAIL - %s: %s\n' "$T_NAME" "$*" >&2
-	FAILED+=("$*")
-}
-
 # refuses PORT: true once connecting to 127.0.0.1:PORT is refused (curl
 # exit 7) within 30 s. A socket left listening with no one accepting
 # completes the TCP handshake and then times out (curl 28) instead.

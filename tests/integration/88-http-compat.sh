@@ -16,14 +16,6 @@ need_mtlslb
 t_setup
 mkpki
 
-# check_failed MSG: a failed check after which the others can still run;
-# the test goes on and fails at the end.
-FAILED=()
-check_failed() {
-	printf 'FAIL - %s: %s\n' "$T_NAME" "$*" >&2
-	FAILED+=("$*")
-}
-
 # has_ipv6_loopback: true if a socket can bind [::1].
 has_ipv6_loopback() {
 	python3 -c 'import socket

@@ -49,6 +49,14 @@ declare -A BACKEND_PID=()
 
 # ---------------------------------------------------------------- reporting
 
+# check_failed MSG: a failed check after which the others can still run;
+# the test goes on, and fails at the end when FAILED is not empty.
+FAILED=()
+check_failed() {
+	printf 'FAIL - %s: %s\n' "$T_NAME" "$*" >&2
+	FAILED+=("$*")
+}
+
 # pass MSG: one line saying what was just checked.
 pass() {
 	printf 'ok - %s\n' "$*"

@@ -72,9 +72,7 @@ struct h1 {
 	bool keep_alive;		/* the connection may be reused */
 	int end_status;			/* for the log if it ends unanswered */
 	/* the connection */
-	bool close_after_flush;
 	bool head_pending;		/* a response head waits in scratch */
-	bool reads_paused;		/* backpressure from the backend */
 	bool timeouts_set;		/* client_timeouts() has run */
 	bool body_timeout_set;		/* ... with the body read timeout */
 	bool lingering;			/* draining input before the close */
@@ -413,7 +411,6 @@ keepalive_wait(struct h1 *h)
 	h->end_status = 0;
 	set_state(h, H1_READ_HEAD);
 	client_reads(h, true);
-	h->reads_paused = false;
 	conn_timer_arm(h->c, h->c->lsn->conf->keepalive_timeout_ms);
 }
 
@@ -423,7 +420,7 @@ flush_done(struct h1 *h)
 {
 	struct conn *c = h->c;
 
-	if (h->close_after_flush || c->w->stopping) {
+	if (!h->keep_alive || c->w->stopping) {
 		if (!h->body_done)
 			return linger_or_close(h, "response done, request "
 			    "body unread");
@@ -516,12 +513,11 @@ op_done(void *sess)
 	}
 	if (!h->body_done)
 		h->keep_alive = false;	/* unread body: cannot resync */
-	h->close_after_flush = !h->keep_alive;
 	set_state(h, H1_FLUSH);
 	client_timeouts(h, false);
 	if (evbuffer_get_length(bufferevent_get_output(c->cbev)) != 0)
 		return CONN_OK;		/* write_cb goes on when it drained */
-	if (h->close_after_flush || c->w->stopping ||
+	if (!h->keep_alive || c->w->stopping ||
 	    evbuffer_get_length(bufferevent_get_input(c->cbev)) != 0) {
 		/*
 		 * A close or a pipelined request: both may end what proxy.c
@@ -570,7 +566,6 @@ op_tunnel(void *sess)
 	bufferevent_set_timeouts(h->c->cbev, tv, tv);
 	h->timeouts_set = false;
 	client_reads(h, true);
-	h->reads_paused = false;
 	/* what the client sent after its request goes up now */
 	return proxy_tunnel_up(bufferevent_get_input(h->c->cbev), h->r);
 }
@@ -617,7 +612,6 @@ op_pause(void *sess, bool paused)
 {
 	struct h1 *h = sess;
 
-	h->reads_paused = paused;
 	client_reads(h, !paused);
 }
 

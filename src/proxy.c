@@ -36,6 +36,30 @@ static void backend_write_cb(struct bufferevent *bev, void *arg);
 static void backend_event_cb(struct bufferevent *bev, short what, void *arg);
 static int pick_and_connect(struct request *r);
 
+/* --- backpressure ----------------------------------------------------- */
+
+/* Too much queued towards the backend: stop reading the client. */
+static void
+hold_client(struct request *r)
+{
+	if (!r->sess_paused && evbuffer_get_length(
+	    bufferevent_get_output(r->bev)) > BACKPRESSURE_HIGH) {
+		r->sess_paused = true;
+		r->ops->pause(r->sess, true);
+	}
+}
+
+/* Too much queued towards the client: stop reading the backend. */
+static void
+hold_backend(struct request *r)
+{
+	if (!r->bev_paused && evbuffer_get_length(
+	    r->ops->body_out(r->sess)) > BACKPRESSURE_HIGH) {
+		bufferevent_disable(r->bev, EV_READ);
+		r->bev_paused = true;
+	}
+}
+
 /* --- failures --------------------------------------------------------- */
 
 static const char *
@@ -81,11 +105,8 @@ pump_upload(struct request *r)
 		}
 	}
 	upstream_send(r->bev);
-	if (!r->up_done && !r->sess_paused &&
-	    evbuffer_get_length(out) > BACKPRESSURE_HIGH) {
-		r->sess_paused = true;
-		r->ops->pause(r->sess, true);
-	}
+	if (!r->up_done)
+		hold_client(r);
 	return CONN_OK;
 }
 
@@ -329,12 +350,7 @@ pump_response(struct request *r)
 		return CONN_CLOSED;
 	if (r->resp_done)
 		return finish(r);
-	if (!r->bev_paused &&
-	    evbuffer_get_length(r->ops->body_out(r->sess)) >
-	    BACKPRESSURE_HIGH) {
-		bufferevent_disable(r->bev, EV_READ);
-		r->bev_paused = true;
-	}
+	hold_backend(r);
 	return CONN_OK;
 }
 
@@ -347,11 +363,7 @@ tunnel_down(struct request *r)
 	evbuffer_add_buffer(out, bufferevent_get_input(r->bev));
 	if (r->ops->body_flush(r->sess) < 0)
 		return CONN_CLOSED;
-	if (!r->bev_paused && evbuffer_get_length(r->ops->body_out(r->sess)) >
-	    BACKPRESSURE_HIGH) {
-		bufferevent_disable(r->bev, EV_READ);
-		r->bev_paused = true;
-	}
+	hold_backend(r);
 	return CONN_OK;
 }
 
@@ -482,10 +494,7 @@ proxy_tunnel_up(struct evbuffer *from, struct request *r)
 	out = bufferevent_get_output(r->bev);
 	evbuffer_add_buffer(out, from);
 	upstream_send(r->bev);
-	if (!r->sess_paused && evbuffer_get_length(out) > BACKPRESSURE_HIGH) {
-		r->sess_paused = true;
-		r->ops->pause(r->sess, true);
-	}
+	hold_client(r);
 	return CONN_OK;
 }
 

@@ -84,26 +84,40 @@ run_build() {
 	done
 }
 
+# phase NAME: announces a phase and says how long the one before took, so
+# a slow CI run shows where its minutes went.
+start=$(date +%s)
+last=$start
+phase_name=
+phase() {
+	_now=$(date +%s)
+	[ -z "$phase_name" ] || echo "check.sh: $phase_name: $((_now - last)) s"
+	last=$_now
+	phase_name=${1:-}
+	[ -z "$phase_name" ] || echo "check.sh: $phase_name"
+}
+
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 
-echo "check.sh: build and test (gcc, -Werror)"
+phase "build and test (gcc, -Werror)"
 run_build "$top/_build/check"
 
 if [ "$sanitizers" = yes ]; then
-	echo "check.sh: build and test with ASan+UBSan"
+	phase "build and test with ASan+UBSan"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    run_build "$top/_build/asan" --enable-sanitizers
 fi
 if [ "$quick" = no ]; then
 	b="$top/_build/check"
-	echo "check.sh: the README's first command, scripts/demo.sh --once"
+	phase "the README's first command, scripts/demo.sh --once"
 	"$top/scripts/demo.sh" --once
-	echo "check.sh: fuzzing, 60 s per target"
+	phase "fuzzing, 60 s per target"
 	make -C "$b" fuzz FUZZ_SECONDS=60
-	echo "check.sh: soak, 60 s"
+	phase "soak, 60 s"
 	make -C "$b" soak SOAK_SECONDS=60
-	echo "check.sh: core integration tests under valgrind"
+	phase "core integration tests under valgrind"
 	make -C "$b" valgrind
 fi
-echo "check.sh: all passed"
+phase
+echo "check.sh: all passed in $(($(date +%s) - start)) s"

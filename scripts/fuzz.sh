@@ -7,7 +7,9 @@
 # bad usage. Bounded: every run has -max_total_time plus a hard timeout.
 #
 # Environment: CC (clang), FUZZ_DIR (work dir; default a temp dir that is
-# removed unless something crashed), FUZZ_ARGS (extra libFuzzer flags), KEEP=1 (keep FUZZ_DIR).
+# removed unless something crashed), FUZZ_ARGS (extra libFuzzer flags),
+# FUZZ_JOBS (targets run at once; default the CPU count), KEEP=1 (keep
+# FUZZ_DIR).
 # Targets: http_request http_response http_chunked config.
 #
 # Reproduce a crash: $FUZZ_DIR/bin/fuzz_NAME CRASH-FILE; then add the
@@ -103,7 +105,9 @@ hard=$((secs + 60))
 tmo=
 command -v timeout >/dev/null 2>&1 && tmo="timeout -s KILL $hard"
 
-for t in $targets; do
+# run_one TARGET: one bounded libFuzzer run; its exit status in rc-TARGET.
+run_one() {
+	t=$1
 	work=$FUZZ_DIR/corpus-$t
 	mkdir -p "$work" "$FUZZ_DIR/artifacts-$t"
 	case $t in
@@ -111,7 +115,6 @@ for t in $targets; do
 	*) dict=$top/tests/fuzz/$t.dict ;;
 	esac
 	if [ -f "$dict" ]; then dict="-dict=$dict"; else dict=; fi
-	echo "$prog: fuzz_$t for ${secs}s"
 	rc=0
 	# shellcheck disable=SC2086
 	$tmo "$FUZZ_DIR/bin/fuzz_$t" -max_total_time="$secs" -timeout=10 \
@@ -119,6 +122,32 @@ for t in $targets; do
 	    -artifact_prefix="$FUZZ_DIR/artifacts-$t/" $dict \
 	    ${FUZZ_ARGS:-} "$work" "$top/tests/fuzz/corpus/$t" \
 	    >"$FUZZ_DIR/run-$t.log" 2>&1 || rc=$?
+	echo "$rc" >"$FUZZ_DIR/rc-$t"
+}
+
+# Targets run side by side, FUZZ_JOBS (default: the CPU count) at a time;
+# each still gets its full SECONDS of wall-clock time.
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+case $jobs in '' | *[!0-9]* | 0) jobs=1 ;; esac
+batch=
+n=0
+for t in $targets; do
+	echo "$prog: fuzz_$t for ${secs}s"
+	run_one "$t" &
+	batch="$batch $!"
+	n=$((n + 1))
+	if [ "$n" -ge "$jobs" ]; then
+		# shellcheck disable=SC2086 # a PID list
+		wait $batch
+		batch=
+		n=0
+	fi
+done
+# shellcheck disable=SC2086
+[ -z "$batch" ] || wait $batch
+
+for t in $targets; do
+	rc=$(cat "$FUZZ_DIR/rc-$t" 2>/dev/null || echo 1)
 	grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+.*DONE)' \
 	    "$FUZZ_DIR/run-$t.log" | sed "s/^/  $t: /" || true
 	if [ "$rc" -ne 0 ]; then

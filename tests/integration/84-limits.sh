@@ -141,6 +141,10 @@ dt=$(($(now_ms) - t0))
     "in order within 30 s (rawtls exit $RAW_RC, close=$RAW_CLOSE)"
 [ "$dt" -ge 1500 ] || fail "client_body_timeout: closed too early (${dt} ms)"
 pass "client_body_timeout = 2s: stalled body closed after ${dt} ms ($(cat "$T/body-timeout.st"))"
+# Nothing was sent, so the access log says 408, as nginx's does (issue 17).
+wait_mtlslb_log '"POST /upload HTTP/1.1" 408 ' 10 ||
+    fail "client_body_timeout: no access-log line with 408"
+pass "the timed-out upload has its access-log line, status 408"
 
 # --- max_request_body_size ----------------------------------------------------
 head -c 1024 /dev/zero | tr '\0' x >"$T/1k"
@@ -182,6 +186,10 @@ case $r in
 esac
 wait_mtlslb_log 'max_connections \(5\) reached' 5 ||
     fail "max_connections: no log line"
+# One line for the burst, not one per refusal (issue 17 item 13).
+n=$(mtlslb_log_since | grep -c 'max_connections (5) reached' || true)
+[ "$n" = 1 ] ||
+    fail "max_connections: $n log lines for 7 refusals, expected 1"
 m=$(curl -sS --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
     awk '/^mtlslb_connections_overload_closed_total/ { s += $2 } END { print s + 0 }')
 [ "$m" = 7 ] || fail "max_connections: overload counter is '$m', expected 7"

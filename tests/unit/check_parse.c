@@ -14,6 +14,7 @@
 #include <check.h>
 
 #include "config.h"
+#include "log.h"
 #include "test_main.h"
 
 static char err[256];
@@ -485,6 +486,28 @@ START_TEST(test_http_codes)
 }
 END_TEST
 
+/* Repeated log lines (issue 17): the first always, then one per interval
+ * saying how many were left out. */
+START_TEST(test_log_limit)
+{
+	struct log_limit l;
+	unsigned n = 99;
+	int i;
+
+	memset(&l, 0, sizeof(l));
+	ck_assert(log_limit_pass(&l, 1000, 5, &n));
+	ck_assert_uint_eq(n, 0);
+	for (i = 0; i < 7; i++)
+		ck_assert(!log_limit_pass(&l, 1000 + i % 5, 5, &n));
+	ck_assert(log_limit_pass(&l, 1005, 5, &n));
+	ck_assert_uint_eq(n, 7);
+	ck_assert(!log_limit_pass(&l, 1009, 5, &n));
+	/* a quiet spell: the next one passes with what was left out */
+	ck_assert(log_limit_pass(&l, 2000, 5, &n));
+	ck_assert_uint_eq(n, 1);
+}
+END_TEST
+
 static Suite *
 parse_suite(void)
 {
@@ -524,6 +547,9 @@ parse_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("http_codes");
 	tcase_add_test(tc, test_http_codes);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("log_limit");
+	tcase_add_test(tc, test_log_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,9 +8,12 @@
 #include "ac_config.h"
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -365,6 +368,40 @@ START_TEST(test_connect_refused)
 }
 END_TEST
 
+/* Issue 17 item 5: running out of descriptors is our shortage, not the
+ * server's. The request gets 503 and the server no failure. */
+START_TEST(test_out_of_descriptors)
+{
+	struct rlimit old, rl;
+	int fds[512];
+	int n = 0, i, err;
+
+	test_backend_script(&F.be, TEST_BE_REPLY, OK, strlen(OK));
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	if (rl.rlim_cur > 256)
+		rl.rlim_cur = 256;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (n < 512 && (fds[n] = open("/dev/null", O_RDONLY)) != -1)
+		n++;
+	err = errno;
+	ck_assert_int_lt(n, 512);
+	ck_assert_int_eq(err, EMFILE);
+
+	request(GET, NULL);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	(void)setrlimit(RLIMIT_NOFILE, &old);
+	ck_assert_int_eq(F.s.err_status, 503);
+	ck_assert_uint_eq(atomic_load(&group_server(F.lsn.group,
+	    0)->sh->failures), 0);
+	/* with descriptors back, the same server answers */
+	request(GET, NULL);
+	ck_assert_int_eq(F.s.done, 1);
+	ck_assert_int_eq(F.s.status[0], 200);
+}
+END_TEST
+
 START_TEST(test_chunked_passthrough)
 {
 	static const char r[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
@@ -418,6 +455,7 @@ proxy_suite(void)
 	tcase_add_test(tc, test_reset_after_request);
 	tcase_add_test(tc, test_never_answers);
 	tcase_add_test(tc, test_connect_refused);
+	tcase_add_test(tc, test_out_of_descriptors);
 	tcase_add_test(tc, test_chunked_passthrough);
 	tcase_add_test(tc, test_invalid_chunked_is_cut);
 	tcase_add_test(tc, test_upload_reaches_backend);

@@ -8,50 +8,99 @@
 #include "http_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
+/*
+ * A head is written straight into space reserved in the output buffer:
+ * one reserve and one commit per head instead of an evbuffer_add (and its
+ * callbacks) per piece. hw_put stops at the end of the space and marks the
+ * head as not fitting; the caller then reserves more and writes it again.
+ */
+struct hw {
+	char *p;
+	char *end;
+	bool full;
+};
+
 static void
-add_str(struct evbuffer *out, const char *s)
+hw_put(struct hw *w, const void *s, size_t n)
 {
-	evbuffer_add(out, s, strlen(s));
+	if ((size_t)(w->end - w->p) < n) {
+		w->full = true;
+		w->end = w->p;
+		return;
+	}
+	memcpy(w->p, s, n);
+	w->p += n;
+}
+
+static void
+hw_str(struct hw *w, const char *s)
+{
+	hw_put(w, s, strlen(s));
 }
 
 /* Adds s with CTLs replaced by '?': DNs come from certificates. */
 static void
-add_sanitised(struct evbuffer *out, const char *s)
+hw_sanitised(struct hw *w, const char *s)
 {
-	const char *run = s;
+	char *start = w->p;
 
-	for (; *s != '\0'; s++) {
-		if (is_bad_value_char((unsigned char)*s)) {
-			evbuffer_add(out, run, (size_t)(s - run));
-			evbuffer_add(out, "?", 1);
-			run = s + 1;
-		}
+	hw_str(w, s);
+	for (; start < w->p; start++) {
+		if (is_bad_value_char((unsigned char)*start))
+			*start = '?';
 	}
-	evbuffer_add(out, run, (size_t)(s - run));
 }
 
 static void
-add_header(struct evbuffer *out, const struct http_header *h)
+hw_header(struct hw *w, const struct http_header *h)
 {
-	evbuffer_add(out, h->name, h->name_len);
-	evbuffer_add(out, ": ", 2);
-	evbuffer_add(out, h->value, h->value_len);
-	evbuffer_add(out, "\r\n", 2);
+	hw_put(w, h->name, h->name_len);
+	hw_put(w, ": ", 2);
+	hw_put(w, h->value, h->value_len);
+	hw_put(w, "\r\n", 2);
 }
 
 static void
-add_sanitised_header(struct evbuffer *out, const char *name, const char *val)
+hw_sanitised_header(struct hw *w, const char *name, const char *val)
 {
 	if (val == NULL || *val == '\0')
 		return;
-	add_str(out, name);
-	evbuffer_add(out, ": ", 2);
-	add_sanitised(out, val);
-	evbuffer_add(out, "\r\n", 2);
+	hw_str(w, name);
+	hw_put(w, ": ", 2);
+	hw_sanitised(w, val);
+	hw_put(w, "\r\n", 2);
+}
+
+/*
+ * Runs write_fn(w, arg) into at least want bytes reserved at the end of
+ * out, and commits what it wrote; retries with twice the space when the
+ * head did not fit (want is an estimate).
+ */
+static void
+hw_run(struct evbuffer *out, size_t want,
+    void (*write_fn)(struct hw *, const void *), const void *arg)
+{
+	struct evbuffer_iovec v;
+	struct hw w;
+
+	for (;;) {
+		if (evbuffer_reserve_space(out, (ev_ssize_t)want, &v, 1) != 1)
+			abort();	/* allocation failure, as xmalloc */
+		w.p = v.iov_base;
+		w.end = w.p + v.iov_len;
+		w.full = false;
+		write_fn(&w, arg);
+		if (!w.full)
+			break;
+		want *= 2;
+	}
+	v.iov_len = (size_t)(w.p - (char *)v.iov_base);
+	(void)evbuffer_commit_space(out, &v, 1);
 }
 
 struct named_state {
@@ -132,7 +181,7 @@ connection_names_fields(const struct http_msg *m)
 }
 
 static void
-add_content_length(struct evbuffer *out, uint64_t cl)
+hw_content_length(struct hw *w, uint64_t cl)
 {
 	char b[40], *p = b + sizeof(b);
 
@@ -142,21 +191,21 @@ add_content_length(struct evbuffer *out, uint64_t cl)
 	do
 		*--p = (char)('0' + cl % 10);
 	while ((cl /= 10) != 0);
-	evbuffer_add(out, "Content-Length: ", 16);
-	evbuffer_add(out, p, (size_t)(b + sizeof(b) - p));
+	hw_put(w, "Content-Length: ", 16);
+	hw_put(w, p, (size_t)(b + sizeof(b) - p));
 }
 
 static void
-add_host(struct evbuffer *out, const struct http_msg *req)
+hw_host(struct hw *w, const struct http_msg *req)
 {
-	evbuffer_add(out, "Host: ", 6);
+	hw_put(w, "Host: ", 6);
 	if (req->authority != NULL)
-		evbuffer_add(out, req->authority, req->authority_len);
-	evbuffer_add(out, "\r\n", 2);
+		hw_put(w, req->authority, req->authority_len);
+	hw_put(w, "\r\n", 2);
 }
 
 struct upgrade_state {
-	struct evbuffer *out;
+	struct hw *w;
 	bool any;
 };
 
@@ -167,42 +216,48 @@ upgrade_elem(const char *e, size_t n, void *arg)
 
 	if (n == 0 || http_upgrade_is_h2c(e, n))
 		return;
-	evbuffer_add(st->out, st->any ? ", " : "Upgrade: ", st->any ? 2 : 9);
-	evbuffer_add(st->out, e, n);
+	hw_put(st->w, st->any ? ", " : "Upgrade: ", st->any ? 2 : 9);
+	hw_put(st->w, e, n);
 	st->any = true;
 }
 
 /* Upgrade without its h2c tokens; nothing when only h2c was offered. */
 static void
-add_upgrade(struct evbuffer *out, const struct http_header *h)
+hw_upgrade(struct hw *w, const struct http_header *h)
 {
-	struct upgrade_state st = { out, false };
+	struct upgrade_state st = { w, false };
 
 	http_list_foreach(h->value, h->value_len, upgrade_elem, &st);
 	if (st.any)
-		evbuffer_add(out, "\r\n", 2);
+		hw_put(w, "\r\n", 2);
 }
 
-void
-http_write_request_head(struct evbuffer *out, const struct http_msg *req,
-    const struct http_fwd *fwd)
+struct req_args {
+	const struct http_msg *req;
+	const struct http_fwd *fwd;
+};
+
+static void
+request_head(struct hw *w, const void *arg)
 {
+	const struct req_args *ra = arg;
+	const struct http_msg *req = ra->req;
+	const struct http_fwd *fwd = ra->fwd;
 	const struct http_header *h;
 	bool cl_done = false, te_done = false, host = false, xff = false;
 	bool named = connection_names_fields(req);
 	size_t i;
 
-	evbuffer_expand(out, req->head_len + 512);
-	evbuffer_add(out, req->method, req->method_len);
-	evbuffer_add(out, " ", 1);
+	hw_put(w, req->method, req->method_len);
+	hw_put(w, " ", 1);
 	/* an absolute-form target in origin-form (RFC 9112 3.2.4) */
 	if (req->path_len == 0)
-		add_str(out, req->method_len == 7 &&
+		hw_str(w, req->method_len == 7 &&
 		    memcmp(req->method, "OPTIONS", 7) == 0 ? "*" : "/");
 	else if (req->path[0] == '?')
-		evbuffer_add(out, "/", 1);
-	evbuffer_add(out, req->path, req->path_len);
-	evbuffer_add(out, " HTTP/1.1\r\n", 11);
+		hw_put(w, "/", 1);
+	hw_put(w, req->path, req->path_len);
+	hw_put(w, " HTTP/1.1\r\n", 11);
 
 	for (i = 0; i < req->nhdr; i++) {
 		h = &req->hdr[i];
@@ -210,30 +265,30 @@ http_write_request_head(struct evbuffer *out, const struct http_msg *req,
 		case HK_CONTENT_LENGTH:
 			/* one canonical copy of the validated value */
 			if (!cl_done && req->has_content_length)
-				add_content_length(out, req->content_length);
+				hw_content_length(w, req->content_length);
 			cl_done = true;
 			break;
 		case HK_TRANSFER_ENCODING:
 			/* the parser accepts no coding but a lone chunked */
 			if (!te_done && req->body == HTTP_BODY_CHUNKED)
-				add_str(out, "Transfer-Encoding: chunked\r\n");
+				hw_str(w, "Transfer-Encoding: chunked\r\n");
 			te_done = true;
 			break;
 		case HK_HOST:
 			/* the parser allows one; absolute-form replaced it */
 			if (!host)
-				add_host(out, req);
+				hw_host(w, req);
 			host = true;
 			break;
 		case HK_UPGRADE:
 			if (req->upgrade)
-				add_upgrade(out, h);
+				hw_upgrade(w, h);
 			break;
 		case HK_EXPECT:
 			/* RFC 9110 10.1.1: a 1.0 client's expectation is void */
 			if (req->version != 10 &&
 			    (!named || !named_by_connection(req, h)))
-				add_header(out, h);
+				hw_header(w, h);
 			break;
 		case HK_XFF:
 		case HK_HOP:
@@ -241,7 +296,7 @@ http_write_request_head(struct evbuffer *out, const struct http_msg *req,
 			break;
 		case HK_OTHER:
 			if (!named || !named_by_connection(req, h))
-				add_header(out, h);
+				hw_header(w, h);
 			break;
 		}
 	}
@@ -250,9 +305,9 @@ http_write_request_head(struct evbuffer *out, const struct http_msg *req,
 	 * says an empty one is right when the 1.0 client sent none.
 	 */
 	if (!host)
-		add_host(out, req);
+		hw_host(w, req);
 	if (req->upgrade)
-		add_str(out, "Connection: upgrade\r\n");
+		hw_str(w, "Connection: upgrade\r\n");
 
 	for (i = 0; i < req->nhdr; i++) {
 		h = &req->hdr[i];
@@ -260,72 +315,101 @@ http_write_request_head(struct evbuffer *out, const struct http_msg *req,
 			break;
 		if (h->value_len == 0 || http_classify(h) != HK_XFF)
 			continue;
-		add_str(out, xff ? ", " : "X-Forwarded-For: ");
-		evbuffer_add(out, h->value, h->value_len);
+		hw_str(w, xff ? ", " : "X-Forwarded-For: ");
+		hw_put(w, h->value, h->value_len);
 		xff = true;
 	}
 	if (fwd != NULL && fwd->client_ip != NULL && *fwd->client_ip != '\0') {
-		add_str(out, xff ? ", " : "X-Forwarded-For: ");
-		add_sanitised(out, fwd->client_ip);
+		hw_str(w, xff ? ", " : "X-Forwarded-For: ");
+		hw_sanitised(w, fwd->client_ip);
 		xff = true;
 	}
 	if (xff)
-		evbuffer_add(out, "\r\n", 2);
-	add_str(out, "X-Forwarded-Proto: https\r\n");
+		hw_put(w, "\r\n", 2);
+	hw_str(w, "X-Forwarded-Proto: https\r\n");
 
 	if (fwd != NULL && fwd->cert_verify != NULL) {
-		add_sanitised_header(out, "X-Forwarded-Clientcert-subjectdn",
+		hw_sanitised_header(w, "X-Forwarded-Clientcert-subjectdn",
 		    fwd->cert_subject);
-		add_sanitised_header(out, "X-Forwarded-Clientcert-issuerdn",
+		hw_sanitised_header(w, "X-Forwarded-Clientcert-issuerdn",
 		    fwd->cert_issuer);
-		add_sanitised_header(out, "X-Forwarded-Clientcert-fingerprint",
+		hw_sanitised_header(w, "X-Forwarded-Clientcert-fingerprint",
 		    fwd->cert_fingerprint);
-		add_sanitised_header(out,
+		hw_sanitised_header(w,
 		    "X-Forwarded-Clientcert-serialnumber", fwd->cert_serial);
-		add_sanitised_header(out, "X-Forwarded-Clientcert-clientverify",
+		hw_sanitised_header(w, "X-Forwarded-Clientcert-clientverify",
 		    fwd->cert_verify);
 	}
-	evbuffer_add(out, "\r\n", 2);
+	hw_put(w, "\r\n", 2);
+}
+
+static size_t
+len_or_0(const char *s)
+{
+	return s != NULL ? strlen(s) : 0;
 }
 
 void
-http_write_response_head(struct evbuffer *out, const struct http_msg *resp,
-    int client_version, bool close)
+http_write_request_head(struct evbuffer *out, const struct http_msg *req,
+    const struct http_fwd *fwd)
 {
+	struct req_args ra = { req, fwd };
+	/*
+	 * Every header we keep grows by at most one byte (": " for ":"); what
+	 * we add is below 400 bytes plus the certificate fields.
+	 */
+	size_t want = req->head_len + req->nhdr + 400;
+
+	if (fwd != NULL)
+		want += len_or_0(fwd->client_ip) + len_or_0(fwd->cert_subject) +
+		    len_or_0(fwd->cert_issuer) +
+		    len_or_0(fwd->cert_fingerprint) +
+		    len_or_0(fwd->cert_serial) + len_or_0(fwd->cert_verify);
+	hw_run(out, want, request_head, &ra);
+}
+
+struct resp_args {
+	const struct http_msg *resp;
+	int client_version;
+	bool close;
+};
+
+static void
+response_head(struct hw *w, const void *arg)
+{
+	const struct resp_args *ra = arg;
+	const struct http_msg *resp = ra->resp;
+	int client_version = ra->client_version;
 	const struct http_header *h;
 	bool cl_done = false;
-	bool named;
+	bool named = connection_names_fields(resp);
 	char sl[16];
 	size_t i;
 
-	if (!http_forward_interim(resp->status, client_version))
-		return;
-	named = connection_names_fields(resp);
-	evbuffer_expand(out, resp->head_len + 128);
 	/* "HTTP/1.1 NNN " without printf: this runs for every response. */
 	memcpy(sl, "HTTP/1.1 ", 9);
 	sl[9] = (char)('0' + resp->status / 100 % 10);
 	sl[10] = (char)('0' + resp->status / 10 % 10);
 	sl[11] = (char)('0' + resp->status % 10);
 	sl[12] = ' ';
-	evbuffer_add(out, sl, 13);
+	hw_put(w, sl, 13);
 	if (resp->reason_len > 0)
-		evbuffer_add(out, resp->reason, resp->reason_len);
+		hw_put(w, resp->reason, resp->reason_len);
 	else if (strcmp(http_reason(resp->status), "Unknown") != 0)
-		add_str(out, http_reason(resp->status));
-	evbuffer_add(out, "\r\n", 2);
+		hw_str(w, http_reason(resp->status));
+	hw_put(w, "\r\n", 2);
 
 	for (i = 0; i < resp->nhdr; i++) {
 		h = &resp->hdr[i];
 		switch (http_classify(h)) {
 		case HK_CONTENT_LENGTH:
 			if (!cl_done && resp->has_content_length)
-				add_content_length(out, resp->content_length);
+				hw_content_length(w, resp->content_length);
 			cl_done = true;
 			break;
 		case HK_UPGRADE:
 			if (resp->status == 101)
-				add_header(out, h);
+				hw_header(w, h);
 			break;
 		case HK_HOP:
 			break;
@@ -338,7 +422,7 @@ http_write_response_head(struct evbuffer *out, const struct http_msg *resp,
 			 */
 			if (client_version != 10 ||
 			    resp->body != HTTP_BODY_CHUNKED)
-				add_header(out, h);
+				hw_header(w, h);
 			break;
 		case HK_HOST:
 		case HK_XFF:
@@ -346,17 +430,29 @@ http_write_response_head(struct evbuffer *out, const struct http_msg *resp,
 		case HK_OURS:
 		case HK_OTHER:
 			if (!named || !named_by_connection(resp, h))
-				add_header(out, h);
+				hw_header(w, h);
 			break;
 		}
 	}
 	if (resp->status == 101)
-		add_str(out, "Connection: upgrade\r\n");
-	else if (close)
-		add_str(out, "Connection: close\r\n");
+		hw_str(w, "Connection: upgrade\r\n");
+	else if (ra->close)
+		hw_str(w, "Connection: close\r\n");
 	else if (client_version == 10)
-		add_str(out, "Connection: keep-alive\r\n");
-	evbuffer_add(out, "\r\n", 2);
+		hw_str(w, "Connection: keep-alive\r\n");
+	hw_put(w, "\r\n", 2);
+}
+
+void
+http_write_response_head(struct evbuffer *out, const struct http_msg *resp,
+    int client_version, bool close)
+{
+	struct resp_args ra = { resp, client_version, close };
+
+	if (!http_forward_interim(resp->status, client_version))
+		return;
+	/* as for requests; the status line is at most 64 bytes longer */
+	hw_run(out, resp->head_len + resp->nhdr + 128, response_head, &ra);
 }
 
 bool

@@ -976,6 +976,44 @@ START_TEST(test_rewrite_xff)
 }
 END_TEST
 
+/*
+ * A head that grows more than the writer's first estimate (each "a,"
+ * of Upgrade becomes "a, ") is written again into more space, whole, and
+ * after what the buffer already held.
+ */
+START_TEST(test_rewrite_grows)
+{
+	enum { NTOK = 1500 };
+	char *in = malloc(NTOK * 2 + 200), *want = malloc(NTOK * 3 + 200);
+	char *p = in, *q = want, *got;
+	struct evbuffer *b = evbuffer_new();
+	size_t i, n;
+
+	p += sprintf(p, "GET /ws HTTP/1.1\r\nHost: h\r\n"
+	    "Connection: upgrade\r\nUpgrade: ");
+	q += sprintf(q, "before|GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: ");
+	for (i = 0; i < NTOK; i++) {
+		p += sprintf(p, i + 1 < NTOK ? "a," : "a");
+		q += sprintf(q, i + 1 < NTOK ? "a, " : "a");
+	}
+	sprintf(p, "\r\n\r\n");
+	sprintf(q, "\r\nConnection: upgrade\r\n"
+	    "X-Forwarded-Proto: https\r\n\r\n");
+	ck_assert_int_gt(req(in), 0);
+	ck_assert(msg.upgrade);
+	evbuffer_add(b, "before|", 7);
+	http_write_request_head(b, &msg, NULL);
+	n = evbuffer_get_length(b);
+	got = drain(b);
+	ck_assert_uint_eq(n, strlen(want));
+	ck_assert_str_eq(got, want);
+	free(got);
+	free(in);
+	free(want);
+	evbuffer_free(b);
+}
+END_TEST
+
 /* Issue 17 item 15: HTTP/2 inside a tunnel would bypass every rewrite. */
 START_TEST(test_rewrite_h2c)
 {
@@ -1393,6 +1431,7 @@ http_suite(void)
 		{ "rewrite_forwarded_family", test_rewrite_forwarded_family },
 		{ "rewrite_xff", test_rewrite_xff },
 		{ "rewrite_h2c", test_rewrite_h2c },
+		{ "rewrite_grows", test_rewrite_grows },
 		{ "http10_expect_interim", test_http10_expect_interim },
 		{ "error_no_cert", test_error_no_cert },
 		{ "error_default", test_error_default },

@@ -65,6 +65,12 @@ struct group_conf {
 	bool health_check_initial_healthy; /* health_check_initial, true */
 };
 
+enum session_cache_mode {
+	SESSION_CACHE_SHARED,		/* one cache for all workers (shm) */
+	SESSION_CACHE_WORKER,		/* OpenSSL's, per process */
+	SESSION_CACHE_OFF,
+};
+
 enum mtls_mode {
 	MTLS_OFF,
 	MTLS_OPTIONAL,
@@ -109,7 +115,8 @@ struct listener_conf {
 	size_t max_request_line;	/* 8k */
 	size_t max_request_header_size;	/* 64k */
 	uint64_t max_request_body_size;	/* 0 = unlimited */
-	unsigned session_cache_size;	/* per worker, 1024; 0 = off */
+	enum session_cache_mode session_cache;	/* shared */
+	unsigned session_cache_size;	/* entries, 1024; 0 = off */
 	unsigned session_timeout_ms;	/* 300s */
 };
 

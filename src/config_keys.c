@@ -351,6 +351,10 @@ static const struct parse_enum mtls_modes[] = {
 	{ "on", MTLS_ON }, { "optional", MTLS_OPTIONAL }, { "off", MTLS_OFF },
 	{ NULL, 0 },
 };
+static const struct parse_enum session_caches[] = {
+	{ "shared", SESSION_CACHE_SHARED }, { "worker", SESSION_CACHE_WORKER },
+	{ "off", SESSION_CACHE_OFF }, { NULL, 0 },
+};
 static const struct parse_enum tls_versions[] = {
 	{ "TLSv1.2", 0x0303 }, { "TLSv1.3", 0x0304 }, { NULL, 0 },
 };
@@ -454,6 +458,8 @@ static const struct config_key listener_keys[] = {
 	    .min = 1u << 10, .max = 16u << 20, .def = 64 << 10 },
 	{ "max_request_body_size", &t_size64, L(max_request_body_size),
 	    .max = (uint64_t)1 << 40, .def = 0 },
+	{ "session_cache", &t_enum, L(session_cache), .tab = session_caches,
+	    .def = SESSION_CACHE_SHARED },
 	{ "session_cache_size", &t_uint, L(session_cache_size),
 	    .max = 1000000, .def = 1024 },
 	{ "session_timeout", &t_duration, L(session_timeout_ms),

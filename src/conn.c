@@ -246,6 +246,15 @@ conn_close(struct conn *c, enum conn_end how, const char *why)
 		if (how == CONN_END_CLEAN && c->handshake_done &&
 		    SSL_is_init_finished(c->ssl))
 			(void)SSL_shutdown(c->ssl);
+		/*
+		 * However it ended, the session stays resumable: OpenSSL
+		 * drops a session whose SSL is freed before a close_notify
+		 * was sent, and most clients just close their socket. A
+		 * session a fatal alert ended was dropped when it was sent.
+		 */
+		if (c->handshake_done)
+			SSL_set_shutdown(c->ssl, SSL_get_shutdown(c->ssl) |
+			    SSL_SENT_SHUTDOWN);
 		ERR_clear_error();
 		bufferevent_free(c->cbev);
 		c->cbev = NULL;
@@ -285,6 +294,8 @@ on_handshake(struct conn *c)
 	evtimer_del(c->timer);
 	c->handshake_done = true;
 	metrics_count_handshake(c->lsn, true);
+	if (SSL_session_reused(c->ssl))
+		metrics_count_resumed(c->lsn);
 	if (lc->mutual_authentication != MTLS_OFF) {
 		c->verdict = tls_peer_verdict(c->ssl);
 		if (c->verdict == TLS_PEER_FAILED ||

@@ -14,6 +14,7 @@ struct addr_conf;
 struct evconnlistener;
 struct group;
 struct listener_conf;
+struct sesscache;
 
 /* Client-certificate rejection reasons, as metrics label values. */
 #define LISTENER_REASONS \
@@ -28,6 +29,7 @@ struct listener_conf;
 struct listener_shared {
 	atomic_uint_fast64_t requests[6];	/* by status class; 0: other */
 	atomic_uint_fast64_t handshakes;	/* completed */
+	atomic_uint_fast64_t resumed;		/* of which resumed */
 	atomic_uint_fast64_t handshake_failures;
 	atomic_uint_fast64_t rejections[LISTENER_NREASONS];
 	atomic_uint_fast64_t connections;	/* accepted */
@@ -39,6 +41,7 @@ struct listener_shared {
 struct lsn {
 	const struct listener_conf *conf;
 	SSL_CTX *ctx;			/* built once in the master */
+	struct sesscache *scache;	/* session_cache = shared; a ref */
 	struct group *group;
 	int *fds;			/* one per bind, owned */
 	size_t nfds;

@@ -93,6 +93,7 @@ struct log_access_entry {
 	const char *verify;		/* NONE, SUCCESS or the reason */
 	const char *server, *upstream;	/* NULL: no server was picked */
 	const char *tls, *cipher;
+	bool resumed;			/* the TLS session was resumed */
 	double rt;			/* request time, seconds */
 	double urt;			/* upstream response time; < 0: none */
 };

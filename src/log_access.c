@@ -89,9 +89,9 @@ combined(const struct log_access_entry *f, char *b, size_t cap, size_t *off)
 	if (!bprintf(b, cap, off, "\" \""))
 		return false;
 	*off = esc(b, cap, *off, *f->ua ? f->ua : "-", false);
-	if (!bprintf(b, cap, off, "\" tls=%s cipher=%s verify=%s%s server=%s "
-	    "upstream=%s rt=%.3f urt=", f->tls, f->cipher, f->verify_prefix,
-	    f->verify, f->server ? f->server : "-",
+	if (!bprintf(b, cap, off, "\" tls=%s cipher=%s tls_resumed=%c "
+	    "verify=%s%s server=%s upstream=%s rt=%.3f urt=", f->tls,
+	    f->cipher, f->resumed ? 'r' : '.', f->verify_prefix, f->verify, f->server ? f->server : "-",
 	    f->upstream ? f->upstream : "-", f->rt))
 		return false;
 	if (f->urt >= 0)
@@ -129,8 +129,8 @@ json(const struct log_access_entry *f, char *b, size_t cap, size_t *off)
 		return false;
 	*off = esc(b, cap, *off, f->ua, true);
 	if (!bprintf(b, cap, off, "\",\"tls\":\"%s\",\"cipher\":\"%s\","
-	    "\"verify\":\"%s%s\",", f->tls, f->cipher, f->verify_prefix,
-	    f->verify))
+	    "\"tls_resumed\":%s,\"verify\":\"%s%s\",", f->tls, f->cipher,
+	    f->resumed ? "true" : "false", f->verify_prefix, f->verify))
 		return false;
 	if (f->server == NULL ? !bprintf(b, cap, off,
 	    "\"server\":null,\"upstream\":null,") : !bprintf(b, cap, off,

@@ -613,6 +613,7 @@ reload(struct master *m)
 		goto out;
 	}
 	carry_health(m->cur->rt, nrt);
+	runtime_carry_sessions(m->cur->rt, nrt);
 	health_stop(m->health);
 	m->health = health_start(m->base, nrt->bal);
 	expiry_stop(m->expiry);

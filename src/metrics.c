@@ -18,6 +18,7 @@
 #include "health.h"
 #include "listener.h"
 #include "runtime.h"
+#include "sesscache.h"
 #include "tls.h"
 
 static const char *const sched_names[] = {
@@ -216,8 +217,36 @@ metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 			    rt->lsns[i].conf->name, classes[k],
 			    (unsigned long long)sum_requests(rt, &rt->lsns[i],
 			    (unsigned)k));
-	listener_metric(out, rt, "mtlslb_tls_handshakes_total",
-	    "Completed TLS handshakes.", SLOT_OFF(handshakes));
+	help(out, "mtlslb_tls_handshakes_total", "counter",
+	    "Completed TLS handshakes, full or resuming a session.");
+	for (i = 0; i < rt->nlsns; i++) {
+		const struct lsn *l = &rt->lsns[i];
+		uint64_t all = SUM_SLOTS(rt, l, handshakes);
+		uint64_t resumed = SUM_SLOTS(rt, l, resumed);
+
+		evbuffer_add_printf(out, "mtlslb_tls_handshakes_total{"
+		    "listener=\"%s\",resumed=\"false\"} %llu\n"
+		    "mtlslb_tls_handshakes_total{listener=\"%s\","
+		    "resumed=\"true\"} %llu\n", l->conf->name,
+		    (unsigned long long)(all >= resumed ? all - resumed : 0),
+		    l->conf->name, (unsigned long long)resumed);
+	}
+	help(out, "mtlslb_tls_session_cache_entries", "gauge",
+	    "Sessions in the listener's shared cache (session_cache = "
+	    "shared; 0 otherwise).");
+	for (i = 0; i < rt->nlsns; i++)
+		evbuffer_add_printf(out, "mtlslb_tls_session_cache_entries{"
+		    "listener=\"%s\"} %u\n", rt->lsns[i].conf->name,
+		    rt->lsns[i].scache != NULL ?
+		    sesscache_entries(rt->lsns[i].scache) : 0);
+	help(out, "mtlslb_tls_session_cache_evictions_total", "counter",
+	    "Unexpired sessions the shared cache dropped to make room.");
+	for (i = 0; i < rt->nlsns; i++)
+		evbuffer_add_printf(out,
+		    "mtlslb_tls_session_cache_evictions_total{"
+		    "listener=\"%s\"} %llu\n", rt->lsns[i].conf->name,
+		    (unsigned long long)(rt->lsns[i].scache != NULL ?
+		    sesscache_evictions(rt->lsns[i].scache) : 0));
 	listener_metric(out, rt, "mtlslb_tls_handshake_failures_total",
 	    "TLS handshakes that failed.", SLOT_OFF(handshake_failures));
 	help(out, "mtlslb_client_cert_rejections_total", "counter",

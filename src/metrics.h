@@ -31,6 +31,8 @@ void metrics_count_accept(struct lsn *l);
 void metrics_count_overload(struct lsn *l);
 void metrics_count_close(struct lsn *l);
 void metrics_count_handshake(struct lsn *l, bool ok);
+/* A completed handshake (counted above) resumed a session. */
+void metrics_count_resumed(struct lsn *l);
 void metrics_count_rejection(struct lsn *l, const char *reason);
 void metrics_count_request(struct lsn *l, int status);
 void metrics_count_server_connect(struct server *s);

@@ -44,6 +44,12 @@ metrics_count_handshake(struct lsn *l, bool ok)
 }
 
 void
+metrics_count_resumed(struct lsn *l)
+{
+	INC(l->sh->resumed);
+}
+
+void
 metrics_count_rejection(struct lsn *l, const char *reason)
 {
 	INC(l->sh->rejections[listener_reason_index(reason)]);

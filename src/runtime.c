@@ -6,6 +6,7 @@
 #include "runtime.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,8 +14,10 @@
 #include "config.h"
 #include "diag.h"
 #include "keyperm.h"
+#include "sesscache.h"
 #include "shm.h"
 #include "tls.h"
+#include "tls_session.h"
 #include "util.h"
 
 static unsigned
@@ -57,6 +60,14 @@ runtime_load(const char *path, struct diag *d)
 			l->fds[j] = -1;
 		if ((l->ctx = tls_ctx_new(l->conf, d)) == NULL)
 			failed = true;
+		else if (l->conf->session_cache == SESSION_CACHE_SHARED &&
+		    l->conf->session_cache_size > 0) {
+			l->scache = sesscache_new(l->conf->session_cache_size,
+			    l->conf->name);
+			if (l->scache == NULL)
+				failed = true;
+			tls_session_use_cache(l->ctx, l->scache);
+		}
 		for (pos = 0; config_listener_file_next(l->conf, &pos, &f);)
 			if (f.kind == CONFIG_FILE_KEY)
 				keyperm_check(f.key, f.path, f.line, d);
@@ -117,6 +128,7 @@ runtime_free(struct runtime *rt)
 				close(rt->lsns[i].fds[j]);
 		free(rt->lsns[i].fds);
 		SSL_CTX_free(rt->lsns[i].ctx);
+		sesscache_unref(rt->lsns[i].scache);
 	}
 	free(rt->lsns);
 	balancer_free(rt->bal);
@@ -136,4 +148,28 @@ runtime_close_sockets(struct runtime *rt)
 				close(rt->lsns[i].fds[j]);
 				rt->lsns[i].fds[j] = -1;
 			}
+}
+
+void
+runtime_carry_sessions(const struct runtime *old, struct runtime *rt)
+{
+	size_t i, j;
+
+	for (i = 0; i < rt->nlsns; i++) {
+		struct lsn *l = &rt->lsns[i];
+
+		for (j = 0; l->scache != NULL && j < old->nlsns; j++) {
+			const struct lsn *o = &old->lsns[j];
+
+			if (o->scache == NULL ||
+			    strcmp(o->conf->name, l->conf->name) != 0 ||
+			    sesscache_capacity(o->scache) !=
+			    sesscache_capacity(l->scache))
+				continue;
+			sesscache_unref(l->scache);
+			l->scache = sesscache_ref(o->scache);
+			tls_session_use_cache(l->ctx, l->scache);
+			break;
+		}
+	}
 }

@@ -41,6 +41,13 @@ int runtime_bind(struct runtime *rt);
 /* Frees rt, its SSL_CTXs and closes its sockets; accepts NULL. */
 void runtime_free(struct runtime *rt);
 
+/*
+ * Gives each shared session cache of rt whose listener old had, with the
+ * same size, old's cache instead: sessions survive a reload, and whether
+ * one resumes is then the session id context's decision.
+ */
+void runtime_carry_sessions(const struct runtime *old, struct runtime *rt);
+
 /* Closes rt's listening sockets that are still open (set to -1). */
 void runtime_close_sockets(struct runtime *rt);
 

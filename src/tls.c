@@ -24,6 +24,7 @@
 #include "diag.h"
 #include "tls_check.h"
 #include "tls_peer.h"
+#include "tls_session.h"
 #include "util.h"
 
 /* TLS 1.2: forward secrecy and AEAD only. TLS 1.3 keeps its defaults. */
@@ -288,47 +289,12 @@ load_client_verify(SSL_CTX *ctx, const struct listener_conf *lc,
 	SSL_CTX_set_verify(ctx, mode,
 	    tls_peer_verify_cb(lc->reject_tls_alert));
 	note_client_expiry(ctx, cas, crls);
+	tls_session_id_context(ctx, lc, cas, crls, d);
 out:
 	sk_X509_NAME_pop_free(names, X509_NAME_free);
 	X509_STORE_free(st);
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	sk_X509_pop_free(cas, X509_free);
-}
-
-/*
- * Without a session id context OpenSSL refuses to resume any session that
- * carries a verified client certificate, failing the handshake instead.
- */
-static void
-set_sessions(SSL_CTX *ctx, const struct listener_conf *lc, struct diag *d)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	const char *name = lc->name != NULL ? lc->name : "";
-	char buf[256];
-	long timeout;
-
-	snprintf(buf, sizeof(buf), "mtlslb listener %s", name);
-	if (EVP_Digest(buf, strlen(buf), md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    SSL_CTX_set_session_id_context(ctx, md,
-	    mdlen < SSL_MAX_SID_CTX_LENGTH ? mdlen : SSL_MAX_SID_CTX_LENGTH)
-	    != 1)
-		diag_ssl(d, lc->line, "cannot set the session id context");
-
-	/*
-	 * TLS 1.3 stateless tickets cost as much as a full handshake on
-	 * OpenSSL 3.0; one stateful ticket from the bounded cache is cheap.
-	 */
-	if (lc->session_cache_size > 0) {
-		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-		SSL_CTX_sess_set_cache_size(ctx, (long)lc->session_cache_size);
-		timeout = (long)(lc->session_timeout_ms / 1000);
-		SSL_CTX_set_timeout(ctx, timeout > 0 ? timeout : 1);
-		SSL_CTX_set_num_tickets(ctx, 1);
-	} else {
-		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-		SSL_CTX_set_num_tickets(ctx, 0);
-	}
 }
 
 SSL_CTX *
@@ -365,15 +331,18 @@ tls_ctx_new(const struct listener_conf *lc, struct diag *d)
 	 * socket is readable, so records OpenSSL had already buffered would
 	 * wait for the client's next packet.
 	 */
-	set_sessions(ctx, lc, d);
+	if (tls_session_setup(ctx, lc) == -1)
+		diag_ssl(d, lc->line, "cannot set up session resumption");
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
 
 	load_server(ctx, lc, d);
 	note_server_expiry(ctx);
 	if (lc->mutual_authentication != MTLS_OFF)
 		load_client_verify(ctx, lc, d);
-	else
+	else {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+		tls_session_id_context(ctx, lc, NULL, NULL, d);
+	}
 
 	ERR_clear_error();
 	if (diag_errors(d) > errors) {

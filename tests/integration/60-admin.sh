@@ -435,8 +435,8 @@ expect_metric 'mtlslb_requests_total{code=2xx,listener=https}' -ge 5
 expect_metric 'mtlslb_requests_total{code=4xx,listener=https}' -eq 3
 expect_metric 'mtlslb_requests_total{code=5xx,listener=https}' -eq 0
 expect_metric 'mtlslb_requests_total{code=2xx,listener=plain}' -eq 4
-expect_metric 'mtlslb_tls_handshakes_total{listener=https}' -ge 8
-expect_metric 'mtlslb_tls_handshakes_total{listener=plain}' -ge 4
+expect_metric 'mtlslb_tls_handshakes_total{listener=https,resumed=false}' -ge 8
+expect_metric 'mtlslb_tls_handshakes_total{listener=plain,resumed=false}' -ge 4
 pass "requests_total by listener and status class, tls_handshakes_total"
 expect_metric 'mtlslb_server_up{server=ECS01,server_group=default}' -eq 1
 expect_metric 'mtlslb_server_up{server=DEAD,server_group=default}' -eq 0

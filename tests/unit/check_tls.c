@@ -21,8 +21,10 @@
 
 #include "config.h"
 #include "diag.h"
+#include "sesscache.h"
 #include "test_main.h"
 #include "test_pki.h"
+#include "tls_session.h"
 
 #define P(file)	test_pki_path(file)
 
@@ -299,9 +301,9 @@ START_TEST(test_ctx_ok)
 	ck_assert_int_eq(SSL_CTX_get_mode(ctx) & (SSL_MODE_RELEASE_BUFFERS |
 	    SSL_MODE_NO_AUTO_CHAIN), SSL_MODE_RELEASE_BUFFERS |
 	    SSL_MODE_NO_AUTO_CHAIN);
+	/* session_cache = shared: only the shared cache, no internal one */
 	ck_assert_int_eq(SSL_CTX_get_session_cache_mode(ctx),
-	    SSL_SESS_CACHE_SERVER);
-	ck_assert_int_eq(SSL_CTX_sess_get_cache_size(ctx), 1024);
+	    SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
 	ck_assert_int_eq(SSL_CTX_get_timeout(ctx), 300);
 	ck_assert_int_eq(SSL_CTX_get_min_proto_version(ctx), TLS1_2_VERSION);
 	ck_assert_int_eq(SSL_CTX_get_max_proto_version(ctx), TLS1_3_VERSION);
@@ -1002,6 +1004,7 @@ END_TEST
 START_TEST(test_session_resume)
 {
 	const unsigned char *sid_ctx, *alpn;
+	struct sesscache *sc;
 	struct listener_conf lc;
 	struct peer_cert *pc;
 	SSL_SESSION *sess;
@@ -1012,6 +1015,8 @@ START_TEST(test_session_resume)
 
 	lc_init(&lc);
 	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
+	ck_assert_ptr_nonnull(sc = sesscache_new(16, "https"));
+	tls_session_use_cache(sctx, sc);
 	cctx = client_ctx("client.crt", "client.key", 0);
 
 	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
@@ -1023,11 +1028,11 @@ START_TEST(test_session_resume)
 	ck_assert_int_eq(memcmp(alpn, "http/1.1", 8), 0);
 	ck_assert_ptr_nonnull(sess = SSL_get1_session(c));
 	ck_assert_int_eq(SSL_SESSION_is_resumable(sess), 1);
-	ck_assert_int_eq(SSL_CTX_sess_number(sctx), 1);
+	ck_assert_uint_eq(sesscache_entries(sc), 1);
 	hs_free(s, c);
 
-	/* a stateful ticket from the cache, with the client certificate */
-	ck_assert_int_eq(SSL_CTX_sess_number(sctx), 1);
+	/* a stateful ticket from the shared cache, with the certificate */
+	ck_assert_uint_eq(sesscache_entries(sc), 1);
 	ck_assert(handshake(sctx, cctx, sess, &s, &c));
 	ck_assert_int_eq(SSL_session_reused(s), 1);
 	SSL_SESSION_get0_id_context(SSL_get_session(s), &len);
@@ -1059,12 +1064,35 @@ START_TEST(test_session_resume)
 	hs_free(s, c);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
+	sesscache_unref(sc);
+
+	/* session_cache = worker: OpenSSL's own cache in each process */
+	lc.session_cache = SESSION_CACHE_WORKER;
+	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
+	ck_assert_int_eq(SSL_CTX_get_session_cache_mode(sctx),
+	    SSL_SESS_CACHE_SERVER);
+	ck_assert_int_eq(SSL_CTX_sess_get_cache_size(sctx), 1024);
+	cctx = client_ctx("client.crt", "client.key", 0);
+	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
+	ck_assert_ptr_nonnull(sess = SSL_get1_session(c));
+	hs_free(s, c);
+	ck_assert_int_eq(SSL_CTX_sess_number(sctx), 1);
+	ck_assert(handshake(sctx, cctx, sess, &s, &c));
+	ck_assert_int_eq(SSL_session_reused(s), 1);
+	SSL_SESSION_free(sess);
+	hs_free(s, c);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
 }
 END_TEST
 
-/* http_400 mode: a resumed session keeps its failed verdict */
+/*
+ * http_400 mode: a session whose certificate failed verification is never
+ * resumed; the next connection verifies again and fails the same way.
+ */
 START_TEST(test_session_resume_failed)
 {
+	struct sesscache *sc;
 	struct listener_conf lc;
 	struct peer_cert *pc;
 	SSL_SESSION *sess;
@@ -1074,12 +1102,15 @@ START_TEST(test_session_resume_failed)
 
 	lc_init(&lc);
 	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
+	ck_assert_ptr_nonnull(sc = sesscache_new(16, "https"));
+	tls_session_use_cache(sctx, sc);
 	cctx = client_ctx("other.crt", "other.key", 0);
 	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
 	ck_assert_ptr_nonnull(sess = SSL_get1_session(c));
 	hs_free(s, c);
+	ck_assert_uint_eq(sesscache_entries(sc), 0);
 	ck_assert(handshake(sctx, cctx, sess, &s, &c));
-	ck_assert_int_eq(SSL_session_reused(s), 1);
+	ck_assert_int_eq(SSL_session_reused(s), 0);
 	pc = tls_peer_cert_new(s);
 	ck_assert_int_eq(pc->verdict, TLS_PEER_FAILED);
 	ck_assert_str_eq(pc->subject, "CN=client");
@@ -1089,6 +1120,7 @@ START_TEST(test_session_resume_failed)
 	hs_free(s, c);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
+	sesscache_unref(sc);
 }
 END_TEST
 

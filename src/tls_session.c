@@ -1,0 +1,226 @@
+/*
+ * tls_session: OpenSSL's session callbacks for a listener. OpenSSL calls
+ * new_cb once a session may be resumed (TLS 1.3: when the server sends
+ * its ticket, which with SSL_OP_NO_TICKET is just the session id), get_cb
+ * when a client offers an id its internal cache does not hold, and
+ * remove_cb when it drops a session (a fatal alert, a bad session).
+ */
+#include "ac_config.h"
+#include "tls_session.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "config.h"
+#include "diag.h"
+#include "sesscache.h"
+#include "tls_peer.h"
+
+/* SSL_CTX ex_data: the listener's shared cache (borrowed), or NULL. */
+static int cache_idx = -1;
+
+static struct sesscache *
+cache_of(SSL_CTX *ctx)
+{
+	return cache_idx < 0 ? NULL : SSL_CTX_get_ex_data(ctx, cache_idx);
+}
+
+static void
+digest_der(EVP_MD_CTX *md, int len, unsigned char **der)
+{
+	if (len > 0)
+		(void)EVP_DigestUpdate(md, *der, (size_t)len);
+	OPENSSL_free(*der);
+}
+
+void
+tls_session_id_context(SSL_CTX *ctx, const struct listener_conf *lc,
+    STACK_OF(X509) *cas, STACK_OF(X509_CRL) *crls, struct diag *d)
+{
+	unsigned char sum[EVP_MAX_MD_SIZE];
+	unsigned int sumlen = 0;
+	EVP_MD_CTX *md;
+	char buf[512];
+	int i, n;
+
+	/*
+	 * Everything that decides a client certificate's verdict: a session
+	 * made under other settings must not resume into its old verdict.
+	 */
+	n = snprintf(buf, sizeof(buf), "mtlslb listener %s\nmtls %d depth %u "
+	    "alert %d crl_chain %d\n", lc->name != NULL ? lc->name : "",
+	    (int)lc->mutual_authentication, lc->verify_depth,
+	    (int)lc->reject_tls_alert, (int)lc->crl_check_chain);
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(md, buf, (size_t)n) != 1)
+		goto fail;
+	for (i = 0; cas != NULL && i < sk_X509_num(cas); i++) {
+		unsigned char *der = NULL;
+		int len = i2d_X509(sk_X509_value(cas, i), &der);
+
+		digest_der(md, len, &der);
+	}
+	for (i = 0; crls != NULL && i < sk_X509_CRL_num(crls); i++) {
+		unsigned char *der = NULL;
+		int len = i2d_X509_CRL(sk_X509_CRL_value(crls, i), &der);
+
+		digest_der(md, len, &der);
+	}
+	if (EVP_DigestFinal_ex(md, sum, &sumlen) != 1 ||
+	    SSL_CTX_set_session_id_context(ctx, sum,
+	    sumlen < SSL_MAX_SID_CTX_LENGTH ? sumlen : SSL_MAX_SID_CTX_LENGTH)
+	    != 1)
+		goto fail;
+	EVP_MD_CTX_free(md);
+	return;
+fail:
+	EVP_MD_CTX_free(md);
+	diag_ssl(d, lc->line, "cannot set the session id context");
+}
+
+/*
+ * The session's lifetime: session_timeout, cut to what is left of the
+ * client certificate's validity. Returns false when nothing is left.
+ */
+static bool
+clamp_lifetime(SSL_SESSION *sess)
+{
+	X509 *peer = SSL_SESSION_get0_peer(sess);
+	time_t start = (time_t)SSL_SESSION_get_time(sess);
+	long timeout = SSL_SESSION_get_timeout(sess);
+	int days = 0, secs = 0;
+	long now_left, left;
+
+	if (peer == NULL)
+		return true;
+	if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(peer)) != 1)
+		return false;
+	if ((now_left = (long)days * 86400 + secs) <= 0)
+		return false;
+	left = now_left + (long)(time(NULL) - start);
+	if (left < timeout)
+		SSL_SESSION_set_timeout(sess, left);
+	return true;
+}
+
+/*
+ * A session is worth keeping if its client certificate verified or it
+ * has none: a failed verdict is never resumed, so a reconnecting client
+ * gets the full handshake and the same 400 page, and nothing can carry
+ * a failure forward into a state that looks verified.
+ */
+static int
+new_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
+	struct sesscache *sc = cache_of(ctx);
+	unsigned char der[SESSCACHE_MAX_DATA], *p = der;
+	const unsigned char *id;
+	unsigned int idlen;
+	int len;
+
+	if (tls_peer_verdict(ssl) == TLS_PEER_FAILED ||
+	    !clamp_lifetime(sess)) {
+		/* marks it not resumable; drops it from OpenSSL's cache */
+		(void)SSL_CTX_remove_session(ctx, sess);
+		return 0;
+	}
+	if (sc == NULL)
+		return 0;
+	len = i2d_SSL_SESSION(sess, NULL);
+	if (len <= 0 || len > (int)sizeof(der)) {
+		ERR_clear_error();
+		return 0;
+	}
+	if (i2d_SSL_SESSION(sess, &p) != len) {
+		ERR_clear_error();
+		return 0;
+	}
+	id = SSL_SESSION_get_id(sess, &idlen);
+	(void)sesscache_put(sc, id, idlen, der, (size_t)len,
+	    (time_t)SSL_SESSION_get_time(sess) + SSL_SESSION_get_timeout(sess),
+	    time(NULL));
+	return 0;		/* we keep a copy, not the reference */
+}
+
+static SSL_SESSION *
+get_cb(SSL *ssl, const unsigned char *id, int idlen, int *copy)
+{
+	struct sesscache *sc = cache_of(SSL_get_SSL_CTX(ssl));
+	unsigned char der[SESSCACHE_MAX_DATA];
+	const unsigned char *p = der;
+	SSL_SESSION *sess;
+	size_t len;
+
+	*copy = 0;		/* the caller owns what we return */
+	if (sc == NULL || idlen <= 0)
+		return NULL;
+	len = sesscache_get(sc, id, (size_t)idlen, der, sizeof(der),
+	    time(NULL));
+	if (len == 0)
+		return NULL;
+	if ((sess = d2i_SSL_SESSION(NULL, &p, (long)len)) == NULL)
+		ERR_clear_error();
+	return sess;
+}
+
+static void
+remove_cb(SSL_CTX *ctx, SSL_SESSION *sess)
+{
+	struct sesscache *sc = cache_of(ctx);
+	const unsigned char *id;
+	unsigned int idlen;
+
+	if (sc == NULL)
+		return;
+	id = SSL_SESSION_get_id(sess, &idlen);
+	sesscache_del(sc, id, idlen);
+}
+
+int
+tls_session_setup(SSL_CTX *ctx, const struct listener_conf *lc)
+{
+	long timeout = (long)(lc->session_timeout_ms / 1000);
+
+	if (cache_idx < 0 &&
+	    (cache_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+	    NULL)) < 0)
+		return -1;
+	if (lc->session_cache == SESSION_CACHE_OFF ||
+	    lc->session_cache_size == 0) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_num_tickets(ctx, 0);
+		return 0;
+	}
+	/*
+	 * TLS 1.3 stateless tickets cost as much as a full handshake on
+	 * OpenSSL 3.0; one stateful ticket (the session id) is cheap.
+	 */
+	SSL_CTX_set_num_tickets(ctx, 1);
+	SSL_CTX_set_timeout(ctx, timeout > 0 ? timeout : 1);
+	SSL_CTX_sess_set_new_cb(ctx, new_cb);
+	if (lc->session_cache == SESSION_CACHE_SHARED) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER |
+		    SSL_SESS_CACHE_NO_INTERNAL);
+		SSL_CTX_sess_set_get_cb(ctx, get_cb);
+		SSL_CTX_sess_set_remove_cb(ctx, remove_cb);
+	} else {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+		SSL_CTX_sess_set_cache_size(ctx,
+		    (long)lc->session_cache_size);
+	}
+	return 0;
+}
+
+void
+tls_session_use_cache(SSL_CTX *ctx, struct sesscache *sc)
+{
+	if (cache_idx >= 0)
+		(void)SSL_CTX_set_ex_data(ctx, cache_idx, sc);
+}

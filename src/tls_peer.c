@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -197,6 +198,103 @@ serial_str(X509 *x)
 	return s;
 }
 
+/*
+ * The identity record a shared-cache session carries instead of the
+ * client certificate (see tls_session.c): decoding a certificate is most
+ * of a resumption's CPU on OpenSSL 3.0, so the stored session drops it and
+ * keeps, in its ticket appdata, what the certificate was read for:
+ *   "mtlslb-id1" NUL notAfter NUL subject NUL issuer NUL serial NUL
+ *   fingerprint NUL
+ * Only a verified certificate's record is ever written.
+ */
+#define ID_MAGIC	"mtlslb-id1"
+#define ID_FIELDS	6
+
+static size_t
+put_field(unsigned char *buf, size_t cap, size_t off, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	if (off == 0 || off > cap || n > cap - off)
+		return 0;
+	memcpy(buf + off, s, n);
+	return off + n;
+}
+
+size_t
+tls_peer_record(SSL *ssl, unsigned char *buf, size_t cap)
+{
+	struct peer_cert *pc;
+	char when[24];
+	size_t off;
+	int days = 0, secs = 0;
+
+	if (SSL_get0_peer_certificate(ssl) == NULL ||
+	    tls_peer_verdict(ssl) != TLS_PEER_OK ||
+	    ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(
+	    SSL_get0_peer_certificate(ssl))) != 1)
+		return 0;
+	snprintf(when, sizeof(when), "%lld", (long long)time(NULL) +
+	    (long long)days * 86400 + secs);
+	if (cap < sizeof(ID_MAGIC))
+		return 0;
+	memcpy(buf, ID_MAGIC, sizeof(ID_MAGIC));
+	off = sizeof(ID_MAGIC);
+	pc = tls_peer_cert_new(ssl);
+	off = put_field(buf, cap, off, when);
+	off = put_field(buf, cap, off, pc->subject);
+	off = put_field(buf, cap, off, pc->issuer);
+	off = put_field(buf, cap, off, pc->serial);
+	off = put_field(buf, cap, off, pc->fingerprint);
+	tls_peer_cert_free(pc);
+	return off;
+}
+
+/*
+ * Splits the record of ssl's session into f[ID_FIELDS] (f[0] the magic);
+ * false when the session carries none.
+ */
+static bool
+record_of(SSL *ssl, const char *f[ID_FIELDS])
+{
+	SSL_SESSION *sess = SSL_get_session(ssl);
+	const char *p;
+	void *data = NULL;
+	size_t len = 0, off = 0;
+	unsigned i;
+
+	if (sess == NULL || !SSL_session_reused(ssl) ||
+	    SSL_SESSION_get0_ticket_appdata(sess, &data, &len) != 1 ||
+	    data == NULL || len < sizeof(ID_MAGIC) ||
+	    memcmp(data, ID_MAGIC, sizeof(ID_MAGIC)) != 0 ||
+	    ((const char *)data)[len - 1] != '\0')
+		return false;
+	p = data;
+	for (i = 0; i < ID_FIELDS; i++) {
+		if (off >= len)
+			return false;
+		f[i] = p + off;
+		off += strlen(p + off) + 1;
+	}
+	return true;
+}
+
+long
+tls_peer_record_not_after(SSL_SESSION *sess)
+{
+	void *data = NULL;
+	size_t len = 0;
+	const char *p;
+
+	if (SSL_SESSION_get0_ticket_appdata(sess, &data, &len) != 1 ||
+	    data == NULL || len < sizeof(ID_MAGIC) + 2 ||
+	    memcmp(data, ID_MAGIC, sizeof(ID_MAGIC)) != 0 ||
+	    ((const char *)data)[len - 1] != '\0')
+		return 0;
+	p = (const char *)data + sizeof(ID_MAGIC);
+	return strtol(p, NULL, 10);
+}
+
 struct peer_cert *
 tls_peer_cert_new(SSL *ssl)
 {
@@ -213,8 +311,19 @@ tls_peer_cert_new(SSL *ssl)
 		vr = SSL_get_ex_data(ssl, verify_idx);
 	if ((x = SSL_get0_peer_certificate(ssl)) == NULL && vr != NULL)
 		x = vr->leaf;
-	if (x == NULL)
+	if (x == NULL) {
+		const char *f[ID_FIELDS];
+
+		/* a resumed session: the record its certificate left */
+		if (vr != NULL || !record_of(ssl, f))
+			return pc;
+		pc->verdict = TLS_PEER_OK;
+		pc->subject = xstrdup(f[2]);
+		pc->issuer = xstrdup(f[3]);
+		pc->serial = xstrdup(f[4]);
+		snprintf(pc->fingerprint, sizeof(pc->fingerprint), "%s", f[5]);
 		return pc;
+	}
 
 	pc->subject = tls_peer_name(X509_get_subject_name(x));
 	pc->issuer = tls_peer_name(X509_get_issuer_name(x));
@@ -247,8 +356,12 @@ tls_peer_verdict(SSL *ssl)
 	if (verify_idx >= 0)
 		vr = SSL_get_ex_data(ssl, verify_idx);
 	if (SSL_get0_peer_certificate(ssl) == NULL &&
-	    (vr == NULL || vr->leaf == NULL))
-		return TLS_PEER_NONE;
+	    (vr == NULL || vr->leaf == NULL)) {
+		const char *f[ID_FIELDS];
+
+		return vr == NULL && record_of(ssl, f) ? TLS_PEER_OK :
+		    TLS_PEER_NONE;
+	}
 	err = vr != NULL ? vr->err : SSL_get_verify_result(ssl);
 	return err == X509_V_OK ? TLS_PEER_OK : TLS_PEER_FAILED;
 }

@@ -70,6 +70,18 @@ struct peer_cert *tls_peer_cert_new(SSL *ssl);
  */
 enum tls_verdict tls_peer_verdict(SSL *ssl);
 
+/*
+ * Writes into buf (cap bytes) the identity record of ssl's verified
+ * client certificate, for a stored session that leaves the certificate
+ * out; returns its length, 0 when there is no verified certificate or it
+ * does not fit. A session resumed with such a record gives the same
+ * verdict and names as the certificate did (tls_peer_cert_new()).
+ */
+size_t tls_peer_record(SSL *ssl, unsigned char *buf, size_t cap);
+
+/* The notAfter (Unix time) in sess's identity record; 0 if none. */
+long tls_peer_record_not_after(SSL_SESSION *sess);
+
 /* Frees pc; accepts NULL. */
 void tls_peer_cert_free(struct peer_cert *pc);
 

@@ -86,27 +86,96 @@ fail:
 
 /*
  * The session's lifetime: session_timeout, cut to what is left of the
- * client certificate's validity. Returns false when nothing is left.
+ * client certificate's validity (from the certificate, or from the
+ * identity record of a session stored without it). Returns false when
+ * nothing is left.
  */
 static bool
 clamp_lifetime(SSL_SESSION *sess)
 {
 	X509 *peer = SSL_SESSION_get0_peer(sess);
-	time_t start = (time_t)SSL_SESSION_get_time(sess);
-	long timeout = SSL_SESSION_get_timeout(sess);
-	int days = 0, secs = 0;
-	long now_left, left;
+	long start = (long)SSL_SESSION_get_time(sess);
+	long not_after = 0;
+	struct tm tm;
 
-	if (peer == NULL)
+	if (peer != NULL) {
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(peer), &tm) != 1)
+			return false;
+		not_after = (long)timegm(&tm);
+	} else if ((not_after = tls_peer_record_not_after(sess)) == 0) {
 		return true;
-	if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(peer)) != 1)
+	}
+	if (not_after <= (long)time(NULL))
 		return false;
-	if ((now_left = (long)days * 86400 + secs) <= 0)
-		return false;
-	left = now_left + (long)(time(NULL) - start);
-	if (left < timeout)
-		SSL_SESSION_set_timeout(sess, left);
+	if (not_after - start < SSL_SESSION_get_timeout(sess))
+		SSL_SESSION_set_timeout(sess, not_after - start);
 	return true;
+}
+
+/* Reads a DER length at p (n bytes); returns the bytes it took, 0: bad. */
+static size_t
+der_len(const unsigned char *p, size_t n, size_t *len)
+{
+	size_t i, k, v = 0;
+
+	if (n < 1)
+		return 0;
+	if (p[0] < 0x80) {
+		*len = p[0];
+		return 1;
+	}
+	k = p[0] & 0x7f;
+	if (k == 0 || k > 3 || n < 1 + k)
+		return 0;
+	for (i = 1; i <= k; i++)
+		v = v << 8 | p[i];
+	*len = v;
+	return 1 + k;
+}
+
+/*
+ * Removes the peer certificate ([3] EXPLICIT, tag 0xa3) from a serialised
+ * SSL_SESSION (a DER SEQUENCE of single-byte-tag elements) in place.
+ * Returns the new length, or 0 when der is not what we expect.
+ */
+size_t
+tls_session_strip_peer(unsigned char *der, size_t n)
+{
+	unsigned char head[5];
+	size_t hl, body, off, el, l, tot, nh;
+
+	if (n < 2 || der[0] != 0x30 || (hl = der_len(der + 1, n - 1,
+	    &body)) == 0 || 1 + hl + body != n)
+		return 0;
+	for (off = 1 + hl; off < n; off += tot) {
+		if ((der[off] & 0x1f) == 0x1f ||
+		    (el = der_len(der + off + 1, n - off - 1, &l)) == 0 ||
+		    (tot = 1 + el + l) > n - off)
+			return 0;
+		if (der[off] == 0xa3) {
+			memmove(der + off, der + off + tot, n - off - tot);
+			n -= tot;
+			body -= tot;
+			break;
+		}
+	}
+	head[0] = 0x30;
+	if (body < 0x80) {
+		head[1] = (unsigned char)body;
+		nh = 2;
+	} else if (body < 0x100) {
+		head[1] = 0x81;
+		head[2] = (unsigned char)body;
+		nh = 3;
+	} else {
+		head[1] = 0x82;
+		head[2] = (unsigned char)(body >> 8);
+		head[3] = (unsigned char)body;
+		nh = 4;
+	}
+	memmove(der + nh, der + 1 + hl, body);
+	memcpy(der, head, nh);
+	return nh + body;
 }
 
 /*
@@ -123,6 +192,7 @@ new_cb(SSL *ssl, SSL_SESSION *sess)
 	unsigned char der[SESSCACHE_MAX_DATA], *p = der;
 	const unsigned char *id;
 	unsigned int idlen;
+	bool strip = false;
 	int len;
 
 	if (tls_peer_verdict(ssl) == TLS_PEER_FAILED ||
@@ -133,15 +203,25 @@ new_cb(SSL *ssl, SSL_SESSION *sess)
 	}
 	if (sc == NULL)
 		return 0;
+	/*
+	 * Decoding the client certificate would be most of the cost of a
+	 * resumption: store its identity record, not the certificate.
+	 */
+	if (SSL_SESSION_get0_peer(sess) != NULL) {
+		unsigned char rec[2048];
+		size_t rl = tls_peer_record(ssl, rec, sizeof(rec));
+
+		strip = rl > 0 &&
+		    SSL_SESSION_set1_ticket_appdata(sess, rec, rl) == 1;
+	}
 	len = i2d_SSL_SESSION(sess, NULL);
-	if (len <= 0 || len > (int)sizeof(der)) {
+	if (len <= 0 || len > (int)sizeof(der) ||
+	    i2d_SSL_SESSION(sess, &p) != len) {
 		ERR_clear_error();
 		return 0;
 	}
-	if (i2d_SSL_SESSION(sess, &p) != len) {
-		ERR_clear_error();
+	if (strip && (len = (int)tls_session_strip_peer(der, (size_t)len)) == 0)
 		return 0;
-	}
 	id = SSL_SESSION_get_id(sess, &idlen);
 	(void)sesscache_put(sc, id, idlen, der, (size_t)len,
 	    (time_t)SSL_SESSION_get_time(sess) + SSL_SESSION_get_timeout(sess),

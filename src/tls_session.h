@@ -33,4 +33,10 @@ int tls_session_setup(SSL_CTX *ctx, const struct listener_conf *lc);
  */
 void tls_session_use_cache(SSL_CTX *ctx, struct sesscache *sc);
 
+/*
+ * Removes the peer certificate from a serialised SSL_SESSION in place;
+ * returns the new length, 0 if der is not one (exposed for its test).
+ */
+size_t tls_session_strip_peer(unsigned char *der, size_t n);
+
 #endif

@@ -139,7 +139,7 @@ wait_log "$T/BAD.out" '^listening on ' 15 "$BAD_PID" ||
 LB_PORT=$(free_port)
 WORKERS=2 SERVERS="server = BAD 127.0.0.1:$BAD_PORT" std_config "$CONF"
 start_mtlslb "$CONF"
-cut() {
+cut_resp() {
 	local a=(-connect "127.0.0.1:$MTLSLB_PORT" -CAfile "$PKI/root.crt"
 	    -cert "$PKI/client.crt" -key "$PKI/client.key" -ign_eof
 	    -sess_out "$T/$1.sess")
@@ -150,9 +150,9 @@ cut() {
 	    fail "cut response $1: $(head -c 600 "$T/$1.out")"
 	sed -n 's/^\(New\|Reused\), .*/\1/p' "$T/$1.out" | head -n 1
 }
-[ "$(cut c1)" = New ] || fail "cut response c1: not a full handshake"
+[ "$(cut_resp c1)" = New ] || fail "cut response c1: not a full handshake"
 for i in 2 3 4; do
-	[ "$(cut "c$i" c1)" = Reused ] ||
+	[ "$(cut_resp "c$i" c1)" = Reused ] ||
 	    fail "after a cut response: c$i not resumed"
 done
 pass "a connection closed without close_notify (cut response) resumes"

@@ -1006,7 +1006,7 @@ START_TEST(test_session_resume)
 	const unsigned char *sid_ctx, *alpn;
 	struct sesscache *sc;
 	struct listener_conf lc;
-	struct peer_cert *pc;
+	struct peer_cert *pc, *full;
 	SSL_SESSION *sess;
 	SSL_CTX *sctx, *cctx;
 	unsigned int len;
@@ -1021,6 +1021,7 @@ START_TEST(test_session_resume)
 
 	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
 	ck_assert_int_eq(SSL_session_reused(s), 0);
+	full = tls_peer_cert_new(s);
 	SSL_SESSION_get0_id_context(SSL_get_session(s), &len);
 	ck_assert_uint_eq(len, 32);
 	SSL_get0_alpn_selected(s, &alpn, &len);
@@ -1039,10 +1040,32 @@ START_TEST(test_session_resume)
 	ck_assert_ptr_nonnull(sid_ctx = SSL_SESSION_get0_id_context(
 	    SSL_get_session(s), &len));
 	ck_assert_uint_eq(len, 32);
+	/*
+	 * The stored session left the certificate out (decoding it is most
+	 * of a resumption's cost); its identity record gives the same names.
+	 */
+	ck_assert_ptr_null(SSL_get0_peer_certificate(s));
+	ck_assert_int_eq(tls_peer_verdict(s), TLS_PEER_OK);
 	pc = tls_peer_cert_new(s);
 	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
+	ck_assert_int_eq(pc->verify_err, X509_V_OK);
 	ck_assert_str_eq(pc->subject, "CN=client");
+	ck_assert_str_eq(pc->subject, full->subject);
+	ck_assert_str_eq(pc->issuer, full->issuer);
+	ck_assert_str_eq(pc->serial, full->serial);
+	ck_assert_str_eq(pc->fingerprint, full->fingerprint);
+	ck_assert_ptr_null(pc->reason);
 	tls_peer_cert_free(pc);
+	SSL_SESSION_free(sess);
+	/* and the ticket of the resumed connection carries it on */
+	ck_assert_ptr_nonnull(sess = SSL_get1_session(c));
+	hs_free(s, c);
+	ck_assert(handshake(sctx, cctx, sess, &s, &c));
+	ck_assert_int_eq(SSL_session_reused(s), 1);
+	pc = tls_peer_cert_new(s);
+	ck_assert_str_eq(pc->fingerprint, full->fingerprint);
+	tls_peer_cert_free(pc);
+	tls_peer_cert_free(full);
 	SSL_SESSION_free(sess);
 	hs_free(s, c);
 	SSL_CTX_free(cctx);
@@ -1080,6 +1103,57 @@ START_TEST(test_session_resume)
 	ck_assert(handshake(sctx, cctx, sess, &s, &c));
 	ck_assert_int_eq(SSL_session_reused(s), 1);
 	SSL_SESSION_free(sess);
+	hs_free(s, c);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+}
+END_TEST
+
+/* The peer certificate leaves a serialised session; the rest stays. */
+START_TEST(test_session_strip_peer)
+{
+	static const unsigned char bad[] = { 0x30, 0x05, 0x02, 0x01 };
+	unsigned char der[8192], *p = der;
+	const unsigned char *q = der;
+	struct listener_conf lc;
+	SSL_SESSION *sess, *slim;
+	SSL_CTX *sctx, *cctx;
+	unsigned int idlen, idlen2;
+	struct text t;
+	size_t n;
+	int len;
+	SSL *s, *c;
+
+	lc_init(&lc);
+	lc.session_cache = SESSION_CACHE_WORKER;
+	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
+	cctx = client_ctx("client.crt", "client.key", 0);
+	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
+	sess = SSL_get_session(s);
+	ck_assert_ptr_nonnull(SSL_SESSION_get0_peer(sess));
+	len = i2d_SSL_SESSION(sess, NULL);
+	ck_assert_int_gt(len, 300);
+	ck_assert_int_lt(len, (int)sizeof(der));
+	ck_assert_int_eq(i2d_SSL_SESSION(sess, &p), len);
+	n = tls_session_strip_peer(der, (size_t)len);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_lt(n, (size_t)len - 200);
+	ck_assert_ptr_nonnull(slim = d2i_SSL_SESSION(NULL, &q, (long)n));
+	ck_assert_ptr_null(SSL_SESSION_get0_peer(slim));
+	ck_assert_mem_eq(SSL_SESSION_get_id(slim, &idlen),
+	    SSL_SESSION_get_id(sess, &idlen2), 32);
+	ck_assert_uint_eq(idlen, idlen2);
+	ck_assert_int_eq(SSL_SESSION_get_protocol_version(slim),
+	    SSL_SESSION_get_protocol_version(sess));
+	ck_assert_int_eq(SSL_SESSION_get_timeout(slim),
+	    SSL_SESSION_get_timeout(sess));
+	/* again: nothing left to strip, same bytes */
+	ck_assert_uint_eq(tls_session_strip_peer(der, n), n);
+	/* not a session */
+	memcpy(der, bad, sizeof(bad));
+	ck_assert_uint_eq(tls_session_strip_peer(der, sizeof(bad)), 0);
+	ck_assert_uint_eq(tls_session_strip_peer(der, 1), 0);
+	SSL_SESSION_free(slim);
 	hs_free(s, c);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
@@ -1207,6 +1281,7 @@ tls_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_session_resume);
 	tcase_add_test(tc, test_session_resume_failed);
+	tcase_add_test(tc, test_session_strip_peer);
 	tcase_add_test(tc, test_tls_min_13);
 	tcase_add_test(tc, test_alpn_none);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,118 @@
+#!/bin/bash
+# bench-resume.sh [BUILD_DIR] [SECONDS]: CPU of mtlslb per mTLS connection
+# with one request, full handshake against resumed session, with
+# `workers = 2` and `session_cache = shared` (then `worker` for
+# comparison). Clients: `openssl s_time -new` and `-reuse` fetching `/`
+# (one connection at a time). The CPU is the master's and workers'
+# utime + stime from /proc, so the load generator does not count; the hit
+# rate comes from the access log (tls_resumed=r). A benchmark, not a test:
+# nothing here asserts a time.
+# BUILD_DIR defaults to _build/check (made by scripts/check.sh); SECONDS to 10.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+b=${1:-$top/_build/check}
+secs=${2:-10}
+b=$(cd "$b" && pwd)
+make -C "$b" -s src/mtlslb tests/helpers/backend >/dev/null
+T=$(mktemp -d "${TMPDIR:-/tmp}/mtlslb-bench-resume.XXXXXX")
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+sh "$top/tests/pki/mkpki.sh" "$T/pki" >/dev/null
+
+# free_port: a port nothing listens on, below the ephemeral range.
+free_port() {
+	local p
+	for p in $(shuf -i 20000-30000 -n 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || {
+			echo "$p"
+			return
+		}
+	done
+	echo "bench-resume: no free port" >&2
+	exit 1
+}
+wait_port() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench-resume: nothing on port $1" >&2
+	exit 1
+}
+# cpu_ticks PID: utime + stime of PID and its children (clock ticks).
+cpu_ticks() {
+	local p sum=0 f
+	for p in "$1" $(pgrep -P "$1" || true); do
+		f=$(cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null) || continue
+		sum=$((sum + ${f% *} + ${f#* }))
+	done
+	echo "$sum"
+}
+
+bport=$(free_port)
+"$b/tests/helpers/backend" --listen "127.0.0.1:$bport" --name ECS01 \
+    >"$T/backend.out" 2>&1 &
+pids+=($!)
+wait_port "$bport"
+hz=$(getconf CLK_TCK)
+
+# run MODE: prints one table row per client kind.
+run() {
+	local mode=$1 port kind t0 t1 n hits lines pid
+	port=$(free_port)
+	cat >"$T/lb.ini" <<EOF
+[global]
+workers = 2
+log_level = warn
+error_log = $T/error.log
+access_log = $T/access.log
+[listener https]
+bind = 127.0.0.1:$port
+server_certificate = $T/pki/server.crt
+server_private_key = $T/pki/server.key
+ca_certificate = $T/pki/root.crt
+session_cache = $mode
+[server_group default]
+server = ECS01 127.0.0.1:$bport
+health_check = off
+EOF
+	sed -i 's/^session_cache = .*/&\nserver_group = default/' "$T/lb.ini"
+	: >"$T/access.log"
+	"$b/src/mtlslb" -c "$T/lb.ini" &
+	pid=$!
+	pids+=("$pid")
+	wait_port "$port"
+	for kind in new reuse; do
+		lines=$(wc -l <"$T/access.log")
+		t0=$(cpu_ticks "$pid")
+		openssl s_time -connect "127.0.0.1:$port" -"$kind" -time "$secs" \
+		    -www / -cert "$T/pki/client.crt" -key "$T/pki/client.key" \
+		    -CAfile "$T/pki/root.crt" >"$T/stime.$kind" 2>&1 || true
+		t1=$(cpu_ticks "$pid")
+		n=$(tail -n "+$((lines + 1))" "$T/access.log" | wc -l)
+		hits=$(tail -n "+$((lines + 1))" "$T/access.log" |
+		    grep -c 'tls_resumed=r ' || true)
+		[ "$n" -gt 0 ] || { echo "bench-resume: no requests" >&2; exit 1; }
+		awk -v m="$mode" -v k="$kind" -v n="$n" -v h="$hits" \
+		    -v t="$((t1 - t0))" -v hz="$hz" 'BEGIN {
+			printf "| %s | %s | %d | %.0f%% | %.0f |\n", m, k, n,
+			    100 * h / n, t * 1e6 / hz / n }'
+	done
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+}
+
+echo "| session_cache | s_time | connections | resumed | mtlslb CPU µs per connection |"
+echo "|---|---|---:|---:|---:|"
+run shared
+run worker

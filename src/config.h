@@ -116,6 +116,8 @@ struct listener_conf {
 	size_t max_request_header_size;	/* 64k */
 	uint64_t max_request_body_size;	/* 0 = unlimited */
 	enum session_cache_mode session_cache;	/* shared */
+	char *session_ticket_keys;	/* NULL: no stateless tickets */
+	int session_ticket_keys_line;
 	unsigned session_cache_size;	/* entries, 1024; 0 = off */
 	unsigned session_timeout_ms;	/* 300s */
 };
@@ -168,6 +170,7 @@ enum config_file_kind {
 	CONFIG_FILE_KEY,		/* its private key */
 	CONFIG_FILE_CA,			/* CA bundle that verifies clients */
 	CONFIG_FILE_CRL,		/* CRLs of those CAs */
+	CONFIG_FILE_TICKET_KEYS,	/* session ticket keys */
 };
 
 /* One file key of a listener, as config_listener_file_next() gives it. */

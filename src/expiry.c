@@ -104,6 +104,7 @@ expiry_check(const struct runtime *rt, long now)
 				    window);
 				break;
 			case CONFIG_FILE_KEY:
+			case CONFIG_FILE_TICKET_KEYS:
 				break;		/* a key does not expire */
 			}
 		}

@@ -373,7 +373,8 @@ json_listener(struct evbuffer *out, const struct runtime *rt,
 	    lc->reject_tls_alert ? "tls_alert" : "http_400");
 	jstr(out, lc->server_group);
 	for (pos = 0; config_listener_file_next(lc, &pos, &f);) {
-		if (f.kind == CONFIG_FILE_KEY)
+		if (f.kind == CONFIG_FILE_KEY ||
+		    f.kind == CONFIG_FILE_TICKET_KEYS)
 			continue;	/* where the key is stays private */
 		evbuffer_add_printf(out, ",\"%s\":{\"file\":", f.key);
 		jstr(out, f.path);
@@ -394,6 +395,7 @@ json_listener(struct evbuffer *out, const struct runtime *rt,
 			jtime(out, e.crl);
 			break;
 		case CONFIG_FILE_KEY:
+		case CONFIG_FILE_TICKET_KEYS:
 			break;
 		}
 		evbuffer_add(out, "}", 1);

@@ -25,6 +25,7 @@
 #include "tls_check.h"
 #include "tls_peer.h"
 #include "tls_session.h"
+#include "tls_tickets.h"
 #include "util.h"
 
 /* TLS 1.2: forward secrecy and AEAD only. TLS 1.3 keeps its defaults. */
@@ -333,6 +334,16 @@ tls_ctx_new(const struct listener_conf *lc, struct diag *d)
 	 */
 	if (tls_session_setup(ctx, lc) == -1)
 		diag_ssl(d, lc->line, "cannot set up session resumption");
+	if (lc->session_ticket_keys != NULL) {
+		if (lc->session_cache == SESSION_CACHE_OFF ||
+		    lc->session_cache_size == 0)
+			diag_warn(d, lc->session_ticket_keys_line,
+			    "session_ticket_keys: has no effect with session "
+			    "resumption off (session_cache = off or "
+			    "session_cache_size = 0)");
+		else
+			(void)tls_tickets_load(ctx, lc, d);
+	}
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
 
 	load_server(ctx, lc, d);

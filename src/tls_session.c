@@ -201,8 +201,8 @@ new_cb(SSL *ssl, SSL_SESSION *sess)
 		(void)SSL_CTX_remove_session(ctx, sess);
 		return 0;
 	}
-	if (sc == NULL)
-		return 0;
+	if (sc == NULL || (SSL_get_options(ssl) & SSL_OP_NO_TICKET) == 0)
+		return 0;	/* no shared cache, or tickets carry sessions */
 	/*
 	 * Decoding the client certificate would be most of the cost of a
 	 * resumption: store its identity record, not the certificate.
@@ -227,6 +227,55 @@ new_cb(SSL *ssl, SSL_SESSION *sess)
 	    (time_t)SSL_SESSION_get_time(sess) + SSL_SESSION_get_timeout(sess),
 	    time(NULL));
 	return 0;		/* we keep a copy, not the reference */
+}
+
+/*
+ * Stateless tickets (session_ticket_keys): the ticket is the encrypted
+ * session, certificate included. Before it is made: the lifetime, and a
+ * mark on a session whose certificate failed, which is then refused.
+ */
+static int
+ticket_gen_cb(SSL *ssl, void *arg)
+{
+	SSL_SESSION *sess = SSL_get_session(ssl);
+	static const char failed[] = "mtlslb-failed";
+
+	(void)arg;
+	if (sess == NULL)
+		return 1;
+	if (tls_peer_verdict(ssl) == TLS_PEER_FAILED || !clamp_lifetime(sess))
+		return SSL_SESSION_set1_ticket_appdata(sess, failed,
+		    sizeof(failed));
+	return 1;
+}
+
+static SSL_TICKET_RETURN
+ticket_dec_cb(SSL *ssl, SSL_SESSION *sess, const unsigned char *name,
+    size_t namelen, SSL_TICKET_STATUS status, void *arg)
+{
+	static const char failed[] = "mtlslb-failed";
+	void *data = NULL;
+	size_t len = 0;
+
+	(void)ssl, (void)name, (void)namelen, (void)arg;
+	switch (status) {
+	case SSL_TICKET_SUCCESS:
+	case SSL_TICKET_SUCCESS_RENEW:
+		break;
+	case SSL_TICKET_EMPTY:
+	case SSL_TICKET_NO_DECRYPT:
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	default:
+		return SSL_TICKET_RETURN_ABORT;
+	}
+	if (SSL_SESSION_get0_ticket_appdata(sess, &data, &len) == 1 &&
+	    len == sizeof(failed) && memcmp(data, failed, len) == 0)
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	if ((long)SSL_SESSION_get_time(sess) + SSL_SESSION_get_timeout(sess) <=
+	    (long)time(NULL) || !clamp_lifetime(sess))
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE :
+	    SSL_TICKET_RETURN_USE_RENEW;
 }
 
 static SSL_SESSION *
@@ -285,6 +334,10 @@ tls_session_setup(SSL_CTX *ctx, const struct listener_conf *lc)
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_timeout(ctx, timeout > 0 ? timeout : 1);
 	SSL_CTX_sess_set_new_cb(ctx, new_cb);
+	if (lc->session_ticket_keys != NULL &&
+	    SSL_CTX_set_session_ticket_cb(ctx, ticket_gen_cb, ticket_dec_cb,
+	    NULL) != 1)
+		return -1;
 	if (lc->session_cache == SESSION_CACHE_SHARED) {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER |
 		    SSL_SESS_CACHE_NO_INTERNAL);

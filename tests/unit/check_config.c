@@ -454,7 +454,7 @@ START_TEST(test_foreach_key)
 	memset(&kl, 0, sizeof(kl));
 	config_foreach_key(collect_cb, &kl);
 	ck_assert_uint_eq(kl.n[0], 9);
-	ck_assert_uint_eq(kl.n[1], 27);
+	ck_assert_uint_eq(kl.n[1], 28);
 	ck_assert_uint_eq(kl.n[2], 18);
 	ck_assert_uint_eq(kl.n[3], 1);
 	ck_assert(strstr(kl.text, "\nlistener.verify_depth") != NULL);

@@ -21,10 +21,9 @@
 
 #include "config.h"
 #include "diag.h"
-#include "sesscache.h"
 #include "test_main.h"
 #include "test_pki.h"
-#include "tls_session.h"
+#include "test_tls.h"
 
 #define P(file)	test_pki_path(file)
 
@@ -34,64 +33,6 @@
 #define OTHER_DN	"CN=mtlslb other root"
 #define WEAK_ROOT_DN	"CN=mtlslb weak root"
 #define SHA1_INTER_DN	"CN=mtlslb sha1 intermediate"
-
-static char name_https[] = "https";
-
-static void
-lc_init(struct listener_conf *lc)
-{
-	memset(lc, 0, sizeof(*lc));
-	lc->name = name_https;
-	lc->line = 10;
-	lc->server_certificate = P("server-chain.crt");
-	lc->server_certificate_line = 11;
-	lc->server_private_key = P("server-chain.key");
-	lc->server_private_key_line = 12;
-	lc->mutual_authentication = MTLS_ON;
-	lc->mutual_authentication_line = 13;
-	lc->ca_certificate = P("root.crt");
-	lc->ca_certificate_line = 14;
-	lc->crl = NULL;
-	lc->crl_line = 15;
-	lc->crl_check_line = 16;
-	lc->verify_depth = 3;
-	lc->tls_min_version = 0x0303;
-	lc->session_cache_size = 1024;
-	lc->session_timeout_ms = 300000;
-}
-
-struct text {
-	char buf[8192];
-	size_t len;
-};
-
-static void
-collect_cb(const char *line, bool is_error, void *arg)
-{
-	struct text *t = arg;
-	int n;
-
-	n = snprintf(t->buf + t->len, sizeof(t->buf) - t->len, "%s\n", line);
-	if (n > 0 && (size_t)n < sizeof(t->buf) - t->len)
-		t->len += (size_t)n;
-}
-
-/* Runs tls_ctx_new and returns the diagnostics, one per line. */
-static SSL_CTX *
-build(const struct listener_conf *lc, struct text *t, size_t *nerr)
-{
-	struct diag *d = diag_new("t.ini");
-	SSL_CTX *ctx;
-
-	ctx = tls_ctx_new(lc, d);
-	t->len = 0;
-	t->buf[0] = '\0';
-	diag_foreach(d, collect_cb, t);
-	if (nerr != NULL)
-		*nerr = diag_errors(d);
-	diag_free(d);
-	return ctx;
-}
 
 /* First line of the output of an openssl command about one file. */
 static void
@@ -109,127 +50,6 @@ cli(const char *args, const char *file, char *out, size_t len)
 	pclose(fp);
 }
 
-/* ---- handshakes in memory ---- */
-
-#define ALPN_DEFAULT	"\x02h2\x08http/1.1"
-
-static char sent_alert[64];
-static int sent_alert_code = -1;
-static const char *client_alpn = ALPN_DEFAULT;
-
-static void
-info_cb(const SSL *ssl, int where, int ret)
-{
-	if ((where & SSL_CB_ALERT) && (where & SSL_CB_WRITE)) {
-		snprintf(sent_alert, sizeof(sent_alert), "%s",
-		    SSL_alert_desc_string_long(ret));
-		sent_alert_code = ret & 0xff;
-	}
-}
-
-static SSL_CTX *
-client_ctx(const char *cert, const char *key, int max_version)
-{
-	SSL_CTX *c = SSL_CTX_new(TLS_client_method());
-
-	ck_assert_ptr_nonnull(c);
-	/* the test clients carry deliberately weak certificates */
-	SSL_CTX_set_security_level(c, 0);
-	if (cert != NULL) {
-		ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(c,
-		    P(cert)), 1);
-		ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(c, P(key),
-		    SSL_FILETYPE_PEM), 1);
-	}
-	ck_assert_int_eq(SSL_CTX_load_verify_locations(c, P("root.crt"),
-	    NULL), 1);
-	SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
-	if (max_version != 0)
-		SSL_CTX_set_max_proto_version(c, max_version);
-	return c;
-}
-
-static bool
-want_more(SSL *ssl, int rc)
-{
-	int e = SSL_get_error(ssl, rc);
-
-	return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
-}
-
-/*
- * Runs a handshake between a server made from sctx and a client made from
- * cctx (resuming sess when not NULL). Returns whether the server side
- * completed; *sp and *cp are the caller's to SSL_free.
- */
-static bool
-handshake(SSL_CTX *sctx, SSL_CTX *cctx, SSL_SESSION *sess, SSL **sp,
-    SSL **cp)
-{
-	bool s_done = false, c_done = false, s_fail = false, c_fail = false;
-	BIO *sb, *cb;
-	SSL *s, *c;
-	int i, rc;
-
-	sent_alert[0] = '\0';
-	sent_alert_code = -1;
-	ck_assert_ptr_nonnull(s = SSL_new(sctx));
-	ck_assert_ptr_nonnull(c = SSL_new(cctx));
-	ck_assert_int_eq(BIO_new_bio_pair(&sb, 0, &cb, 0), 1);
-	SSL_set_bio(s, sb, sb);
-	SSL_set_bio(c, cb, cb);
-	SSL_set_accept_state(s);
-	SSL_set_connect_state(c);
-	SSL_set_info_callback(s, info_cb);
-	SSL_set_tlsext_host_name(c, "localhost");
-	ck_assert_int_eq(SSL_set_alpn_protos(c,
-	    (const unsigned char *)client_alpn,
-	    (unsigned int)strlen(client_alpn)), 0);
-	if (sess != NULL)
-		ck_assert_int_eq(SSL_set_session(c, sess), 1);
-	for (i = 0; i < 64 && !(s_done && c_done) && !s_fail; i++) {
-		if (!c_done && !c_fail) {
-			if ((rc = SSL_do_handshake(c)) == 1)
-				c_done = true;
-			else if (!want_more(c, rc))
-				c_fail = true;
-		}
-		if (!s_done && !s_fail) {
-			if ((rc = SSL_do_handshake(s)) == 1)
-				s_done = true;
-			else if (!want_more(s, rc))
-				s_fail = true;
-		}
-	}
-	if (s_done && c_done) {
-		unsigned char b;
-
-		/* let the client take the session ticket */
-		rc = SSL_read(c, &b, 1);
-		ck_assert(rc <= 0 && want_more(c, rc));
-	}
-	ERR_clear_error();
-	*sp = s;
-	*cp = c;
-	return s_done;
-}
-
-/*
- * Frees both ends. An SSL freed without sending close_notify marks its
- * session not resumable (and the server drops it from the cache), so both
- * sides say goodbye first.
- */
-static void
-hs_free(SSL *s, SSL *c)
-{
-	if (SSL_is_init_finished(s))
-		SSL_shutdown(s);
-	if (SSL_is_init_finished(c))
-		SSL_shutdown(c);
-	ERR_clear_error();
-	SSL_free(s);
-	SSL_free(c);
-}
 
 /*
  * Handshake of client cert/key against a listener; returns the server's
@@ -241,18 +61,18 @@ peer(const struct listener_conf *lc, const char *cert, const char *key,
 {
 	struct peer_cert *pc;
 	SSL_CTX *sctx, *cctx;
-	struct text t;
+	struct test_text t;
 	SSL *s, *c;
 
-	sctx = build(lc, &t, NULL);
+	sctx = test_tls_build(lc, &t, NULL);
 	ck_assert_msg(sctx != NULL, "tls_ctx_new: %s", t.buf);
-	cctx = client_ctx(cert, key, 0);
-	*ok = handshake(sctx, cctx, NULL, &s, &c);
+	cctx = test_tls_client(cert, key, 0);
+	*ok = test_tls_handshake(sctx, cctx, NULL, &s, &c);
 	pc = tls_peer_cert_new(s);
 	ck_assert_ptr_nonnull(pc);
 	/* the cheap verdict must always agree with the full description */
 	ck_assert_int_eq(tls_peer_verdict(s), pc->verdict);
-	hs_free(s, c);
+	test_tls_free(s, c);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
 	return pc;
@@ -283,14 +103,14 @@ START_TEST(test_ctx_ok)
 {
 	struct listener_conf lc;
 	STACK_OF(X509_NAME) *names;
-	struct text t;
+	struct test_text t;
 	SSL_CTX *ctx;
 	char *n;
 	BIO *b;
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.crl = P("crl.pem");
-	ctx = build(&lc, &t, NULL);
+	ctx = test_tls_build(&lc, &t, NULL);
 	ck_assert_msg(ctx != NULL, "%s", t.buf);
 	ck_assert_str_eq(t.buf, "");
 	ck_assert_int_eq(SSL_CTX_get_num_tickets(ctx), 1);
@@ -328,36 +148,36 @@ END_TEST
 START_TEST(test_ctx_modes)
 {
 	struct listener_conf lc;
-	struct text t;
+	struct test_text t;
 	SSL_CTX *ctx;
 
 	/* tls_alert + on: no certificate is a handshake failure */
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.reject_tls_alert = true;
-	ck_assert_ptr_nonnull(ctx = build(&lc, &t, NULL));
+	ck_assert_ptr_nonnull(ctx = test_tls_build(&lc, &t, NULL));
 	ck_assert_int_eq(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_PEER |
 	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
 	SSL_CTX_free(ctx);
 
 	lc.mutual_authentication = MTLS_OPTIONAL;
-	ck_assert_ptr_nonnull(ctx = build(&lc, &t, NULL));
+	ck_assert_ptr_nonnull(ctx = test_tls_build(&lc, &t, NULL));
 	ck_assert_int_eq(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_PEER);
 	SSL_CTX_free(ctx);
 
 	/* off: no CertificateRequest; a ca_certificate is ignored */
 	lc.mutual_authentication = MTLS_OFF;
 	lc.ca_certificate = P("empty.pem");
-	ctx = build(&lc, &t, NULL);
+	ctx = test_tls_build(&lc, &t, NULL);
 	ck_assert_msg(ctx != NULL, "%s", t.buf);
 	ck_assert_str_eq(t.buf, "");
 	ck_assert_int_eq(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_NONE);
 	SSL_CTX_free(ctx);
 
 	/* session cache off: no tickets at all */
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.session_cache_size = 0;
 	lc.tls_min_version = 0x0304;
-	ck_assert_ptr_nonnull(ctx = build(&lc, &t, NULL));
+	ck_assert_ptr_nonnull(ctx = test_tls_build(&lc, &t, NULL));
 	ck_assert_int_eq(SSL_CTX_get_num_tickets(ctx), 0);
 	ck_assert_int_eq(SSL_CTX_get_session_cache_mode(ctx),
 	    SSL_SESS_CACHE_OFF);
@@ -366,10 +186,10 @@ START_TEST(test_ctx_modes)
 	SSL_CTX_free(ctx);
 
 	/* crl_check = chain */
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.crl = P("crl.pem");
 	lc.crl_check_chain = true;
-	ck_assert_ptr_nonnull(ctx = build(&lc, &t, NULL));
+	ck_assert_ptr_nonnull(ctx = test_tls_build(&lc, &t, NULL));
 	ck_assert_str_eq(t.buf, "");
 	ck_assert((X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(ctx)) &
 	    (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL)) ==
@@ -383,10 +203,10 @@ END_TEST
 static void
 expect_error(const struct listener_conf *lc, const char *want)
 {
-	struct text t;
+	struct test_text t;
 	size_t nerr;
 
-	ck_assert_ptr_null(build(lc, &t, &nerr));
+	ck_assert_ptr_null(test_tls_build(lc, &t, &nerr));
 	ck_assert_uint_eq(nerr, 1);
 	ck_assert_str_eq(t.buf, want);
 }
@@ -396,25 +216,25 @@ START_TEST(test_err_missing_files)
 	struct listener_conf lc;
 	char want[3 * PATH_MAX];
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.server_certificate = P("nope.pem");
 	snprintf(want, sizeof(want), "t.ini:11: server_certificate: cannot "
 	    "open '%s': No such file or directory\n", P("nope.pem"));
 	expect_error(&lc, want);
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.server_private_key = P("nope.key");
 	snprintf(want, sizeof(want), "t.ini:12: server_private_key: cannot "
 	    "open '%s': No such file or directory\n", P("nope.key"));
 	expect_error(&lc, want);
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.ca_certificate = P("nope-ca.pem");
 	snprintf(want, sizeof(want), "t.ini:14: ca_certificate: cannot "
 	    "open '%s': No such file or directory\n", P("nope-ca.pem"));
 	expect_error(&lc, want);
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.crl = P("nope-crl.pem");
 	snprintf(want, sizeof(want), "t.ini:15: crl: cannot open '%s': No "
 	    "such file or directory\n", P("nope-crl.pem"));
@@ -427,7 +247,7 @@ START_TEST(test_err_key_mismatch)
 	struct listener_conf lc;
 	char want[3 * PATH_MAX];
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.server_private_key = P("client.key");
 	snprintf(want, sizeof(want), "t.ini:12: server_private_key: '%s' "
 	    "does not match server_certificate '%s'\n", P("client.key"),
@@ -442,7 +262,7 @@ START_TEST(test_err_key_mismatch)
 	expect_error(&lc, want);
 
 	/* an encrypted key: never prompt */
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.server_private_key = P("server-chain-encrypted.key");
 	snprintf(want, sizeof(want), "t.ini:12: server_private_key: '%s' is "
 	    "encrypted and mtlslb cannot ask for a passphrase: store it "
@@ -450,12 +270,12 @@ START_TEST(test_err_key_mismatch)
 	expect_error(&lc, want);
 
 	/* a certificate file holding a key only, and the other way round */
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.server_certificate = P("server-chain.key");
 	snprintf(want, sizeof(want), "t.ini:11: server_certificate: no "
 	    "certificate in '%s'\n", P("server-chain.key"));
 	expect_error(&lc, want);
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.server_private_key = P("server.crt");
 	snprintf(want, sizeof(want), "t.ini:12: server_private_key: no "
 	    "private key in '%s'\n", P("server.crt"));
@@ -468,25 +288,25 @@ START_TEST(test_err_ca_crl)
 	struct listener_conf lc;
 	char want[3 * PATH_MAX];
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.ca_certificate = P("empty.pem");
 	snprintf(want, sizeof(want), "t.ini:14: ca_certificate: no "
 	    "certificate in '%s'\n", P("empty.pem"));
 	expect_error(&lc, want);
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.crl = P("garbage-crl.pem");
 	snprintf(want, sizeof(want), "t.ini:15: crl: cannot parse '%s': "
 	    "bad base64 decode\n", P("garbage-crl.pem"));
 	expect_error(&lc, want);
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.crl = P("root.crt");
 	snprintf(want, sizeof(want), "t.ini:15: crl: no CRL in '%s'\n",
 	    P("root.crt"));
 	expect_error(&lc, want);
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.ca_certificate = NULL;
 	expect_error(&lc, "t.ini:13: mutual_authentication: needs "
 	    "ca_certificate\n");
@@ -497,14 +317,14 @@ START_TEST(test_err_all_recorded)
 {
 	struct listener_conf lc;
 	char want[6 * PATH_MAX];
-	struct text t;
+	struct test_text t;
 	size_t nerr;
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.server_certificate = P("nope.pem");
 	lc.ca_certificate = P("empty.pem");
 	lc.crl = P("garbage-crl.pem");
-	ck_assert_ptr_null(build(&lc, &t, &nerr));
+	ck_assert_ptr_null(test_tls_build(&lc, &t, &nerr));
 	snprintf(want, sizeof(want),
 	    "t.ini:11: server_certificate: cannot open '%s': No such file or "
 	    "directory\n"
@@ -521,11 +341,11 @@ END_TEST
 static void
 expect_warnings(const struct listener_conf *lc, const char *want)
 {
-	struct text t;
+	struct test_text t;
 	SSL_CTX *ctx;
 	size_t nerr;
 
-	ctx = build(lc, &t, &nerr);
+	ctx = test_tls_build(lc, &t, &nerr);
 	ck_assert_str_eq(t.buf, want);
 	ck_assert_uint_eq(nerr, 0);
 	ck_assert_ptr_nonnull(ctx);
@@ -536,7 +356,7 @@ START_TEST(test_warn_crl_expired)
 {
 	struct listener_conf lc;
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.crl = P("crl-expired.pem");
 	expect_warnings(&lc, "t.ini:15: warning: crl: CRL from '" ROOT_DN "' "
 	    "expired on 2020-02-01 (nextUpdate); OpenSSL rejects every "
@@ -549,7 +369,7 @@ START_TEST(test_warn_weak_ca)
 {
 	struct listener_conf lc;
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.ca_certificate = P("weak-root.crt");
 	expect_warnings(&lc, "t.ini:14: warning: ca_certificate: '"
 	    WEAK_ROOT_DN "' is self-signed with md5: OpenSSL 3 does not check a trust "
@@ -572,7 +392,7 @@ START_TEST(test_warn_crl_per_ca)
 	char want[2 * PATH_MAX];
 	struct listener_conf lc;
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.ca_certificate = P("inter-ca-bundle.crt");
 	lc.crl = P("crl.pem");
 	lc.crl_check_chain = true;
@@ -608,20 +428,20 @@ START_TEST(test_warn_server_cert)
 {
 	char want[2 * PATH_MAX];
 	struct listener_conf lc;
-	struct text t;
+	struct test_text t;
 	SSL_CTX *ctx;
 	size_t nerr;
 
 	/* one file with the chain and the key is fine */
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.server_certificate = P("server-combined.pem");
 	lc.server_private_key = P("server-combined.pem");
 	expect_warnings(&lc, "");
 
 	/* sha1: explained, then refused by OpenSSL itself */
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.server_certificate = P("server-sha1.crt");
-	ck_assert_ptr_null(ctx = build(&lc, &t, &nerr));
+	ck_assert_ptr_null(ctx = test_tls_build(&lc, &t, &nerr));
 	snprintf(want, sizeof(want), "t.ini:11: warning: server_certificate: "
 	    "'CN=localhost' is signed with sha1, which OpenSSL 3 refuses at "
 	    "security level 1 and above: reissue it with -sha256\n"
@@ -630,7 +450,7 @@ START_TEST(test_warn_server_cert)
 	ck_assert_str_eq(t.buf, want);
 	ck_assert_uint_eq(nerr, 1);
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.server_certificate = P("server-expired.crt");
 	lc.server_private_key = P("server-expired.key");
 	lc.mutual_authentication = MTLS_OFF;
@@ -638,7 +458,7 @@ START_TEST(test_warn_server_cert)
 	    "'CN=localhost' expired on 2021-01-01 (notAfter); clients will "
 	    "refuse it\n");
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.server_certificate = P("server-clientauth.crt");
 	lc.server_private_key = P("server-clientauth.key");
 	expect_warnings(&lc, "t.ini:11: warning: server_certificate: "
@@ -656,7 +476,7 @@ START_TEST(test_peer_ok)
 	struct peer_cert *pc;
 	bool ok;
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.crl = P("crl.pem");
 	pc = peer(&lc, "client.crt", "client.key", &ok);
 	ck_assert(ok);
@@ -699,7 +519,7 @@ START_TEST(test_peer_none)
 	char buf[128];
 	bool ok;
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	pc = peer(&lc, NULL, NULL, &ok);
 	ck_assert(ok);
 	ck_assert_int_eq(pc->verdict, TLS_PEER_NONE);
@@ -721,7 +541,7 @@ START_TEST(test_peer_failed)
 	bool ok;
 
 	/* http_400 mode: the handshake completes, the verdict says no */
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.crl = P("crl.pem");
 	pc = peer(&lc, "other.crt", "other.key", &ok);
 	ck_assert(ok);
@@ -764,7 +584,7 @@ START_TEST(test_peer_weak)
 	struct peer_cert *pc;
 	bool ok;
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.ca_certificate = P("weak-root.crt");
 	pc = peer(&lc, "weak.crt", "weak.key", &ok);
 	ck_assert(ok);
@@ -773,7 +593,7 @@ START_TEST(test_peer_weak)
 	    "(md5WithRSAEncryption)", "other", "CN=weak", WEAK_ROOT_DN);
 	tls_peer_cert_free(pc);
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	pc = peer(&lc, "small.crt", "small.key", &ok);
 	ck_assert(ok);
 	expect_failed(pc, X509_V_ERR_EE_KEY_TOO_SMALL, "client certificate "
@@ -790,13 +610,13 @@ START_TEST(test_peer_tls_alert)
 	char want[64];
 	bool ok;
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.crl = P("crl.pem");
 	lc.reject_tls_alert = true;
 
 	pc = peer(&lc, "other.crt", "other.key", &ok);
 	ck_assert(!ok);
-	ck_assert_str_eq(sent_alert, "unknown CA");
+	ck_assert_str_eq(test_tls_alert, "unknown CA");
 	expect_failed(pc, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
 	    "unable to get local issuer certificate", "unknown_ca",
 	    "CN=client", OTHER_DN);
@@ -806,21 +626,21 @@ START_TEST(test_peer_tls_alert)
 
 	pc = peer(&lc, "expired.crt", "expired.key", &ok);
 	ck_assert(!ok);
-	ck_assert_str_eq(sent_alert, "certificate expired");
+	ck_assert_str_eq(test_tls_alert, "certificate expired");
 	expect_failed(pc, X509_V_ERR_CERT_HAS_EXPIRED,
 	    "certificate has expired", "expired", "CN=expired", ROOT_DN);
 	tls_peer_cert_free(pc);
 
 	pc = peer(&lc, "revoked.crt", "revoked.key", &ok);
 	ck_assert(!ok);
-	ck_assert_str_eq(sent_alert, "certificate revoked");
+	ck_assert_str_eq(test_tls_alert, "certificate revoked");
 	ck_assert_str_eq(tls_reason_class(pc), "revoked");
 	tls_peer_cert_free(pc);
 
 	/* on: no certificate is fatal (certificate_required in TLS 1.3) */
 	pc = peer(&lc, NULL, NULL, &ok);
 	ck_assert(!ok);
-	ck_assert_int_eq(sent_alert_code, TLS13_AD_CERTIFICATE_REQUIRED);
+	ck_assert_int_eq(test_tls_alert_code, TLS13_AD_CERTIFICATE_REQUIRED);
 	ck_assert_int_eq(pc->verdict, TLS_PEER_NONE);
 	ck_assert_str_eq(tls_reason_class(pc), "no_cert");
 	tls_peer_cert_free(pc);
@@ -874,7 +694,7 @@ START_TEST(test_verify_depth)
 	bool ok;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		lc_init(&lc);
+		test_tls_lc(&lc);
 		lc.ca_certificate = P(t[i].ca);
 		lc.verify_depth = t[i].depth;
 		pc = peer(&lc, t[i].cert, t[i].key, &ok);
@@ -891,7 +711,7 @@ START_TEST(test_verify_depth)
 	}
 
 	/* tls_alert mode: the same verdict fails the handshake */
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.ca_certificate = P("deep-ca-bundle.crt");
 	lc.verify_depth = 2;
 	lc.reject_tls_alert = true;
@@ -921,7 +741,7 @@ START_TEST(test_peer_formats)
 	size_t i;
 	bool ok;
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	pc = peer(&lc, "client-utf8.crt", "client-utf8.key", &ok);
 	ck_assert(ok);
 	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
@@ -953,7 +773,7 @@ START_TEST(test_peer_dn_over)
 	size_t ns, ni;
 	bool ok;
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	pc = peer(&lc, "client-utf8.crt", "client-utf8.key", &ok);
 	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
 	ns = strlen(pc->subject);
@@ -1001,216 +821,19 @@ END_TEST
 
 /* ---- sessions, ALPN, TLS 1.2 ---- */
 
-START_TEST(test_session_resume)
-{
-	const unsigned char *sid_ctx, *alpn;
-	struct sesscache *sc;
-	struct listener_conf lc;
-	struct peer_cert *pc, *full;
-	SSL_SESSION *sess;
-	SSL_CTX *sctx, *cctx;
-	unsigned int len;
-	struct text t;
-	SSL *s, *c;
-
-	lc_init(&lc);
-	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
-	ck_assert_ptr_nonnull(sc = sesscache_new(16, "https"));
-	tls_session_use_cache(sctx, sc);
-	cctx = client_ctx("client.crt", "client.key", 0);
-
-	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
-	ck_assert_int_eq(SSL_session_reused(s), 0);
-	full = tls_peer_cert_new(s);
-	SSL_SESSION_get0_id_context(SSL_get_session(s), &len);
-	ck_assert_uint_eq(len, 32);
-	SSL_get0_alpn_selected(s, &alpn, &len);
-	ck_assert_uint_eq(len, 8);
-	ck_assert_int_eq(memcmp(alpn, "http/1.1", 8), 0);
-	ck_assert_ptr_nonnull(sess = SSL_get1_session(c));
-	ck_assert_int_eq(SSL_SESSION_is_resumable(sess), 1);
-	ck_assert_uint_eq(sesscache_entries(sc), 1);
-	hs_free(s, c);
-
-	/* a stateful ticket from the shared cache, with the certificate */
-	ck_assert_uint_eq(sesscache_entries(sc), 1);
-	ck_assert(handshake(sctx, cctx, sess, &s, &c));
-	ck_assert_int_eq(SSL_session_reused(s), 1);
-	SSL_SESSION_get0_id_context(SSL_get_session(s), &len);
-	ck_assert_ptr_nonnull(sid_ctx = SSL_SESSION_get0_id_context(
-	    SSL_get_session(s), &len));
-	ck_assert_uint_eq(len, 32);
-	/*
-	 * The stored session left the certificate out (decoding it is most
-	 * of a resumption's cost); its identity record gives the same names.
-	 */
-	ck_assert_ptr_null(SSL_get0_peer_certificate(s));
-	ck_assert_int_eq(tls_peer_verdict(s), TLS_PEER_OK);
-	pc = tls_peer_cert_new(s);
-	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
-	ck_assert_int_eq(pc->verify_err, X509_V_OK);
-	ck_assert_str_eq(pc->subject, "CN=client");
-	ck_assert_str_eq(pc->subject, full->subject);
-	ck_assert_str_eq(pc->issuer, full->issuer);
-	ck_assert_str_eq(pc->serial, full->serial);
-	ck_assert_str_eq(pc->fingerprint, full->fingerprint);
-	ck_assert_ptr_null(pc->reason);
-	tls_peer_cert_free(pc);
-	SSL_SESSION_free(sess);
-	/* and the ticket of the resumed connection carries it on */
-	ck_assert_ptr_nonnull(sess = SSL_get1_session(c));
-	hs_free(s, c);
-	ck_assert(handshake(sctx, cctx, sess, &s, &c));
-	ck_assert_int_eq(SSL_session_reused(s), 1);
-	pc = tls_peer_cert_new(s);
-	ck_assert_str_eq(pc->fingerprint, full->fingerprint);
-	tls_peer_cert_free(pc);
-	tls_peer_cert_free(full);
-	SSL_SESSION_free(sess);
-	hs_free(s, c);
-	SSL_CTX_free(cctx);
-
-	/* TLS 1.2: ECDHE + AEAD, and the session-ID cache */
-	cctx = client_ctx("client.crt", "client.key", TLS1_2_VERSION);
-	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
-	ck_assert_int_eq(SSL_version(s), TLS1_2_VERSION);
-	ck_assert_str_eq(SSL_get_cipher_name(s),
-	    "ECDHE-ECDSA-AES128-GCM-SHA256");
-	ck_assert_ptr_nonnull(sess = SSL_get1_session(c));
-	hs_free(s, c);
-	ck_assert(handshake(sctx, cctx, sess, &s, &c));
-	ck_assert_int_eq(SSL_session_reused(s), 1);
-	pc = tls_peer_cert_new(s);
-	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
-	tls_peer_cert_free(pc);
-	SSL_SESSION_free(sess);
-	hs_free(s, c);
-	SSL_CTX_free(cctx);
-	SSL_CTX_free(sctx);
-	sesscache_unref(sc);
-
-	/* session_cache = worker: OpenSSL's own cache in each process */
-	lc.session_cache = SESSION_CACHE_WORKER;
-	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
-	ck_assert_int_eq(SSL_CTX_get_session_cache_mode(sctx),
-	    SSL_SESS_CACHE_SERVER);
-	ck_assert_int_eq(SSL_CTX_sess_get_cache_size(sctx), 1024);
-	cctx = client_ctx("client.crt", "client.key", 0);
-	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
-	ck_assert_ptr_nonnull(sess = SSL_get1_session(c));
-	hs_free(s, c);
-	ck_assert_int_eq(SSL_CTX_sess_number(sctx), 1);
-	ck_assert(handshake(sctx, cctx, sess, &s, &c));
-	ck_assert_int_eq(SSL_session_reused(s), 1);
-	SSL_SESSION_free(sess);
-	hs_free(s, c);
-	SSL_CTX_free(cctx);
-	SSL_CTX_free(sctx);
-}
-END_TEST
-
-/* The peer certificate leaves a serialised session; the rest stays. */
-START_TEST(test_session_strip_peer)
-{
-	static const unsigned char bad[] = { 0x30, 0x05, 0x02, 0x01 };
-	unsigned char der[8192], *p = der;
-	const unsigned char *q = der;
-	struct listener_conf lc;
-	SSL_SESSION *sess, *slim;
-	SSL_CTX *sctx, *cctx;
-	unsigned int idlen, idlen2;
-	struct text t;
-	size_t n;
-	int len;
-	SSL *s, *c;
-
-	lc_init(&lc);
-	lc.session_cache = SESSION_CACHE_WORKER;
-	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
-	cctx = client_ctx("client.crt", "client.key", 0);
-	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
-	sess = SSL_get_session(s);
-	ck_assert_ptr_nonnull(SSL_SESSION_get0_peer(sess));
-	len = i2d_SSL_SESSION(sess, NULL);
-	ck_assert_int_gt(len, 300);
-	ck_assert_int_lt(len, (int)sizeof(der));
-	ck_assert_int_eq(i2d_SSL_SESSION(sess, &p), len);
-	n = tls_session_strip_peer(der, (size_t)len);
-	ck_assert_uint_gt(n, 0);
-	ck_assert_uint_lt(n, (size_t)len - 200);
-	ck_assert_ptr_nonnull(slim = d2i_SSL_SESSION(NULL, &q, (long)n));
-	ck_assert_ptr_null(SSL_SESSION_get0_peer(slim));
-	ck_assert_mem_eq(SSL_SESSION_get_id(slim, &idlen),
-	    SSL_SESSION_get_id(sess, &idlen2), 32);
-	ck_assert_uint_eq(idlen, idlen2);
-	ck_assert_int_eq(SSL_SESSION_get_protocol_version(slim),
-	    SSL_SESSION_get_protocol_version(sess));
-	ck_assert_int_eq(SSL_SESSION_get_timeout(slim),
-	    SSL_SESSION_get_timeout(sess));
-	/* again: nothing left to strip, same bytes */
-	ck_assert_uint_eq(tls_session_strip_peer(der, n), n);
-	/* not a session */
-	memcpy(der, bad, sizeof(bad));
-	ck_assert_uint_eq(tls_session_strip_peer(der, sizeof(bad)), 0);
-	ck_assert_uint_eq(tls_session_strip_peer(der, 1), 0);
-	SSL_SESSION_free(slim);
-	hs_free(s, c);
-	SSL_CTX_free(cctx);
-	SSL_CTX_free(sctx);
-}
-END_TEST
-
-/*
- * http_400 mode: a session whose certificate failed verification is never
- * resumed; the next connection verifies again and fails the same way.
- */
-START_TEST(test_session_resume_failed)
-{
-	struct sesscache *sc;
-	struct listener_conf lc;
-	struct peer_cert *pc;
-	SSL_SESSION *sess;
-	SSL_CTX *sctx, *cctx;
-	struct text t;
-	SSL *s, *c;
-
-	lc_init(&lc);
-	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
-	ck_assert_ptr_nonnull(sc = sesscache_new(16, "https"));
-	tls_session_use_cache(sctx, sc);
-	cctx = client_ctx("other.crt", "other.key", 0);
-	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
-	ck_assert_ptr_nonnull(sess = SSL_get1_session(c));
-	hs_free(s, c);
-	ck_assert_uint_eq(sesscache_entries(sc), 0);
-	ck_assert(handshake(sctx, cctx, sess, &s, &c));
-	ck_assert_int_eq(SSL_session_reused(s), 0);
-	pc = tls_peer_cert_new(s);
-	ck_assert_int_eq(pc->verdict, TLS_PEER_FAILED);
-	ck_assert_str_eq(pc->subject, "CN=client");
-	ck_assert_str_eq(tls_reason_class(pc), "unknown_ca");
-	tls_peer_cert_free(pc);
-	SSL_SESSION_free(sess);
-	hs_free(s, c);
-	SSL_CTX_free(cctx);
-	SSL_CTX_free(sctx);
-	sesscache_unref(sc);
-}
-END_TEST
-
 START_TEST(test_tls_min_13)
 {
 	struct listener_conf lc;
 	SSL_CTX *sctx, *cctx;
-	struct text t;
+	struct test_text t;
 	SSL *s, *c;
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.tls_min_version = 0x0304;
-	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
-	cctx = client_ctx("client.crt", "client.key", TLS1_2_VERSION);
-	ck_assert(!handshake(sctx, cctx, NULL, &s, &c));
-	hs_free(s, c);
+	ck_assert_ptr_nonnull(sctx = test_tls_build(&lc, &t, NULL));
+	cctx = test_tls_client("client.crt", "client.key", TLS1_2_VERSION);
+	ck_assert(!test_tls_handshake(sctx, cctx, NULL, &s, &c));
+	test_tls_free(s, c);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
 }
@@ -1222,19 +845,19 @@ START_TEST(test_alpn_none)
 	const unsigned char *alpn;
 	SSL_CTX *sctx, *cctx;
 	unsigned int len;
-	struct text t;
+	struct test_text t;
 	SSL *s, *c;
 
 	/* no http/1.1 offered: carry on without ALPN rather than fail */
-	lc_init(&lc);
-	ck_assert_ptr_nonnull(sctx = build(&lc, &t, NULL));
-	cctx = client_ctx("client.crt", "client.key", 0);
-	client_alpn = "\x02h2";
-	ck_assert(handshake(sctx, cctx, NULL, &s, &c));
-	client_alpn = ALPN_DEFAULT;
+	test_tls_lc(&lc);
+	ck_assert_ptr_nonnull(sctx = test_tls_build(&lc, &t, NULL));
+	cctx = test_tls_client("client.crt", "client.key", 0);
+	test_tls_alpn = "\x02h2";
+	ck_assert(test_tls_handshake(sctx, cctx, NULL, &s, &c));
+	test_tls_alpn = TEST_TLS_ALPN;
 	SSL_get0_alpn_selected(s, &alpn, &len);
 	ck_assert_uint_eq(len, 0);
-	hs_free(s, c);
+	test_tls_free(s, c);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
 }
@@ -1279,9 +902,6 @@ tls_suite(void)
 
 	tc = tcase_create("sessions");
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_session_resume);
-	tcase_add_test(tc, test_session_resume_failed);
-	tcase_add_test(tc, test_session_strip_peer);
 	tcase_add_test(tc, test_tls_min_13);
 	tcase_add_test(tc, test_alpn_none);
 	suite_add_tcase(s, tc);

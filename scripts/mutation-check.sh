@@ -22,6 +22,8 @@ sighup-ignored plain 52-reload-loop,53-logs
 wrr-not-smooth plain 40-balance
 segv-third-request plain 30-proxy,80-smuggling
 worker-leak asan 30-proxy
+session-dropped-on-cut plain 36-resumption
+ticket-resumes-failed plain 37-tickets
 '
 
 want=${*:-$(echo "$mutations" | awk 'NF { print $1 }')}

@@ -5,7 +5,9 @@
 # end with mtlslb and curl; revoke + crl + SIGHUP turns one client away with
 # the certificate-error page while another still gets through; check
 # explains each classic mistake (made here with plain openssl); it refuses
-# to overwrite keys. Runs the script with dash when there is one.
+# to overwrite keys; -h and --help print the usage on stdout and
+# exit 0, an unknown option prints it on stderr and exits 2. Runs the
+# script with dash when there is one.
 . "$(dirname "$0")/lib.sh"
 
 t_setup
@@ -55,6 +57,35 @@ mode_of() {
 text_of() {
 	openssl x509 -in "$1" -noout -text
 }
+
+# --- usage -----------------------------------------------------------------
+# usage_run WANT_RC ARG...: the script's stdout in $T/u.out, stderr in
+# $T/u.err, and its exit status must be WANT_RC.
+usage_run() {
+	local want=$1 rc=0
+	shift
+	(cd "$T" && "$SH" "$CERTS_SH" "$@") >"$T/u.out" 2>"$T/u.err" || rc=$?
+	[ "$rc" = "$want" ] || fail "mtlslb-certs $*: exit $rc, expected $want" \
+	    "(stdout: $(head -c 200 "$T/u.out"); stderr: $(head -c 200 "$T/u.err"))"
+}
+for a in --help -h "-d $T/nowhere --help" "client --help" "check -h"; do
+	# shellcheck disable=SC2086 # split on purpose
+	usage_run 0 $a
+	grep -q '^usage: mtlslb-certs ' "$T/u.out" ||
+	    fail "mtlslb-certs $a: no usage on stdout: $(cat "$T/u.out")"
+	[ ! -s "$T/u.err" ] || fail "mtlslb-certs $a: stderr: $(cat "$T/u.err")"
+done
+[ ! -e "$T/nowhere" ] || fail "mtlslb-certs -d DIR --help made DIR"
+for a in --bogus -x; do
+	usage_run 2 "$a"
+	grep -q "unknown option '$a'" "$T/u.err" ||
+	    fail "mtlslb-certs $a: stderr does not name it: $(cat "$T/u.err")"
+	grep -q '^usage: mtlslb-certs ' "$T/u.err" ||
+	    fail "mtlslb-certs $a: no usage on stderr: $(cat "$T/u.err")"
+	[ ! -s "$T/u.out" ] || fail "mtlslb-certs $a: stdout: $(cat "$T/u.out")"
+done
+pass "--help, -h (also after -d DIR and a command): usage on stdout, exit 0;" \
+    "--bogus, -x: usage on stderr, exit 2"
 
 # --- init-ca ---------------------------------------------------------------
 certs_ok -v init-ca --cn "mtlslb test CA"

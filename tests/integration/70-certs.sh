@@ -4,8 +4,9 @@
 # client --p12, revoke, crl, list, check, -v); its certificates work end to
 # end with mtlslb and curl; revoke + crl + SIGHUP turns one client away with
 # the certificate-error page while another still gets through; check
-# explains each classic mistake (made here with plain openssl); it refuses
-# to overwrite keys; -h and --help print the usage on stdout and
+# explains each classic mistake (made here with plain openssl), and says a
+# certificate verifies only when mtlslb would accept it (not an md5 one);
+# it refuses to overwrite keys; -h and --help print the usage on stdout and
 # exit 0, an unknown option prints it on stderr and exits 2. Runs the
 # script with dash when there is one.
 . "$(dirname "$0")/lib.sh"
@@ -324,6 +325,12 @@ o req -new -config "$cnf" -newkey rsa:1024 -noenc -keyout md5.key \
     -subj /CN=md5 -out md5.csr
 o x509 -req -in md5.csr -CA rsaca.crt -CAkey rsaca.key -md5 -days 30 \
     -extfile "$cnf" -extensions cli -out md5.crt
+o req -new -config "$cnf" -newkey rsa:2048 -noenc -keyout md5ok.key \
+    -subj /CN=md5ok -out md5ok.csr
+o x509 -req -in md5ok.csr -CA rsaca.crt -CAkey rsaca.key -md5 -days 30 \
+    -extfile "$cnf" -extensions cli -out md5ok.crt
+o x509 -req -in md5ok.csr -CA rsaca.crt -CAkey rsaca.key -sha256 -days 30 \
+    -extfile "$cnf" -extensions cli -out sha256ok.crt
 o req -new -config "$cnf" -newkey rsa:2048 -noenc -keyout sha1.key \
     -subj /CN=sha1 -out sha1.csr
 o x509 -req -in sha1.csr -CA rsaca.crt -CAkey rsaca.key -sha1 -days 30 \
@@ -395,6 +402,21 @@ check_says "md5 signature" \
 check_says "RSA-1024" 'md5.crt: error: .*1024-bit RSA key' "$BAD/md5.crt"
 check_says "RSA-1024 key file" 'md5.key: error: a 1024-bit RSA key' \
     "$BAD/md5.key"
+# md5 on an otherwise good client (RSA-2048, clientAuth), with its CA:
+# "too weak", and never "verifies against the CA(s) given" (plain
+# openssl verify checks no security level and said OK).
+check_says "md5 signature, verified against its CA" \
+    "md5ok.crt: error: 'CN=md5ok' does not verify against the CA\\(s\\) given: .*too weak \\(68\\)" \
+    "$BAD/rsaca.crt" "$BAD/md5ok.crt"
+grep -q 'md5ok.crt: error: .*signed with md5WithRSAEncryption' "$T/certs.out" ||
+    fail "check md5ok: no 'signed with md5' error: $(cat "$T/certs.out")"
+if grep -q 'verifies against' "$T/certs.out"; then
+	fail "check md5ok: claims it verifies: $(cat "$T/certs.out")"
+fi
+certs_ok check "$BAD/rsaca.crt" "$BAD/sha256ok.crt"
+out_has "sha256ok.crt: info: 'CN=md5ok' verifies against the CA\\(s\\) given\$"
+pass "check: an md5-signed client does not 'verify against the CA(s) given';" \
+    "the same one signed with sha256 does"
 check_says "sha1 signature" \
     'sha1.crt: error: .*signed with sha1WithRSAEncryption' "$BAD/sha1.crt"
 check_says "CA without basicConstraints" \

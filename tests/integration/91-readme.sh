@@ -16,7 +16,9 @@
 #              nothing else
 #   config     is the installed mtlslb.ini without its comments
 #   run        "mtlslb -t -c ..." exits 0; "mtlslb -c ..." is started
-#   curl       each curl gets the status and body the README shows
+#   curl       each curl gets the status and body the README shows (a
+#              backend's name may differ only once a health check has
+#              taken a server DOWN)
 # So a path, a file name or a directory changed in conf/mtlslb.ini or in
 # the README alone fails here.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
@@ -330,9 +332,15 @@ for ((i = 0; i < ${#CMDS[@]}; i++)); do
 		    fail "README: '${CMDS[i]}' shows '$want'; body:" \
 		    "$(head -c 300 "$T/readme.body")"
 	else
-		[ "$(head -n 1 "$T/readme.body")" = "$want" ] ||
-		    fail "README: '${CMDS[i]}' shows '$want'; body:" \
-		    "$(head -c 300 "$T/readme.body")"
+		body=$(head -n 1 "$T/readme.body")
+		# Round robin is strict, so the README's order is what we
+		# get, unless a health check took a server out meanwhile.
+		if [ "$body" != "$want" ] &&
+		    ! { [ "${body% This is *}" = "${want% This is *}" ] &&
+		    grep -q ' is DOWN ' "$T/mtlslb.log"; }; then
+			fail "README: '${CMDS[i]}' shows '$want'; body:" \
+			    "$(head -c 300 "$T/readme.body")"
+		fi
 	fi
 	n=$((n + 1))
 done

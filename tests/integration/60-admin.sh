@@ -9,8 +9,10 @@
 # (HELP/TYPE, names, labels, values, histogram buckets), and counts what the
 # test did: requests by class, handshakes, an expired-certificate and a
 # no-certificate rejection, backend requests, failures and latency, server
-# up, certificate expiry. Both survive a reload. expiry_warning logs a CRL
-# whose nextUpdate is 3 days away, at start and on reload.
+# up, certificate expiry. Both survive a reload, and /status's probe count
+# (last_probe.checks) restarts with the reload's new generation, as
+# mtlslb.ini(5) says. expiry_warning logs a CRL whose nextUpdate is 3 days
+# away, at start and on reload.
 . "$(dirname "$0")/lib.sh"
 
 t_setup
@@ -475,6 +477,26 @@ admin_get /status -I
 pass "admin: 404 elsewhere, POST refused ($post), HEAD works"
 
 # --- reload: both still answer, about the new generation; expiry logged again -----------
+# probe_checks: last_probe.checks of ECS01 in group default (the one
+# probed) in $T/admin.body; 0 while last_probe is null.
+probe_checks() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+g = [g for g in d["server_groups"] if g["name"] == "default"][0]
+p = [x for x in g["servers"] if x["name"] == "ECS01"][0]["last_probe"]
+print(p["checks"] if p else 0)' "$T/admin.body"
+}
+for ((i = 0; i < 300; i++)); do
+	admin_get /status
+	checks_before=$(probe_checks) || fail "/status: no ECS01 probe count"
+	[ "$checks_before" -ge 2 ] && break
+	sleep 0.1
+done
+[ "$checks_before" -ge 2 ] ||
+    fail "ECS01 probed $checks_before times in 30 s (1 s interval)"
+# The new generation probes once at start, then not for an hour: its
+# count is at most 1 however long the rest of this test takes.
+sed -i 's/^health_check_interval = 1s$/health_check_interval = 1h/' "$CONF"
 sed -i 's/^expiry_warning = 7d$/expiry_warning = 30d/' "$CONF"
 log_mark
 kill -HUP "$MTLSLB_PID"
@@ -499,9 +521,15 @@ s = {x["name"]: x for x in d["server_groups"][0]["servers"]}
 assert s["DEAD"]["state"] == "DOWN", s
 assert s["ECS01"]["state"] == "UP", s' "$T/admin.body" ||
     fail "/status after reload: $(head -c 500 "$T/admin.body")"
+checks_after=$(probe_checks) || fail "/status after reload: no probe count"
+if [ "$checks_after" -gt 1 ] || [ "$checks_after" -ge "$checks_before" ]; then
+	fail "/status after reload: ECS01 last_probe.checks is $checks_after" \
+	    "($checks_before before the reload): it did not restart"
+fi
 scrape
 expect_metric 'mtlslb_server_up{server=DEAD,server_group=default}' -eq 0
-pass "reload: /status and /metrics answer for the new generation"
+pass "reload: /status and /metrics answer for the new generation;" \
+    "last_probe.checks restarted ($checks_before, then $checks_after)"
 
 # --- reload: a new admin bind moves the endpoint; no [admin] closes it -------
 PA_OLD=$PA

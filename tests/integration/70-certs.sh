@@ -4,8 +4,11 @@
 # client --p12, revoke, crl, list, check, -v); its certificates work end to
 # end with mtlslb and curl; revoke + crl + SIGHUP turns one client away with
 # the certificate-error page while another still gets through; check
-# explains each classic mistake (made here with plain openssl); it refuses
-# to overwrite keys. Runs the script with dash when there is one.
+# explains each classic mistake (made here with plain openssl), and says a
+# certificate verifies only when mtlslb would accept it (not an md5 one);
+# it refuses to overwrite keys; -h and --help print the usage on stdout and
+# exit 0, an unknown option prints it on stderr and exits 2. Runs the
+# script with dash when there is one.
 . "$(dirname "$0")/lib.sh"
 
 t_setup
@@ -55,6 +58,35 @@ mode_of() {
 text_of() {
 	openssl x509 -in "$1" -noout -text
 }
+
+# --- usage -----------------------------------------------------------------
+# usage_run WANT_RC ARG...: the script's stdout in $T/u.out, stderr in
+# $T/u.err, and its exit status must be WANT_RC.
+usage_run() {
+	local want=$1 rc=0
+	shift
+	(cd "$T" && "$SH" "$CERTS_SH" "$@") >"$T/u.out" 2>"$T/u.err" || rc=$?
+	[ "$rc" = "$want" ] || fail "mtlslb-certs $*: exit $rc, expected $want" \
+	    "(stdout: $(head -c 200 "$T/u.out"); stderr: $(head -c 200 "$T/u.err"))"
+}
+for a in --help -h "-d $T/nowhere --help" "client --help" "check -h"; do
+	# shellcheck disable=SC2086 # split on purpose
+	usage_run 0 $a
+	grep -q '^usage: mtlslb-certs ' "$T/u.out" ||
+	    fail "mtlslb-certs $a: no usage on stdout: $(cat "$T/u.out")"
+	[ ! -s "$T/u.err" ] || fail "mtlslb-certs $a: stderr: $(cat "$T/u.err")"
+done
+[ ! -e "$T/nowhere" ] || fail "mtlslb-certs -d DIR --help made DIR"
+for a in --bogus -x; do
+	usage_run 2 "$a"
+	grep -q "unknown option '$a'" "$T/u.err" ||
+	    fail "mtlslb-certs $a: stderr does not name it: $(cat "$T/u.err")"
+	grep -q '^usage: mtlslb-certs ' "$T/u.err" ||
+	    fail "mtlslb-certs $a: no usage on stderr: $(cat "$T/u.err")"
+	[ ! -s "$T/u.out" ] || fail "mtlslb-certs $a: stdout: $(cat "$T/u.out")"
+done
+pass "--help, -h (also after -d DIR and a command): usage on stdout, exit 0;" \
+    "--bogus, -x: usage on stderr, exit 2"
 
 # --- init-ca ---------------------------------------------------------------
 certs_ok -v init-ca --cn "mtlslb test CA"
@@ -293,6 +325,12 @@ o req -new -config "$cnf" -newkey rsa:1024 -noenc -keyout md5.key \
     -subj /CN=md5 -out md5.csr
 o x509 -req -in md5.csr -CA rsaca.crt -CAkey rsaca.key -md5 -days 30 \
     -extfile "$cnf" -extensions cli -out md5.crt
+o req -new -config "$cnf" -newkey rsa:2048 -noenc -keyout md5ok.key \
+    -subj /CN=md5ok -out md5ok.csr
+o x509 -req -in md5ok.csr -CA rsaca.crt -CAkey rsaca.key -md5 -days 30 \
+    -extfile "$cnf" -extensions cli -out md5ok.crt
+o x509 -req -in md5ok.csr -CA rsaca.crt -CAkey rsaca.key -sha256 -days 30 \
+    -extfile "$cnf" -extensions cli -out sha256ok.crt
 o req -new -config "$cnf" -newkey rsa:2048 -noenc -keyout sha1.key \
     -subj /CN=sha1 -out sha1.csr
 o x509 -req -in sha1.csr -CA rsaca.crt -CAkey rsaca.key -sha1 -days 30 \
@@ -364,6 +402,21 @@ check_says "md5 signature" \
 check_says "RSA-1024" 'md5.crt: error: .*1024-bit RSA key' "$BAD/md5.crt"
 check_says "RSA-1024 key file" 'md5.key: error: a 1024-bit RSA key' \
     "$BAD/md5.key"
+# md5 on an otherwise good client (RSA-2048, clientAuth), with its CA:
+# "too weak", and never "verifies against the CA(s) given" (plain
+# openssl verify checks no security level and said OK).
+check_says "md5 signature, verified against its CA" \
+    "md5ok.crt: error: 'CN=md5ok' does not verify against the CA\\(s\\) given: .*too weak \\(68\\)" \
+    "$BAD/rsaca.crt" "$BAD/md5ok.crt"
+grep -q 'md5ok.crt: error: .*signed with md5WithRSAEncryption' "$T/certs.out" ||
+    fail "check md5ok: no 'signed with md5' error: $(cat "$T/certs.out")"
+if grep -q 'verifies against' "$T/certs.out"; then
+	fail "check md5ok: claims it verifies: $(cat "$T/certs.out")"
+fi
+certs_ok check "$BAD/rsaca.crt" "$BAD/sha256ok.crt"
+out_has "sha256ok.crt: info: 'CN=md5ok' verifies against the CA\\(s\\) given\$"
+pass "check: an md5-signed client does not 'verify against the CA(s) given';" \
+    "the same one signed with sha256 does"
 check_says "sha1 signature" \
     'sha1.crt: error: .*signed with sha1WithRSAEncryption' "$BAD/sha1.crt"
 check_says "CA without basicConstraints" \

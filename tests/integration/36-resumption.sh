@@ -56,17 +56,9 @@ curl20() {
 	    "identity headers"
 }
 
-# sclient NAME [IN]: one s_client request; saves the session in
-# $T/NAME.sess, offers $T/IN.sess if given; prints New or Reused.
+# sclient NAME [IN]: tls_resume on the daemon's port.
 sclient() {
-	local name=$1 in=${2:-} a=()
-	a=(-connect "127.0.0.1:$MTLSLB_PORT" -CAfile "$PKI/root.crt"
-	    -cert "$PKI/${CERT:-client}.crt" -key "$PKI/${CERT:-client}.key"
-	    -sess_out "$T/$name.sess" -ign_eof)
-	[ -z "$in" ] || a+=(-sess_in "$T/$in.sess")
-	printf 'GET /headers HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' |
-	    timeout 20 openssl s_client "${a[@]}" >"$T/$name.out" 2>&1
-	sed -n 's/^\(New\|Reused\), .*/\1/p' "$T/$name.out" | head -n 1
+	tls_resume "$MTLSLB_PORT" "$@"
 }
 
 # expect_sclient WHAT NAME [IN]: sclient must print WHAT.
@@ -140,15 +132,12 @@ LB_PORT=$(free_port)
 WORKERS=2 SERVERS="server = BAD 127.0.0.1:$BAD_PORT" std_config "$CONF"
 start_mtlslb "$CONF"
 cut_resp() {
-	local a=(-connect "127.0.0.1:$MTLSLB_PORT" -CAfile "$PKI/root.crt"
-	    -cert "$PKI/client.crt" -key "$PKI/client.key" -ign_eof
-	    -sess_out "$T/$1.sess")
-	[ -z "${2:-}" ] || a+=(-sess_in "$T/$2.sess")
-	printf 'GET /mode/cl-long HTTP/1.1\r\nHost: t\r\n\r\n' |
-	    timeout 60 openssl s_client "${a[@]}" >"$T/$1.out" 2>&1
+	local got
+	got=$(tls_resume "$MTLSLB_PORT" "$1" "${2:-}" \
+	    'GET /mode/cl-long HTTP/1.1\r\nHost: t\r\n\r\n')
 	grep -q '^HTTP/1.1 200' "$T/$1.out" ||
 	    fail "cut response $1: $(head -c 600 "$T/$1.out")"
-	sed -n 's/^\(New\|Reused\), .*/\1/p' "$T/$1.out" | head -n 1
+	echo "$got"
 }
 [ "$(cut_resp c1)" = New ] || fail "cut response c1: not a full handshake"
 for i in 2 3 4; do

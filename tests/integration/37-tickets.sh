@@ -29,17 +29,10 @@ rotate() {
 	[ "$(grep -c . "$1")" -le 2 ] || fail "$1: more than two keys"
 }
 
-# sclient PORT NAME [IN]: one request; saves the session in $T/NAME.sess;
-# prints New or Reused.
 sclient() {
-	local a=(-connect "127.0.0.1:$1" -CAfile "$PKI/root.crt"
-	    -cert "$PKI/${CERT:-client}.crt" -key "$PKI/${CERT:-client}.key"
-	    -sess_out "$T/$2.sess" -ign_eof)
-	[ -z "${3:-}" ] || a+=(-sess_in "$T/$3.sess")
-	printf 'GET /headers HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' |
-	    timeout 20 openssl s_client "${a[@]}" >"$T/$2.out" 2>&1
-	sed -n 's/^\(New\|Reused\), .*/\1/p' "$T/$2.out" | head -n 1
+	tls_resume "$@"
 }
+
 # start_lb NAME KEYFILE [more listener lines]: an instance on a new port;
 # sets PORT_NAME and PID_NAME.
 start_lb() {

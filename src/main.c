@@ -18,6 +18,7 @@
 #include "diag.h"
 #include "log.h"
 #include "master.h"
+#include "proctitle.h"
 #include "runtime.h"
 
 #ifndef SYSCONFDIR
@@ -51,6 +52,7 @@ main(int argc, char **argv)
 	bool test = false;
 	int ch;
 
+	proctitle_init(argc, argv);
 	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
 		switch (ch) {
 		case 'c':

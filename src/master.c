@@ -550,6 +550,12 @@ watch_update(struct master *m)
 	}
 }
 
+static bool
+same_string(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 static void reload(struct master *m);
 
 static void
@@ -617,6 +623,9 @@ reload(struct master *m)
 		runtime_free(nrt);
 		goto out;
 	}
+	if (!same_string(nrt->cfg->pid_file, m->cur->rt->cfg->pid_file))
+		log_msg(LL_WARN, "pid_file: a new value takes effect at the "
+		    "next start; the pid file stays where it is");
 	carry_health(m->cur->rt, nrt);
 	health_stop(m->health);
 	m->health = health_start(m->base, nrt->bal);

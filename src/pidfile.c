@@ -112,18 +112,23 @@ probe(struct pidfile_info *pi)
 {
 	char path[64], buf[512], state;
 	ssize_t n;
+	int rc = 0;
 
 	/* our own pid: whoever wrote the file is gone, we got its pid */
 	if (pi->pid == getpid() ||
-	    (kill(pi->pid, 0) == -1 && errno == ESRCH)) {
+	    ((rc = kill(pi->pid, 0)) == -1 && errno == ESRCH)) {
 		pi->state = PIDFILE_DEAD;
 		return;
 	}
 	/* alive (or EPERM: someone else's); /proc says who */
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pi->pid);
 	if ((n = read_small(path, buf, sizeof(buf))) == -1 &&
-	    errno == ENOENT) {
-		pi->state = PIDFILE_DEAD;	/* gone since kill() */
+	    errno == ENOENT && rc == 0) {
+		/*
+		 * Gone since kill(). Not after EPERM: /proc mounted with
+		 * hidepid= hides other users' processes, and that one lives.
+		 */
+		pi->state = PIDFILE_DEAD;
 		return;
 	}
 	if (n <= 0 || pidfile_parse_stat(buf, pi->comm, sizeof(pi->comm),

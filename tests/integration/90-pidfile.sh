@@ -6,7 +6,8 @@
 #   a stale pid file (dead pid) is replaced at start, and the start says so
 #   the pid file holds the master's pid, mode 0644
 #   /proc/PID/cmdline: "mtlslb: master process CONFIG" and "mtlslb: worker
-#       N (generation 0)"; comm mtlslb-master and mtlslb-worker
+#       N (generation 0)"; comm mtlslb-master and mtlslb-worker (titles
+#       are not checked under MTLSLB_WRAPPER: valgrind's own shows)
 #   a second start with the same pid file is refused while the master runs
 #   -s reload reloads: new workers show "generation 1"
 #   -s reopen after the access log was moved: a new file with new lines
@@ -145,12 +146,20 @@ expect_status 200 "$(lb_url /)"
 
 # -- process titles
 t=$(title "$MTLSLB_PID")
-[ "$t" = "mtlslb: master process $T/lb.ini" ] || fail "master title: '$t'"
+if [ -n "${MTLSLB_WRAPPER:-}" ]; then
+	# valgrind runs the daemon on a stack of its own: the kernel shows
+	# the wrapper's command line, whatever the daemon writes
+	echo "# under MTLSLB_WRAPPER: process titles not checked"
+else
+	[ "$t" = "mtlslb: master process $T/lb.ini" ] ||
+	    fail "master title: '$t'"
+	pass "master: '$t'"
+	wait_workers 0
+	pass "workers: $(worker_titles | cut -d'|' -f1 | paste -sd, -) (comm mtlslb-worker)"
+fi
 [ "$(comm "$MTLSLB_PID")" = mtlslb-master ] ||
     fail "master comm: '$(comm "$MTLSLB_PID")'"
-pass "master: '$t' (comm mtlslb-master)"
-wait_workers 0
-pass "workers: $(worker_titles | cut -d'|' -f1 | paste -sd, -) (comm mtlslb-worker)"
+pass "master comm: mtlslb-master"
 
 # -- a second master with the same pid file (another port) is refused
 LB2_PORT=$(free_port)
@@ -181,10 +190,13 @@ ctl reload
     fail "-s reload: exit $CTL_RC: $CTL_OUT"
 wait_mtlslb_log 'configuration reloaded \(generation 1\)' 60 ||
     fail "-s reload: no 'configuration reloaded (generation 1)'"
-wait_workers 1
 [ "$(cat "$PIDF")" = "$MTLSLB_PID" ] || fail "the pid file changed on reload"
 expect_status 200 "$(lb_url /)"
-pass "-s reload: reloaded, workers now $(worker_titles | cut -d'|' -f1 | paste -sd, -)"
+pass "-s reload: configuration reloaded (generation 1), same pid file"
+if [ -z "${MTLSLB_WRAPPER:-}" ]; then
+	wait_workers 1
+	pass "workers now $(worker_titles | cut -d'|' -f1 | paste -sd, -)"
+fi
 
 # -- -s reopen
 expect_status 200 "$(lb_url '/?first')"

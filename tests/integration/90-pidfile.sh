@@ -102,7 +102,7 @@ expect_ctl_error "mtlslb: cannot read pid file $T/rt/mtlslb.pid: No such file or
 pass "-s reload without pid_file under systemd: \$RUNTIME_DIRECTORY/mtlslb.pid"
 # The default outside systemd; never with a real one on this machine.
 if [ ! -e /run/mtlslb ]; then
-	RUNTIME_DIRECTORY= ctl reload "$T/nopid.ini"
+	RUNTIME_DIRECTORY='' ctl reload "$T/nopid.ini"
 	expect_ctl_error "mtlslb: cannot read pid file /run/mtlslb/mtlslb.pid: No such file or directory; is mtlslb running? (set pid_file in $T/nopid.ini)"
 	pass "-s reload without pid_file: /run/mtlslb/mtlslb.pid"
 fi

@@ -444,8 +444,8 @@ config_new(const char *path)
 	return c;
 }
 
-struct config *
-config_load(const char *path, struct diag *d)
+static struct config *
+load(const char *path, struct diag *d, bool check)
 {
 	struct state st;
 	struct config *c;
@@ -475,7 +475,8 @@ config_load(const char *path, struct diag *d)
 		diag_error(d, 0, "cannot parse: inih failed with %d", rc);
 		goto out;
 	}
-	config_check_run(c, st.secs, st.nsecs, d);
+	if (check)
+		config_check_run(c, st.secs, st.nsecs, d);
 out:
 	if (st.fp != NULL)
 		fclose(st.fp);
@@ -489,6 +490,18 @@ out:
 		return NULL;
 	}
 	return c;
+}
+
+struct config *
+config_load(const char *path, struct diag *d)
+{
+	return load(path, d, true);
+}
+
+struct config *
+config_read(const char *path, struct diag *d)
+{
+	return load(path, d, false);
 }
 
 void

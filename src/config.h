@@ -138,6 +138,7 @@ struct config {
 	char *access_log;		/* "off" | "stderr" | path */
 	bool access_log_json;		/* access_log_format = json */
 	char *user;			/* NULL: stay who we are */
+	char *pid_file;			/* NULL: none, or systemd's */
 	unsigned shutdown_timeout_ms;	/* 30s */
 	bool reload_on_change;		/* off */
 	unsigned expiry_warning_s;	/* 7d */
@@ -157,6 +158,14 @@ struct config {
  * config the caller owns and frees with config_free().
  */
 struct config *config_load(const char *path, struct diag *d);
+
+/*
+ * Like config_load(), but only reads the file (syntax, keys, values),
+ * without the checks that need the whole file or the files it names:
+ * enough for [global] ("mtlslb -s" wants pid_file). A config that
+ * passes here may still fail config_load().
+ */
+struct config *config_read(const char *path, struct diag *d);
 
 /* Frees c and everything it points to; accepts NULL. */
 void config_free(struct config *c);

@@ -231,6 +231,19 @@ key_hc_path(const struct config_key_ctx *ctx, const struct config_key *k,
 	return key_string(ctx, k, obj, v, err, errlen);
 }
 
+/* A file the daemon writes (pid_file): absolute, so that "mtlslb -s" run
+ * from another directory finds the same file. */
+static int
+key_abs_path(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	if (*v != '/') {
+		snprintf(err, errlen, "'%s' is not an absolute path", v);
+		return -1;
+	}
+	return key_string(ctx, k, obj, v, err, errlen);
+}
+
 static int
 key_hc_host(const struct config_key_ctx *ctx, const struct config_key *k,
     void *obj, const char *v, char *err, size_t errlen)
@@ -310,6 +323,9 @@ static const struct config_type t_string = { key_string, ST_STRING, NULL };
 /* a file name; the row's .file says what the file holds */
 static const struct config_type t_path = { key_string, ST_STRING, NULL };
 static const struct config_type t_user = { key_user, ST_STRING, NULL };
+static const struct config_type t_abs_path = {
+	key_abs_path, ST_STRING, NULL,
+};
 static const struct config_type t_log = { key_log, ST_STRING, NULL };
 static const struct config_type t_hc_path = { key_hc_path, ST_STRING, NULL };
 static const struct config_type t_hc_host = { key_hc_host, ST_STRING, NULL };
@@ -397,6 +413,7 @@ static const struct config_key global_keys[] = {
 	{ "access_log_format", &t_enum_bool, G(access_log_json),
 	    .tab = log_formats, .def = false },
 	{ "user", &t_user, G(user), .def_str = NULL },
+	{ "pid_file", &t_abs_path, G(pid_file), .def_str = NULL },
 	{ "shutdown_timeout", &t_duration, G(shutdown_timeout_ms),
 	    .max = MS_DAY, .def = 30 * MS_SEC },
 	{ "reload_on_change", &t_onoff, G(reload_on_change), .def = false },

@@ -48,6 +48,7 @@
 #include "balancer.h"
 #include "listener.h"
 #include "log.h"
+#include "proctitle.h"
 #include "runtime.h"
 #include "util.h"
 #include "worker.h"
@@ -58,6 +59,7 @@
 
 struct gen {
 	struct runtime *rt;
+	unsigned number;	/* 0 at start, then one more per reload */
 	unsigned nworkers;	/* processes alive */
 	bool retiring;
 };
@@ -77,6 +79,7 @@ struct master {
 	struct wproc procs[MAX_WORKERS * MAX_GENS];
 	size_t nprocs;
 	unsigned want;		/* workers per generation */
+	unsigned reloads;	/* successful ones: the newest gen's number */
 	bool stopping;
 	struct event *sig[5];
 	struct event *deadline;
@@ -226,6 +229,8 @@ spawn(struct master *m, struct gen *g, unsigned index)
 		event_reinit(m->base);
 		event_base_free(m->base);
 		reset_signals();
+		proctitle_set("mtlslb-worker", "mtlslb: worker %u "
+		    "(generation %u)", index, g->number);
 		if (drop_privileges(g->rt->cfg) == -1)
 			worker_exit(2);
 		worker_exit(worker_main(g->rt, index));
@@ -545,6 +550,12 @@ watch_update(struct master *m)
 	}
 }
 
+static bool
+same_string(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 static void reload(struct master *m);
 
 static void
@@ -612,6 +623,9 @@ reload(struct master *m)
 		runtime_free(nrt);
 		goto out;
 	}
+	if (!same_string(nrt->cfg->pid_file, m->cur->rt->cfg->pid_file))
+		log_msg(LL_WARN, "pid_file: a new value takes effect at the "
+		    "next start; the pid file stays where it is");
 	carry_health(m->cur->rt, nrt);
 	runtime_carry_sessions(m->cur->rt, nrt);
 	health_stop(m->health);
@@ -619,6 +633,7 @@ reload(struct master *m)
 	expiry_stop(m->expiry);
 	m->expiry = expiry_start(m->base, nrt);
 	g->rt = nrt;
+	g->number = ++m->reloads;
 	m->admin = admin_reload(m->admin, m->base, nrt, m->started);
 	m->cur->retiring = true;
 	signal_workers(m, m->cur, SIGTERM);
@@ -635,7 +650,7 @@ reload(struct master *m)
 	m->want = nrt->nworkers;
 	for (idx = 0; idx < m->want; idx++)
 		spawn(m, g, idx);
-	log_msg(LL_INFO, "configuration reloaded");
+	log_msg(LL_INFO, "configuration reloaded (generation %u)", g->number);
 out:
 	watch_update(m);
 	notify("READY=1");
@@ -711,6 +726,7 @@ master_run(const char *path, struct runtime *rt)
 	m->want = rt->nworkers;
 	signal(SIGPIPE, SIG_IGN);
 	log_set_role("master");
+	proctitle_set("mtlslb-master", "mtlslb: master process %s", path);
 	raise_nofile();
 	if ((m->base = event_base_new()) == NULL) {
 		log_msg(LL_ERROR, "cannot create event loop");

@@ -209,6 +209,37 @@ START_TEST(test_unreadable_file)
 }
 END_TEST
 
+/*
+ * config_read (for "mtlslb -s") reads the values but skips the checks over
+ * the whole file: a missing group is no error there, a bad value is.
+ */
+START_TEST(test_read_only)
+{
+	struct config *c;
+	struct diag *d;
+
+	d = diag_new("nogroup.ini");
+	c = config_read("nogroup.ini", d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(diag_errors(d), 0);
+	ck_assert_uint_eq(c->nlisteners, 1);
+	config_free(c);
+	diag_free(d);
+
+	d = diag_new("good.ini");
+	c = config_read("good.ini", d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->pid_file, "/run/mtlslb/test.pid");
+	config_free(c);
+	diag_free(d);
+
+	d = diag_new("values-global2.ini");
+	ck_assert_ptr_null(config_read("values-global2.ini", d));
+	ck_assert_uint_eq(diag_errors(d), 4);
+	diag_free(d);
+}
+END_TEST
+
 static unsigned
 port_of(const struct addr_conf *a)
 {
@@ -238,6 +269,7 @@ START_TEST(test_good)
 	ck_assert_str_eq(c->access_log, "stderr");
 	ck_assert(c->access_log_json);
 	ck_assert_str_eq(c->user, "nobody");
+	ck_assert_str_eq(c->pid_file, "/run/mtlslb/test.pid");
 	ck_assert_uint_eq(c->shutdown_timeout_ms, 60000);
 	ck_assert(c->reload_on_change);
 	ck_assert_uint_eq(c->expiry_warning_s, 30 * 86400);
@@ -361,6 +393,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c->access_log, "stderr");
 	ck_assert(!c->access_log_json);
 	ck_assert_ptr_null(c->user);
+	ck_assert_ptr_null(c->pid_file);
 	ck_assert_uint_eq(c->shutdown_timeout_ms, 30000);
 	ck_assert(!c->reload_on_change);
 	ck_assert_uint_eq(c->expiry_warning_s, 7 * 86400);
@@ -453,7 +486,7 @@ START_TEST(test_foreach_key)
 
 	memset(&kl, 0, sizeof(kl));
 	config_foreach_key(collect_cb, &kl);
-	ck_assert_uint_eq(kl.n[0], 9);
+	ck_assert_uint_eq(kl.n[0], 10);
 	ck_assert_uint_eq(kl.n[1], 28);
 	ck_assert_uint_eq(kl.n[2], 18);
 	ck_assert_uint_eq(kl.n[3], 1);
@@ -462,6 +495,7 @@ START_TEST(test_foreach_key)
 	    NULL);
 	ck_assert(strstr(kl.text, "\nadmin.bind") != NULL);
 	ck_assert(strstr(kl.text, "\nglobal.expiry_warning") != NULL);
+	ck_assert(strstr(kl.text, "\nglobal.pid_file") != NULL);
 }
 END_TEST
 
@@ -577,6 +611,7 @@ config_suite(void)
 	tcase_add_test(tc, test_no_group);
 	tcase_add_test(tc, test_no_listener);
 	tcase_add_test(tc, test_warnings_only);
+	tcase_add_test(tc, test_read_only);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("io");
 	tcase_add_test(tc, test_unreadable_file);

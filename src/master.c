@@ -229,8 +229,8 @@ spawn(struct master *m, struct gen *g, unsigned index)
 		event_reinit(m->base);
 		event_base_free(m->base);
 		reset_signals();
-		proctitle_set("mtlslb-worker", "mtlslb: worker %u "
-		    "(generation %u)", index, g->number);
+		proctitle_set("mtlslb: worker %u (generation %u)", index,
+		    g->number);
 		if (drop_privileges(g->rt->cfg) == -1)
 			worker_exit(2);
 		worker_exit(worker_main(g->rt, index));
@@ -726,7 +726,7 @@ master_run(const char *path, struct runtime *rt)
 	m->want = rt->nworkers;
 	signal(SIGPIPE, SIG_IGN);
 	log_set_role("master");
-	proctitle_set("mtlslb-master", "mtlslb: master process %s", path);
+	proctitle_set("mtlslb: master process %s", path);
 	raise_nofile();
 	if ((m->base = event_base_new()) == NULL) {
 		log_msg(LL_ERROR, "cannot create event loop");

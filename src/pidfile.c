@@ -64,8 +64,7 @@ pidfile_parse_stat(const char *buf, char *comm, size_t commlen,
 bool
 pidfile_is_master_name(const char *comm)
 {
-	return strcmp(comm, "mtlslb-master") == 0 ||
-	    strcmp(comm, "mtlslb") == 0;
+	return strcmp(comm, "mtlslb") == 0;
 }
 
 char *

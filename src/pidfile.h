@@ -48,8 +48,9 @@ int pidfile_parse_stat(const char *buf, char *comm, size_t commlen,
     char *state);
 
 /*
- * True when a process named comm is an mtlslb master: "mtlslb-master",
- * or "mtlslb" (a master that sets no name, such as an older version).
+ * True when a process named comm can be an mtlslb master ("mtlslb": the
+ * short name is never changed, so workers have it too; the pid file only
+ * ever names the master).
  */
 bool pidfile_is_master_name(const char *comm);
 

@@ -1,7 +1,7 @@
 /*
  * proctitle: overwrites the process's argv area, which the kernel shows
  * as /proc/PID/cmdline (and so ps(1)), after moving argv and environ out
- * of it; sets comm with prctl(PR_SET_NAME). Never touches anything but
+ * of it. Never touches anything but
  * the area it was given and the copies it made.
  *
  * The kernel gives argv and the environment strings one contiguous block
@@ -94,20 +94,23 @@ proctitle_init(int argc, char **argv)
 	else
 		program_invocation_short_name = argv[0];
 #endif
+	/*
+	 * The short name stays "mtlslb" even when a wrapper (valgrind)
+	 * started us, so pidof, pgrep -x and -s's check find the master.
+	 */
+	(void)prctl(PR_SET_NAME, "mtlslb", 0, 0, 0);
 	environ = env;
 	P.area = start;
 	P.len = (size_t)(end - start);
 }
 
 void
-proctitle_set(const char *comm, const char *fmt, ...)
+proctitle_set(const char *fmt, ...)
 {
 	va_list ap;
 	size_t used;
 	int n;
 
-	if (comm != NULL)
-		(void)prctl(PR_SET_NAME, comm, 0, 0, 0);
 	if (P.area == NULL || P.len < 2)
 		return;
 	va_start(ap, fmt);

@@ -1,7 +1,8 @@
 /*
  * proctitle: what ps(1) and /proc/PID/cmdline show for this process
- * ("mtlslb: master process FILE", "mtlslb: worker 0 (generation 3)") and
- * its short name (/proc/PID/comm: top, pgrep). Linux, as nginx does it.
+ * ("mtlslb: master process FILE", "mtlslb: worker 0 (generation 3)"). The
+ * short name (/proc/PID/comm) stays "mtlslb", so pidof, pgrep -x and
+ * killall find every process as they find nginx's. Linux, as nginx does.
  */
 #ifndef MTLSLB_PROCTITLE_H
 #define MTLSLB_PROCTITLE_H
@@ -16,11 +17,10 @@
 void proctitle_init(int argc, char **argv);
 
 /*
- * Sets the short name (comm, at most 15 characters; NULL keeps it) and
- * the title, printf-style, cut to the area proctitle_init() kept. A no-op
- * for the title before proctitle_init().
+ * Sets the title, printf-style, cut to the area proctitle_init() kept. A
+ * no-op before proctitle_init().
  */
-void proctitle_set(const char *comm, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void proctitle_set(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 #endif

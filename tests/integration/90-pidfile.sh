@@ -6,7 +6,7 @@
 #   a stale pid file (dead pid) is replaced at start, and the start says so
 #   the pid file holds the master's pid, mode 0644
 #   /proc/PID/cmdline: "mtlslb: master process CONFIG" and "mtlslb: worker
-#       N (generation 0)"; comm mtlslb-master and mtlslb-worker (titles
+#       N (generation 0)"; comm mtlslb for all, as nginx (titles
 #       are not checked under MTLSLB_WRAPPER: valgrind's own shows)
 #   a second start with the same pid file is refused while the master runs
 #   -s reload reloads: new workers show "generation 1"
@@ -72,7 +72,7 @@ worker_titles() {
 # of generation GEN (the old ones drain and go).
 wait_workers() {
 	local want i
-	want=$(printf 'mtlslb: worker %s (generation %s)|mtlslb-worker\n' \
+	want=$(printf 'mtlslb: worker %s (generation %s)|mtlslb\n' \
 	    0 "$1" 1 "$1")
 	for ((i = 0; i < 600; i++)); do
 		[ "$(worker_titles)" = "$want" ] && return 0
@@ -155,11 +155,11 @@ else
 	    fail "master title: '$t'"
 	pass "master: '$t'"
 	wait_workers 0
-	pass "workers: $(worker_titles | cut -d'|' -f1 | paste -sd, -) (comm mtlslb-worker)"
+	pass "workers: $(worker_titles | cut -d'|' -f1 | paste -sd, -) (comm mtlslb)"
 fi
-[ "$(comm "$MTLSLB_PID")" = mtlslb-master ] ||
+[ "$(comm "$MTLSLB_PID")" = mtlslb ] ||
     fail "master comm: '$(comm "$MTLSLB_PID")'"
-pass "master comm: mtlslb-master"
+pass "master comm: mtlslb (pidof, pgrep -x and killall find it)"
 
 # -- a second master with the same pid file (another port) is refused
 LB2_PORT=$(free_port)

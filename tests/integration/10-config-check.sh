@@ -95,6 +95,10 @@ bad "bad port 70000" \
 bad "bad server port" \
     "s/^server = ECS01 127.0.0.1:$P1/server = ECS01 127.0.0.1:0/" \
     '^server = ECS01' "port|127\.0\.0\.1:0|'0'"
+bad "server line without a name" \
+    "s/^server = ECS01 127.0.0.1:$P1/server = 127.0.0.1:$P1/" \
+    "^server = 127\\.0\\.0\\.1:$P1\$" \
+    "server: needs a name before the address: write \"server = NAME 127\\.0\\.0\\.1:$P1\", e\\.g\\. \"server = ecs01 127\\.0\\.0\\.1:$P1\"\$"
 bad "missing certificate file" \
     "s|^server_certificate = .*|server_certificate = $PKI/nonexistent.crt|" \
     '^server_certificate' nonexistent.crt

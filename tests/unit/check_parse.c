@@ -418,6 +418,11 @@ START_TEST(test_server)
 	OK(parse_server_line("x localhost:1 WEIGHT=100", &ps, err,
 	    sizeof(err)));
 	ck_assert_uint_eq(ps.weight, 100);
+
+	/* a name may look like an address, when an address follows */
+	OK(parse_server_line("10.0.0.1 10.0.0.1:80", &ps, err, sizeof(err)));
+	ck_assert_str_eq(ps.name, "10.0.0.1");
+	ck_assert_str_eq(ps.addr, "10.0.0.1:80");
 }
 END_TEST
 
@@ -433,9 +438,30 @@ START_TEST(test_server_bad)
 	    "[weight=N])");
 	BAD("ECS/01 127.0.0.1:80", "name 'ECS/01' may only contain letters, "
 	    "digits, '-', '_' and '.'");
-	BAD("127.0.0.1:80", "name '127.0.0.1:80' may only contain letters, "
-	    "digits, '-', '_' and '.'");
 	BAD("a 127.0.0.1", "'127.0.0.1' has no port (use HOST:PORT)");
+	/* no name: the address came first */
+	BAD("127.0.0.1:8082", "needs a name before the address: write "
+	    "\"server = NAME 127.0.0.1:8082\", e.g. \"server = ecs01 "
+	    "127.0.0.1:8082\"");
+	BAD("[::1]:8082  weight=2", "needs a name before the address: write "
+	    "\"server = NAME [::1]:8082  weight=2\", e.g. \"server = ecs01 "
+	    "[::1]:8082  weight=2\"");
+	BAD("backend:80", "needs a name before the address: write "
+	    "\"server = NAME backend:80\", e.g. \"server = ecs01 "
+	    "backend:80\"");
+	BAD("127.0.0.1:8082 ECS01", "the name comes before the address: "
+	    "write \"server = ECS01 127.0.0.1:8082\"");
+	BAD("localhost:8082\tECS01 weight=3", "the name comes before the "
+	    "address: write \"server = ECS01 localhost:8082 weight=3\"");
+	BAD("127.0.0.1", "a server line is NAME HOST:PORT [weight=N]: write "
+	    "\"server = NAME 127.0.0.1:PORT\", e.g. \"server = ecs01 "
+	    "127.0.0.1:8080\"");
+	BAD("127.0.0.1 8082 weight=0", "a server line is NAME HOST:PORT "
+	    "[weight=N]: write \"server = NAME 127.0.0.1:8082 weight=0\", e.g. "
+	    "\"server = ecs01 127.0.0.1:8082 weight=0\"");
+	BAD("10.0.0.1 weight=2", "a server line is NAME HOST:PORT [weight=N]: "
+	    "write \"server = NAME 10.0.0.1:PORT weight=2\", e.g. \"server = "
+	    "ecs01 10.0.0.1:8080 weight=2\"");
 	BAD("a b:80", "'b:80': 'b' is not a numeric IPv4 address, "
 	    "'localhost' or '*' (names are not resolved)");
 	BAD("a 127.0.0.1:80 weight=101", "weight '101' is not in 0..100");

@@ -105,6 +105,10 @@ bad "missing certificate file" \
 bad "missing CA file" \
     "s|^ca_certificate = .*|ca_certificate = $PKI/nonexistent-ca.crt|" \
     '^ca_certificate' nonexistent-ca.crt
+bad "client certificate as ca_certificate" \
+    "s|^ca_certificate = .*|ca_certificate = $PKI/client.crt|" \
+    '^ca_certificate' \
+    "ca_certificate: '.*/client\\.crt' holds only end-entity certificates \\('CN=client'\\), no CA, .*use the root or intermediate CA certificate that signed the client certificates"
 bad "key does not match certificate" \
     "s|^server_private_key = .*|server_private_key = $PKI/client.key|" \
     '^server_(private_key|certificate)' match

@@ -10,6 +10,7 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -106,6 +107,31 @@ key_string(const struct config_key_ctx *ctx, const struct config_key *k,
 	return 0;
 }
 
+/*
+ * A file name, stored absolute: a relative one is relative to the config
+ * file's directory (ctx->dir), so the same file names the same files
+ * whatever the working directory of -t, the start or a reload.
+ */
+static int
+store_path(const struct config_key_ctx *ctx, char **p, const char *v,
+    char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if (parse_path(ctx->dir, v, path, sizeof(path), err, errlen) < 0)
+		return -1;
+	free(*p);
+	*p = xstrdup(path);
+	return 0;
+}
+
+static int
+key_path(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	return store_path(ctx, FIELD(char *, obj, k), v, err, errlen);
+}
+
 /* The user workers switch to: it must exist, or they could not start. */
 static int
 key_user(const struct config_key_ctx *ctx, const struct config_key *k,
@@ -192,7 +218,12 @@ key_enum(const struct config_key_ctx *ctx, const struct config_key *k,
 	return 0;
 }
 
-/* A keyword of k->tab, or an absolute path (error_log, access_log). */
+/*
+ * A keyword of k->tab, or a file name (error_log, access_log). A bare word,
+ * with neither '/' nor '.', is taken for a mistyped keyword ("sylog",
+ * "off" where only stderr and syslog are valid), not for a file of that
+ * name next to the config.
+ */
 static int
 key_log(const struct config_key_ctx *ctx, const struct config_key *k,
     void *obj, const char *v, char *err, size_t errlen)
@@ -200,15 +231,18 @@ key_log(const struct config_key_ctx *ctx, const struct config_key *k,
 	char **p = FIELD(char *, obj, k);
 	int n;
 
-	if (*v != '/' && parse_enum(v, k->tab, &n, err, errlen) < 0) {
-		/* "'x' is not 'a' or 'b'" -> "'x' is not 'a', 'b' or ..." */
-		snprintf(err, errlen, "'%s' is not '%s', '%s' or an absolute "
-		    "path", v, k->tab[0].name, k->tab[1].name);
+	if (parse_enum(v, k->tab, &n, NULL, 0) == 0) {
+		free(*p);
+		*p = xstrdup(k->tab[n].name);
+		return 0;
+	}
+	if (strpbrk(v, "/.") == NULL) {
+		snprintf(err, errlen, "'%s' is not '%s', '%s' or a file name "
+		    "(for a file of that name, write './%s')", v,
+		    k->tab[0].name, k->tab[1].name, v);
 		return -1;
 	}
-	free(*p);
-	*p = *v == '/' ? xstrdup(v) : xstrdup(k->tab[n].name);
-	return 0;
+	return store_path(ctx, p, v, err, errlen);
 }
 
 static int
@@ -307,8 +341,11 @@ key_server(const struct config_key_ctx *ctx, const struct config_key *k,
 /* Value types: a parser and where it stores its result. */
 
 static const struct config_type t_string = { key_string, ST_STRING, NULL };
-/* a file name; the row's .file says what the file holds */
-static const struct config_type t_path = { key_string, ST_STRING, NULL };
+/*
+ * a file name, resolved against the config file's directory; the row's
+ * .file says what the file holds
+ */
+static const struct config_type t_path = { key_path, ST_STRING, NULL };
 static const struct config_type t_user = { key_user, ST_STRING, NULL };
 static const struct config_type t_log = { key_log, ST_STRING, NULL };
 static const struct config_type t_hc_path = { key_hc_path, ST_STRING, NULL };

@@ -46,6 +46,7 @@ struct config_key_ctx {
 	struct diag *d;			/* for warnings about the value */
 	const struct config_section *sec;
 	int line;
+	const char *dir;		/* the config file's, absolute */
 };
 
 /* How a value is parsed and stored; private to config_keys.c. */

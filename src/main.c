@@ -5,7 +5,9 @@
  */
 #include "ac_config.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "log.h"
 #include "master.h"
 #include "runtime.h"
+#include "util.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -44,6 +47,7 @@ usage(FILE *fp)
 int
 main(int argc, char **argv)
 {
+	static char abspath[PATH_MAX];	/* the master keeps it */
 	const char *path = SYSCONFDIR "/mtlslb/mtlslb.ini";
 	struct config *cfg;
 	struct runtime *rt;
@@ -79,8 +83,18 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	/*
+	 * A reload reads the file again by name: a relative -c must not
+	 * depend on the working directory (or its parents) staying there.
+	 */
+	if (util_abs_path(path, abspath, sizeof(abspath)) < 0) {
+		fprintf(stderr, "mtlslb: %s: cannot open: %s\n", path,
+		    strerror(errno));
+		return 1;
+	}
+	/* messages name the file as it was given */
 	d = diag_new(path);
-	rt = runtime_load(path, d);
+	rt = runtime_load(abspath, d);
 	diag_print(d, stderr);
 	diag_free(d);
 	if (rt == NULL)
@@ -100,5 +114,5 @@ main(int argc, char **argv)
 		runtime_free(rt);
 		return 1;
 	}
-	return master_run(path, rt);
+	return master_run(abspath, rt);
 }

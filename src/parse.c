@@ -462,6 +462,36 @@ parse_server_line(const char *s, struct parse_server *out, char *err,
 }
 
 int
+parse_path(const char *dir, const char *s, char *out, size_t len,
+    char *err, size_t errlen)
+{
+	const char *rel = s;
+	size_t dlen;
+	int n;
+
+	if (*s == '\0')
+		return fail(err, errlen, "value is empty");
+	if (*s == '/')
+		n = snprintf(out, len, "%s", s);
+	else {
+		dlen = strlen(dir);
+		while (rel[0] == '.' && rel[1] == '/')
+			rel += 2 + strspn(rel + 2, "/");
+		if (dlen > 0 && dir[dlen - 1] == '/')
+			dlen--;
+		if (*rel == '\0')	/* "./": the directory itself */
+			n = snprintf(out, len, "%s", dir);
+		else
+			n = snprintf(out, len, "%.*s/%s", (int)dlen, dir, rel);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return fail(err, errlen, "'%s' is too long for a path (at most "
+		    "%zu characters, relative names with their directory)", s,
+		    len - 1);
+	return 0;
+}
+
+int
 parse_http_codes(const char *s, unsigned *out, char *err, size_t errlen)
 {
 	static const struct parse_enum tab[] = {

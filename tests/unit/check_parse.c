@@ -484,6 +484,41 @@ START_TEST(test_server_bad)
 }
 END_TEST
 
+START_TEST(test_path)
+{
+	char out[32];
+
+#define PATH_OK(dir, s, want) do {					\
+	OK(parse_path(dir, s, out, sizeof(out), err, sizeof(err)));	\
+	ck_assert_str_eq(out, want);					\
+} while (0)
+	PATH_OK("/etc/mtlslb", "/srv/pki/ca.crt", "/srv/pki/ca.crt");
+	PATH_OK("/etc/mtlslb", "pki/ca.crt", "/etc/mtlslb/pki/ca.crt");
+	PATH_OK("/etc/mtlslb/", "ca.crt", "/etc/mtlslb/ca.crt");
+	PATH_OK("/etc/mtlslb", "./ca.crt", "/etc/mtlslb/ca.crt");
+	PATH_OK("/etc/mtlslb", "././/ca.crt", "/etc/mtlslb/ca.crt");
+	PATH_OK("/etc/mtlslb", "../ca.crt", "/etc/mtlslb/../ca.crt");
+	PATH_OK("/etc/mtlslb", ".ca.crt", "/etc/mtlslb/.ca.crt");
+	PATH_OK("/etc/mtlslb", "./", "/etc/mtlslb");
+	PATH_OK("/", "ca.crt", "/ca.crt");
+	PATH_OK("/", "./", "/");
+	/* 31 characters fit in out[32], 32 do not */
+	PATH_OK("/a", "bcdefghijklmnopqrstuvwxyz012",
+	    "/a/bcdefghijklmnopqrstuvwxyz012");
+#undef PATH_OK
+	FAIL(parse_path("/a", "", out, sizeof(out), err, sizeof(err)),
+	    "value is empty");
+	FAIL(parse_path("/a", "bcdefghijklmnopqrstuvwxyz0123", out,
+	    sizeof(out), err, sizeof(err)), "'bcdefghijklmnopqrstuvwxyz0123' "
+	    "is too long for a path (at most 31 characters, relative names "
+	    "with their directory)");
+	FAIL(parse_path("/", "/bcdefghijklmnopqrstuvwxyz012345", out,
+	    sizeof(out), err, sizeof(err)),
+	    "'/bcdefghijklmnopqrstuvwxyz012345' is too long for a path (at "
+	    "most 31 characters, relative names with their directory)");
+}
+END_TEST
+
 START_TEST(test_http_codes)
 {
 	unsigned v = 0;
@@ -573,6 +608,9 @@ parse_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("http_codes");
 	tcase_add_test(tc, test_http_codes);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("path");
+	tcase_add_test(tc, test_path);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("log_limit");
 	tcase_add_test(tc, test_log_limit);

@@ -1,0 +1,73 @@
+#!/bin/bash
+# 92-config-paths: relative file names in the config, and the config file
+# named by a relative path.
+#   certificate, key, CA and log names relative to the config's directory
+#       pass -t from any working directory (/, the config's, another one
+#       with a relative -c), and the daemon serves a 200 with them
+#   a relative -c keeps working for reloads after the directory the
+#       daemon was started in is gone (the master made it absolute)
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+need_mtlslb
+t_setup
+mkpki
+
+BE_PORT=$(free_port)
+start_backend ECS01 "$BE_PORT"
+
+# The config in $T/etc with its files next to it, named relatively.
+mkdir -p "$T/etc/pki" "$T/etc/logs" "$T/run/sub"
+cp "$PKI/server.crt" "$PKI/server.key" "$PKI/root.crt" "$T/etc/pki/"
+LB_PORT=$(free_port)
+SERVERS="server = ECS01 127.0.0.1:$BE_PORT"
+SERVER_CERT=pki/server.crt SERVER_KEY=./pki/server.key CA=pki/root.crt \
+    std_config "$T/etc/lb.ini"
+sed -i 's|^access_log = stderr|access_log = logs/access.log|' "$T/etc/lb.ini"
+T_LOGS+=("$T/etc/logs/access.log")
+
+# run_t DIR CONFIG: mtlslb -t -c CONFIG run in DIR; RC, stderr in $T/t.err.
+run_t() {
+	RC=0
+	(cd "$1" && timeout 20 "$MTLSLB_BIN" -t -c "$2") >"$T/t.out" \
+	    2>"$T/t.err" || RC=$?
+}
+
+for where in "/ $T/etc/lb.ini" "$T/etc lb.ini" "$T/run/sub ../../etc/lb.ini"; do
+	dir=${where%% *}
+	cfg=${where#* }
+	run_t "$dir" "$cfg"
+	[ "$RC" = 0 ] || fail "-t -c $cfg in $dir: exit $RC: $(cat "$T/t.err")"
+	grep -qxF "mtlslb: $cfg: configuration is valid" "$T/t.err" ||
+	    fail "-t -c $cfg in $dir: $(cat "$T/t.err")"
+done
+pass "relative file names: -t passes from /, the config's directory and another one"
+
+# Start from $T/run/sub with a relative -c, then remove that directory:
+# a reload must still find the config and its files.
+cd "$T/run/sub"
+start_mtlslb ../../etc/lb.ini
+cd "$T"
+expect_status 200 "$(lb_url "/?first")"
+for ((i = 0; i < 50; i++)); do
+	grep -q 'GET /?first ' "$T/etc/logs/access.log" 2>/dev/null && break
+	sleep 0.1
+done
+grep -q 'GET /?first ' "$T/etc/logs/access.log" ||
+    fail "no access log line in $T/etc/logs/access.log"
+pass "started with relative names and -c ../../etc/lb.ini: 200, logged in etc/logs"
+
+rm -rf "$T/run"
+log_mark
+kill -HUP "$MTLSLB_PID"
+wait_mtlslb_log 'configuration reloaded|reload failed' 20 ||
+    fail "no reload outcome: $(mtlslb_log_since)"
+mtlslb_log_since | grep -q 'reload failed' &&
+    fail "reload failed: $(mtlslb_log_since | grep -m1 'reload failed')"
+mtlslb_log_since | grep -qF "reloading $T/etc/lb.ini" ||
+    fail "the reload does not name the absolute config: $(mtlslb_log_since)"
+expect_status 200 "$(lb_url "/?after-reload")"
+pass "after its start directory is gone, a reload reads $T/etc/lb.ini"
+stop_mtlslb
+[ "$MTLSLB_STATUS" = 0 ] || fail "exit status $MTLSLB_STATUS"
+
+pass "92-config-paths: all checks passed"

@@ -309,22 +309,6 @@ read_cb(char *str, int num, void *arg)
 	return str;
 }
 
-static void *
-section_obj(struct state *st, const struct config_section *s)
-{
-	switch (s->kind) {
-	case SEC_LISTENER:
-		return &st->c->listeners[s->idx];
-	case SEC_GROUP:
-		return &st->c->groups[s->idx];
-	case SEC_GLOBAL:
-	case SEC_ADMIN:
-	case SEC_NONE:
-		break;
-	}
-	return st->c;
-}
-
 /* Reports an unknown key with the most useful hint we can find. */
 static void
 unknown_key(struct state *st, const char *name)
@@ -424,7 +408,7 @@ handler_cb(void *arg, const char *section, const char *name,
 		diag_error(st->d, st->line, "%s: value is empty", name);
 		return 1;
 	}
-	obj = section_obj(st, s);
+	obj = config_keys_obj(st->c, s);
 	ctx.d = st->d;
 	ctx.sec = s;
 	ctx.line = st->line;

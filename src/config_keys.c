@@ -347,6 +347,7 @@ static const struct config_type t_string = { key_string, ST_STRING, NULL };
  */
 static const struct config_type t_path = { key_path, ST_STRING, NULL };
 static const struct config_type t_user = { key_user, ST_STRING, NULL };
+/* a keyword or the name of a file the master creates or appends to */
 static const struct config_type t_log = { key_log, ST_STRING, NULL };
 static const struct config_type t_hc_path = { key_hc_path, ST_STRING, NULL };
 static const struct config_type t_hc_host = { key_hc_host, ST_STRING, NULL };
@@ -638,6 +639,48 @@ config_keys_file_next(const struct listener_conf *lc, size_t *pos,
 		f->path = *(char *const *)(const void *)(base + k->off);
 		f->line = k->line_off == 0 ? 0 :
 		    *(const int *)(const void *)(base + k->line_off);
+		(*pos)++;
+		return true;
+	}
+	return false;
+}
+
+void *
+config_keys_obj(struct config *c, const struct config_section *s)
+{
+	switch (s->kind) {
+	case SEC_LISTENER:
+		return &c->listeners[s->idx];
+	case SEC_GROUP:
+		return &c->groups[s->idx];
+	case SEC_GLOBAL:
+	case SEC_ADMIN:
+	case SEC_NONE:
+		break;
+	}
+	return c;
+}
+
+bool
+config_keys_written_next(const struct config_section *s, const void *obj,
+    size_t *pos, struct config_file *f)
+{
+	const struct config_key *keys = config_keys_of(s->kind), *k;
+	const char *v;
+
+	for (; keys != NULL && keys[*pos].name != NULL; (*pos)++) {
+		k = &keys[*pos];
+		/* the types whose files the master writes */
+		if (k->type != &t_log)
+			continue;
+		v = *(char *const *)(const void *)((const char *)obj + k->off);
+		/* paths are stored absolute: anything else is a keyword */
+		if (v == NULL || *v != '/')
+			continue;
+		memset(f, 0, sizeof(*f));
+		f->key = k->name;
+		f->path = v;
+		f->line = s->seen[*pos];
 		(*pos)++;
 		return true;
 	}

@@ -116,6 +116,19 @@ bad "unreadable CRL" \
     "s|^crl = .*|crl = $PKI/server.crt|" \
     '^crl' crl
 
+# -t said valid and the start failed: a log directory that does not exist.
+bad "log directory missing" \
+    "s|^access_log = stderr|access_log = $T/nolog/access.log|" \
+    '^access_log' \
+    "access_log: cannot create '.*/nolog/access\\.log': the directory '.*/nolog' does not exist \\(create it: mkdir -p '.*/nolog'\\)\$"
+[ ! -e "$T/nolog" ] || fail "-t created $T/nolog"
+RC=0
+timeout 20 "$MTLSLB_BIN" -c "$BAD" >"$T/start.out" 2>&1 || RC=$?
+[ "$RC" = 1 ] || fail "start with a missing log directory: exit $RC"
+grep -q "cannot create '.*/nolog/access\.log'" "$T/start.out" ||
+    fail "start with a missing log directory: $(cat "$T/start.out")"
+pass "the start fails the same way, and nothing was created"
+
 # Several problems are all reported, not just the first.
 sed -e 's/^verify_depth = 3/verify_depth = 99/' \
     -e '/^workers/a colour = blue' "$GOOD" >"$BAD"

@@ -6,6 +6,10 @@
 #       with a relative -c), and the daemon serves a 200 with them
 #   a relative -c keeps working for reloads after the directory the
 #       daemon was started in is gone (the master made it absolute)
+#   a log file the user running mtlslb (the master, which creates the logs
+#       and hands them to `user`) cannot create or append to fails -t with
+#       the file, the line, the reason and the fix; nothing is created.
+#       As root the check runs as nobody (setpriv), else in a 0555 directory
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 need_mtlslb
@@ -69,5 +73,73 @@ expect_status 200 "$(lb_url "/?after-reload")"
 pass "after its start directory is gone, a reload reads $T/etc/lb.ini"
 stop_mtlslb
 [ "$MTLSLB_STATUS" = 0 ] || fail "exit status $MTLSLB_STATUS"
+
+# -- log files the user running mtlslb cannot write
+# as_user CMD...: CMD as the user -t is checked for: nobody when we are root
+# (root may write anywhere), else ourselves.
+if [ "$(id -u)" = 0 ]; then
+	need_cmd setpriv
+	id nobody >/dev/null 2>&1 || harness_error "no user nobody"
+	WHO=nobody
+	as_user() {
+		setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+		    "$@"
+	}
+	as_user "$MTLSLB_BIN" -V >/dev/null 2>&1 ||
+	    harness_error "nobody cannot run $MTLSLB_BIN (a directory above it is not searchable)"
+else
+	WHO=$(id -un)
+	as_user() { "$@"; }
+fi
+WHO_ID="$WHO \\(uid $(id -u "$WHO")\\)"
+
+# A directory only root (or, not as root, nobody) may write; everything
+# else readable by the user.
+chmod 711 "$T"
+mkdir -m 755 "$T/nb" "$T/nb/logs"
+cp "$PKI/server.crt" "$PKI/server.key" "$PKI/root.crt" "$T/nb/"
+chmod 644 "$T/nb/server.key"	# a warning, not the point here
+SERVER_CERT=$T/nb/server.crt SERVER_KEY=$T/nb/server.key CA=$T/nb/root.crt \
+    std_config "$T/nb/lb.ini"
+sed -i "s|^access_log = stderr|access_log = logs/access.log|" "$T/nb/lb.ini"
+chmod 644 "$T/nb/lb.ini"
+line=$(grep -n '^access_log' "$T/nb/lb.ini" | cut -d: -f1)
+
+# run_nb: mtlslb -t on $T/nb/lb.ini as that user; RC, stderr in $T/t.err.
+run_nb() {
+	RC=0
+	as_user timeout 20 "$MTLSLB_BIN" -t -c "$T/nb/lb.ini" >"$T/t.out" \
+	    2>"$T/t.err" || RC=$?
+}
+
+[ "$WHO" = nobody ] || chmod 555 "$T/nb/logs"
+run_nb
+[ "$RC" = 1 ] || fail "-t with an unwritable log directory: exit $RC: $(cat "$T/t.err")"
+if [ "$WHO" = nobody ]; then fix="chown nobody '$T/nb/logs'"
+else fix="chmod u\\+w '$T/nb/logs'"; fi
+grep -qE "^mtlslb: $T/nb/lb\.ini:$line: access_log: cannot create '$T/nb/logs/access\.log': the directory '$T/nb/logs' is not writable by $WHO_ID, who runs mtlslb \($fix\)\$" "$T/t.err" ||
+    fail "-t with an unwritable log directory: $(cat "$T/t.err")"
+[ ! -e "$T/nb/logs/access.log" ] || fail "-t created the log file"
+pass "unwritable log directory: $(grep -m1 'access_log:' "$T/t.err")"
+
+# Writable once the fix is applied; still nothing created.
+if [ "$WHO" = nobody ]; then chown nobody "$T/nb/logs"
+else chmod 755 "$T/nb/logs"; fi
+run_nb
+[ "$RC" = 0 ] || fail "-t after the fix: exit $RC: $(cat "$T/t.err")"
+[ ! -e "$T/nb/logs/access.log" ] || fail "-t created the log file"
+pass "after '$fix' -t passes and creates nothing"
+
+# An existing log file the user cannot append to.
+: >"$T/nb/logs/access.log"	# ours: root's when we are root
+if [ "$WHO" = nobody ]; then chmod 644 "$T/nb/logs/access.log"
+else chmod 444 "$T/nb/logs/access.log"; fi
+run_nb
+[ "$RC" = 1 ] || fail "-t with an unwritable log file: exit $RC: $(cat "$T/t.err")"
+if [ "$WHO" = nobody ]; then fix="chown nobody '$T/nb/logs/access\.log'"
+else fix="chmod u\\+w '$T/nb/logs/access\.log'"; fi
+grep -qE "^mtlslb: $T/nb/lb\.ini:$line: access_log: cannot append to '$T/nb/logs/access\.log': Permission denied for $WHO_ID, who runs mtlslb \($fix\)\$" "$T/t.err" ||
+    fail "-t with an unwritable log file: $(cat "$T/t.err")"
+pass "unwritable log file: $(grep -m1 'access_log:' "$T/t.err")"
 
 pass "92-config-paths: all checks passed"

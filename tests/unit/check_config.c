@@ -215,6 +215,12 @@ START_TEST(test_check)
 }
 END_TEST
 
+START_TEST(test_log_files)
+{
+	fixture("logs");
+}
+END_TEST
+
 START_TEST(test_no_group)
 {
 	fixture("nogroup");
@@ -280,7 +286,7 @@ START_TEST(test_good)
 
 	ck_assert_uint_eq(c->workers, 4);
 	ck_assert_int_eq(c->log_level, LOGLEVEL_DEBUG);
-	ck_assert_str_eq(c->error_log, "/var/log/mtlslb/error.log");
+	ck_assert_str_eq(c->error_log, "/tmp/mtlslb-check-config-error.log");
 	ck_assert_str_eq(c->access_log, "stderr");
 	ck_assert(c->access_log_json);
 	ck_assert_str_eq(c->user, "nobody");
@@ -620,6 +626,7 @@ config_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("checks");
 	tcase_add_test(tc, test_check);
+	tcase_add_test(tc, test_log_files);
 	tcase_add_test(tc, test_no_group);
 	tcase_add_test(tc, test_no_listener);
 	tcase_add_test(tc, test_warnings_only);

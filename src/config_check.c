@@ -1,9 +1,10 @@
 /*
  * config_check: the rules that need the whole file, run once it has been
  * read: required keys, keys that depend on each other, server group
- * references, overlapping binds, and whether each file a listener names
- * can be opened. Reports with the line of the key at fault; never parses
- * a certificate (tls.c does that).
+ * references, overlapping binds, whether each file a listener names can
+ * be opened and whether each log file can be written. Reports with the
+ * line of the key at fault; never parses a certificate (tls.c does that)
+ * and never creates a file.
  */
 #include "ac_config.h"
 #include "config_check.h"
@@ -12,7 +13,9 @@
 #include <sys/types.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,101 @@ check_file(const struct checker *ck, const struct config_file *f)
 		diag_error(ck->d, f->line, "%s: cannot read '%s': %s", f->key,
 		    f->path, strerror(EISDIR));
 	close(fd);
+}
+
+/*
+ * Who opens the log files: the master, at start (main.c) and at every
+ * reload (master.c), before any worker exists; it fchown()s them to the
+ * `user` key's user (log_set_owner()) so that the workers can reopen them
+ * on SIGUSR1. So the credentials that must be able to create or append to
+ * them are the master's, which are this process's: -t runs as the daemon
+ * will (systemd's ExecStartPre= has the ExecStart= user and capabilities)
+ * and a reload checks in the master itself. faccessat(AT_EACCESS) asks
+ * the kernel with exactly these credentials, capabilities included (root
+ * without CAP_DAC_OVERRIDE, as in mtlslb.service, is refused a directory
+ * it does not own), which comparing mode bits would get wrong. Checking as
+ * `user` instead would refuse what works: a root-owned 0750 log directory
+ * with user = mtlslb. Nothing is created here.
+ */
+static const char *
+who(char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	snprintf(buf, len, "%s (uid %lu)", pw != NULL ? pw->pw_name : "?",
+	    (unsigned long)geteuid());
+	return buf;
+}
+
+/* The fix for path not writable by us: chmod when it is ours, or chown. */
+static const char *
+perm_fix(const char *path, const struct stat *sb, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	char name[64];
+
+	if (pw != NULL)
+		snprintf(name, sizeof(name), "%s", pw->pw_name);
+	else
+		snprintf(name, sizeof(name), "%lu", (unsigned long)geteuid());
+	if (sb->st_uid == geteuid())
+		snprintf(buf, len, "chmod u+w '%s'", path);
+	else
+		snprintf(buf, len, "chown %s '%s'", name, path);
+	return buf;
+}
+
+/* Can the master append to the log file f->path, or create it? */
+static void
+check_written(const struct checker *ck, const struct config_file *f)
+{
+	char dir[PATH_MAX], whobuf[128], fix[PATH_MAX + 80], *slash;
+	struct stat sb;
+	int e;
+
+	/* errno is saved first: getpwuid() in who() may change it */
+	if (stat(f->path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			diag_error(ck->d, f->line, "%s: '%s' is a directory "
+			    "(name a file in it)", f->key, f->path);
+		else if (faccessat(AT_FDCWD, f->path, W_OK, AT_EACCESS) != 0) {
+			e = errno;
+			diag_error(ck->d, f->line, "%s: cannot append to '%s': "
+			    "%s for %s, who runs mtlslb (%s)", f->key, f->path,
+			    strerror(e), who(whobuf, sizeof(whobuf)),
+			    e == EACCES ? perm_fix(f->path, &sb, fix,
+			    sizeof(fix)) : "make it writable");
+		}
+		return;
+	}
+	if ((e = errno) != ENOENT) {
+		diag_error(ck->d, f->line, "%s: cannot open '%s': %s for %s",
+		    f->key, f->path, strerror(e),
+		    who(whobuf, sizeof(whobuf)));
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s", f->path);
+	slash = strrchr(dir, '/');		/* paths are absolute */
+	slash[slash == dir ? 1 : 0] = '\0';
+	if (stat(dir, &sb) != 0) {
+		if (errno == ENOENT)
+			diag_error(ck->d, f->line, "%s: cannot create '%s': "
+			    "the directory '%s' does not exist (create it: "
+			    "mkdir -p '%s')", f->key, f->path, dir, dir);
+		else
+			diag_error(ck->d, f->line, "%s: cannot create '%s': "
+			    "'%s': %s", f->key, f->path, dir, strerror(errno));
+	} else if (!S_ISDIR(sb.st_mode))
+		diag_error(ck->d, f->line, "%s: cannot create '%s': '%s' is "
+		    "not a directory", f->key, f->path, dir);
+	else if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0) {
+		e = errno;
+		diag_error(ck->d, f->line, "%s: cannot create '%s': the "
+		    "directory '%s' is not writable by %s, who runs mtlslb "
+		    "(%s)", f->key, f->path, dir, who(whobuf, sizeof(whobuf)),
+		    e == EACCES ? perm_fix(dir, &sb, fix, sizeof(fix)) :
+		    strerror(e));
+	}
 }
 
 static bool
@@ -261,9 +359,10 @@ config_check_run(struct config *c, const struct config_section *secs,
 	const struct config_key *keys;
 	struct listener_conf *l;
 	const struct config_section *s;
+	struct config_file f;
 	char label[128];
 	bool *used;
-	size_t i, j;
+	size_t i, j, pos;
 
 	/*
 	 * Resolve the groups only now: c->groups was realloc'd while the
@@ -293,6 +392,9 @@ config_check_run(struct config *c, const struct config_section *secs,
 				    "in %s", keys[j].name,
 				    config_keys_label(s, label, sizeof(label)));
 		}
+		for (pos = 0; config_keys_written_next(s,
+		    config_keys_obj(c, s), &pos, &f);)
+			check_written(ck, &f);
 		if (s->kind == SEC_LISTENER)
 			check_listener(ck, s);
 		else if (s->kind == SEC_GROUP)

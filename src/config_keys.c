@@ -10,6 +10,7 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -106,6 +107,31 @@ key_string(const struct config_key_ctx *ctx, const struct config_key *k,
 	return 0;
 }
 
+/*
+ * A file name, stored absolute: a relative one is relative to the config
+ * file's directory (ctx->dir), so the same file names the same files
+ * whatever the working directory of -t, the start or a reload.
+ */
+static int
+store_path(const struct config_key_ctx *ctx, char **p, const char *v,
+    char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if (parse_path(ctx->dir, v, path, sizeof(path), err, errlen) < 0)
+		return -1;
+	free(*p);
+	*p = xstrdup(path);
+	return 0;
+}
+
+static int
+key_path(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	return store_path(ctx, FIELD(char *, obj, k), v, err, errlen);
+}
+
 /* The user workers switch to: it must exist, or they could not start. */
 static int
 key_user(const struct config_key_ctx *ctx, const struct config_key *k,
@@ -192,7 +218,12 @@ key_enum(const struct config_key_ctx *ctx, const struct config_key *k,
 	return 0;
 }
 
-/* A keyword of k->tab, or an absolute path (error_log, access_log). */
+/*
+ * A keyword of k->tab, or a file name (error_log, access_log). A bare word,
+ * with neither '/' nor '.', is taken for a mistyped keyword ("sylog",
+ * "off" where only stderr and syslog are valid), not for a file of that
+ * name next to the config.
+ */
 static int
 key_log(const struct config_key_ctx *ctx, const struct config_key *k,
     void *obj, const char *v, char *err, size_t errlen)
@@ -200,15 +231,18 @@ key_log(const struct config_key_ctx *ctx, const struct config_key *k,
 	char **p = FIELD(char *, obj, k);
 	int n;
 
-	if (*v != '/' && parse_enum(v, k->tab, &n, err, errlen) < 0) {
-		/* "'x' is not 'a' or 'b'" -> "'x' is not 'a', 'b' or ..." */
-		snprintf(err, errlen, "'%s' is not '%s', '%s' or an absolute "
-		    "path", v, k->tab[0].name, k->tab[1].name);
+	if (parse_enum(v, k->tab, &n, NULL, 0) == 0) {
+		free(*p);
+		*p = xstrdup(k->tab[n].name);
+		return 0;
+	}
+	if (strpbrk(v, "/.") == NULL) {
+		snprintf(err, errlen, "'%s' is not '%s', '%s' or a file name "
+		    "(for a file of that name, write './%s')", v,
+		    k->tab[0].name, k->tab[1].name, v);
 		return -1;
 	}
-	free(*p);
-	*p = *v == '/' ? xstrdup(v) : xstrdup(k->tab[n].name);
-	return 0;
+	return store_path(ctx, p, v, err, errlen);
 }
 
 static int
@@ -226,19 +260,6 @@ key_hc_path(const struct config_key_ctx *ctx, const struct config_key *k,
 	if (*v != '/' || strpbrk(v, " \t") != NULL) {
 		snprintf(err, errlen, "'%s' must start with '/' and contain "
 		    "no blanks", v);
-		return -1;
-	}
-	return key_string(ctx, k, obj, v, err, errlen);
-}
-
-/* A file the daemon writes (pid_file): absolute, so that "mtlslb -s" run
- * from another directory finds the same file. */
-static int
-key_abs_path(const struct config_key_ctx *ctx, const struct config_key *k,
-    void *obj, const char *v, char *err, size_t errlen)
-{
-	if (*v != '/') {
-		snprintf(err, errlen, "'%s' is not an absolute path", v);
 		return -1;
 	}
 	return key_string(ctx, k, obj, v, err, errlen);
@@ -320,12 +341,13 @@ key_server(const struct config_key_ctx *ctx, const struct config_key *k,
 /* Value types: a parser and where it stores its result. */
 
 static const struct config_type t_string = { key_string, ST_STRING, NULL };
-/* a file name; the row's .file says what the file holds */
-static const struct config_type t_path = { key_string, ST_STRING, NULL };
+/*
+ * a file name, resolved against the config file's directory; the row's
+ * .file says what the file holds
+ */
+static const struct config_type t_path = { key_path, ST_STRING, NULL };
 static const struct config_type t_user = { key_user, ST_STRING, NULL };
-static const struct config_type t_abs_path = {
-	key_abs_path, ST_STRING, NULL,
-};
+/* a keyword or the name of a file the master creates or appends to */
 static const struct config_type t_log = { key_log, ST_STRING, NULL };
 static const struct config_type t_hc_path = { key_hc_path, ST_STRING, NULL };
 static const struct config_type t_hc_host = { key_hc_host, ST_STRING, NULL };
@@ -413,7 +435,7 @@ static const struct config_key global_keys[] = {
 	{ "access_log_format", &t_enum_bool, G(access_log_json),
 	    .tab = log_formats, .def = false },
 	{ "user", &t_user, G(user), .def_str = NULL },
-	{ "pid_file", &t_abs_path, G(pid_file), .def_str = NULL },
+	{ "pid_file", &t_path, G(pid_file), .def_str = NULL },
 	{ "shutdown_timeout", &t_duration, G(shutdown_timeout_ms),
 	    .max = MS_DAY, .def = 30 * MS_SEC },
 	{ "reload_on_change", &t_onoff, G(reload_on_change), .def = false },
@@ -627,6 +649,48 @@ config_keys_file_next(const struct listener_conf *lc, size_t *pos,
 		f->path = *(char *const *)(const void *)(base + k->off);
 		f->line = k->line_off == 0 ? 0 :
 		    *(const int *)(const void *)(base + k->line_off);
+		(*pos)++;
+		return true;
+	}
+	return false;
+}
+
+void *
+config_keys_obj(struct config *c, const struct config_section *s)
+{
+	switch (s->kind) {
+	case SEC_LISTENER:
+		return &c->listeners[s->idx];
+	case SEC_GROUP:
+		return &c->groups[s->idx];
+	case SEC_GLOBAL:
+	case SEC_ADMIN:
+	case SEC_NONE:
+		break;
+	}
+	return c;
+}
+
+bool
+config_keys_written_next(const struct config_section *s, const void *obj,
+    size_t *pos, struct config_file *f)
+{
+	const struct config_key *keys = config_keys_of(s->kind), *k;
+	const char *v;
+
+	for (; keys != NULL && keys[*pos].name != NULL; (*pos)++) {
+		k = &keys[*pos];
+		/* the types whose files the master writes */
+		if (k->type != &t_log)
+			continue;
+		v = *(char *const *)(const void *)((const char *)obj + k->off);
+		/* paths are stored absolute: anything else is a keyword */
+		if (v == NULL || *v != '/')
+			continue;
+		memset(f, 0, sizeof(*f));
+		f->key = k->name;
+		f->path = v;
+		f->line = s->seen[*pos];
 		(*pos)++;
 		return true;
 	}

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,7 @@ pidfile_check(const char *pid_path, char *stale, size_t len)
 int
 main(int argc, char **argv)
 {
+	static char abspath[PATH_MAX];	/* the master keeps it */
 	const char *path = SYSCONFDIR "/mtlslb/mtlslb.ini";
 	struct config *cfg;
 	struct runtime *rt;
@@ -227,8 +229,18 @@ main(int argc, char **argv)
 		return signal_master(path, action);
 	}
 
+	/*
+	 * A reload reads the file again by name: a relative -c must not
+	 * depend on the working directory (or its parents) staying there.
+	 */
+	if (util_abs_path(path, abspath, sizeof(abspath)) < 0) {
+		fprintf(stderr, "mtlslb: %s: cannot open: %s\n", path,
+		    strerror(errno));
+		return 1;
+	}
+	/* messages name the file as it was given */
 	d = diag_new(path);
-	rt = runtime_load(path, d);
+	rt = runtime_load(abspath, d);
 	diag_print(d, stderr);
 	diag_free(d);
 	if (rt == NULL)
@@ -262,7 +274,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	rc = master_run(path, rt);
+	rc = master_run(abspath, rt);
 	if (pid_path != NULL && pidfile_remove(pid_path) == -1)
 		log_msg(LL_ERROR, "cannot remove pid file %s: %s", pid_path,
 		    strerror(errno));

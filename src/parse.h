@@ -79,6 +79,14 @@ int parse_hostport(const char *s, struct sockaddr_storage *ss,
 int parse_server_line(const char *s, struct parse_server *out, char *err,
     size_t errlen);
 
+/*
+ * Resolves the file name s against dir, an absolute directory, into out
+ * (len bytes): s itself when it is absolute, else "dir/s" without the
+ * leading "./" of s. Fails when s is empty or the result does not fit.
+ */
+int parse_path(const char *dir, const char *s, char *out, size_t len,
+    char *err, size_t errlen);
+
 /* The bit parse_http_codes() sets for the status class Nxx, N in 2..5. */
 #define PARSE_HTTP_CLASS(n)	(1u << (n))
 

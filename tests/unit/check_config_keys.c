@@ -54,6 +54,12 @@ START_TEST(test_files_all_set)
 
 	c = load_ok("good.ini", &d);
 	while (config_listener_file_next(&c->listeners[0], &pos, &f)) {
+		if (f.kind == CONFIG_FILE_TICKET_KEYS) {
+			/* not set in good.ini */
+			ck_assert_str_eq(f.key, "session_ticket_keys");
+			ck_assert_ptr_null(f.path);
+			continue;
+		}
 		ck_assert_uint_lt(n, sizeof(want) / sizeof(want[0]));
 		ck_assert_int_eq(f.kind, want[n].kind);
 		ck_assert_str_eq(f.key, want[n].key);
@@ -82,16 +88,18 @@ START_TEST(test_files_unset)
 	c = load_ok("minimal.ini", &d);
 	while (config_listener_file_next(&c->listeners[0], &pos, &f)) {
 		n++;
-		if (f.kind != CONFIG_FILE_CRL) {
+		if (f.kind != CONFIG_FILE_CRL &&
+		    f.kind != CONFIG_FILE_TICKET_KEYS) {
 			ck_assert_ptr_nonnull(f.path);
 			ck_assert_int_gt(f.line, 0);
 			continue;
 		}
-		ck_assert_str_eq(f.key, "crl");
+		ck_assert_str_eq(f.key, f.kind == CONFIG_FILE_CRL ? "crl" :
+		    "session_ticket_keys");
 		ck_assert_ptr_null(f.path);
 		ck_assert_int_eq(f.line, 0);
 	}
-	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(n, 5);
 	config_free(c);
 	diag_free(d);
 }

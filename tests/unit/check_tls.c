@@ -319,7 +319,7 @@ START_TEST(test_err_ca_only_leaves)
 	struct listener_conf lc;
 	char want[3 * PATH_MAX];
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.ca_certificate = P("client.crt");
 	snprintf(want, sizeof(want), "t.ini:14: ca_certificate: '%s' holds "
 	    "only end-entity certificates ('CN=client'), no CA, so no client "
@@ -425,7 +425,7 @@ START_TEST(test_warn_ca_leaf)
 	struct peer_cert *pc;
 	bool ok;
 
-	lc_init(&lc);
+	test_tls_lc(&lc);
 	lc.ca_certificate = P("root-and-leaf.crt");
 	expect_warnings(&lc, "t.ini:14: warning: ca_certificate: 'CN=client' "
 	    "is not a CA certificate, so it cannot issue client "

@@ -226,6 +226,38 @@ v=$(metric 'mtlslb_tls_session_cache_evictions_total{listener="https"}')
 pass "/metrics: handshakes by resumed, cache entries and evictions"
 stop_mtlslb
 
+# --- a session too large for a slot is not kept: full handshakes, no error ----
+# The client's identity travels in the stored session: a subject of ~900
+# bytes makes it larger than a slot (960 bytes).
+long=$(printf 'o%.0s' $(seq 1 60))
+subj="/CN=long"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
+	subj="$subj/OU=$long$i"
+done
+printf 'basicConstraints = CA:FALSE\nextendedKeyUsage = clientAuth\n' \
+    >"$T/long.ext"
+{ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc \
+    -keyout "$PKI/long.key" -subj "$subj" -out "$T/long.csr" &&
+    openssl x509 -req -in "$T/long.csr" -CA "$PKI/root.crt" \
+    -CAkey "$PKI/root.key" -CAcreateserial -CAserial "$T/long.srl" \
+    -days 2 -sha256 -extfile "$T/long.ext" -out "$PKI/long.crt"; } \
+    >"$T/long.log" 2>&1 || {
+	cat "$T/long.log" >&2
+	harness_error "cannot issue the long-subject client certificate"
+}
+LB_PORT=$(free_port)
+WORKERS=2 LOG_LEVEL=debug std_config "$CONF"
+start_mtlslb "$CONF"
+[ "$(CERT=long sclient L1)" = New ] || fail "L1"
+grep -q '^HTTP/1.1 200 ' "$T/L1.out" || fail "long subject: no 200"
+[ "$(CERT=long sclient L2 L1)" = New ] ||
+    fail "a session larger than a slot was resumed"
+grep -q '^HTTP/1.1 200 ' "$T/L2.out" || fail "long subject, again: no 200"
+wait_mtlslb_log 'session cache: a [0-9]+-byte session does not fit a slot' 10 ||
+    fail "no debug line for the session that did not fit"
+pass "a session larger than a slot is not kept: full handshakes, 200"
+stop_mtlslb
+
 # --- a full cache evicts the oldest session -----------------------------------
 LB_PORT=$(free_port)
 WORKERS=2 LISTENER_EXTRA='session_cache_size = 2' std_config "$CONF"

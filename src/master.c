@@ -409,7 +409,10 @@ reload_diag_cb(const char *line, bool is_error, void *arg)
 	    "reload failed, keeping current configuration: " : "", line);
 }
 
-/* Servers that still exist (same group and name) keep their health. */
+/*
+ * Servers that still exist (same group and name) keep their health and
+ * their administrative state (drained stays drained).
+ */
 static void
 carry_health(struct runtime *old, struct runtime *nrt)
 {
@@ -440,6 +443,8 @@ carry_health(struct runtime *old, struct runtime *nrt)
 				    atomic_load(&os->sh->last_status));
 				atomic_store(&ns->sh->last_error,
 				    atomic_load(&os->sh->last_error));
+				atomic_store(&ns->sh->admin,
+				    atomic_load(&os->sh->admin));
 				break;
 			}
 		}

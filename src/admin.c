@@ -1,14 +1,20 @@
 /*
- * admin: evhttp is enough here (small GET requests, never on the proxy
- * data path). The endpoint runs in the master, which owns no client
- * traffic, so a slow scrape cannot delay a request.
+ * admin: evhttp is enough here (small requests without bodies, never on
+ * the proxy data path). The endpoint runs in the master, which owns no
+ * client traffic, so a slow scrape cannot delay a request. GET only
+ * reads; the one thing a POST may change is a server's administrative
+ * state in shared memory, and only for a peer allowed to (see may_post).
  */
 #include "ac_config.h"
 #include "admin.h"
 
+#include <netinet/in.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -16,6 +22,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "balancer.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
@@ -23,45 +30,270 @@
 #include "runtime.h"
 #include "util.h"
 
+/* Longest GROUP or NAME in a /servers/GROUP/NAME/VERB path. */
+#define ADMIN_NAME_MAX	128
+
 struct admin {
 	struct evhttp *http;
 	const struct runtime *rt;
 	long started;
 };
 
-static void
-request_cb(struct evhttp_request *req, void *arg)
+/* Who sent a request: for the permission check and the log line. */
+struct peer {
+	char addr[64];			/* "127.0.0.1:40112", "[::1]:40112" */
+	bool loopback;
+};
+
+static bool
+is_loopback(const struct sockaddr *sa)
 {
-	struct admin *a = arg;
+	const struct sockaddr_in *sin = (const void *)sa;
+	const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+	if (sa == NULL)
+		return false;
+	if (sa->sa_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family != AF_INET6)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+	    sin6->sin6_addr.s6_addr[12] == 127;
+}
+
+static void
+peer_of(struct evhttp_request *req, struct peer *p)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	char *host = NULL;
+	ev_uint16_t port = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (evcon == NULL) {
+		snprintf(p->addr, sizeof(p->addr), "?");
+		return;
+	}
+	evhttp_connection_get_peer(evcon, &host, &port);
+	snprintf(p->addr, sizeof(p->addr), strchr(host ? host : "", ':') ?
+	    "[%s]:%u" : "%s:%u", host ? host : "?", (unsigned)port);
+	p->loopback = is_loopback(evhttp_connection_get_addr(evcon));
+}
+
+/* Sends a short text/plain answer: status, reason and one line. */
+static void
+reply_text(struct evhttp_request *req, int code, const char *reason,
+    const char *line)
+{
 	struct evbuffer *out = evbuffer_new();
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
-	    req));
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 
 	if (out == NULL) {
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(h, "Allow", "GET, HEAD");
-		evhttp_send_error(req, 405, NULL);
-		evbuffer_free(out);
+	evbuffer_add_printf(out, "%s\n", line);
+	evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_send_reply(req, code, reason, out);
+	evbuffer_free(out);
+}
+
+/*
+ * A POST may change state, so only a peer the endpoint can trust may send
+ * one: a loopback peer (the machine's own operators). Returns NULL, or
+ * why not, for a 403 page.
+ */
+static const char *
+may_post(const struct peer *p)
+{
+	if (p->loopback)
+		return NULL;
+	return "changes are accepted from loopback only";
+}
+
+/*
+ * A browser sends Origin with every POST; one naming another site is a
+ * cross-site request forgery (a page the operator has open posting to
+ * the console with their certificate or from their loopback). curl sends
+ * none. Returns true when the request may go on.
+ */
+static bool
+same_origin(struct evhttp_request *req)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *origin = evhttp_find_header(in, "Origin");
+	const char *host = evhttp_find_header(in, "Host");
+	const char *rest;
+
+	if (origin == NULL)
+		return true;
+	if (host == NULL)
+		return false;
+	if (strncmp(origin, "http://", 7) == 0)
+		rest = origin + 7;
+	else if (strncmp(origin, "https://", 8) == 0)
+		rest = origin + 8;
+	else
+		return false;
+	return strcasecmp(rest, host) == 0;
+}
+
+/*
+ * Splits "/servers/GROUP/NAME/VERB" into its three parts (each at most
+ * ADMIN_NAME_MAX - 1 bytes, none empty). Returns 0, or -1 when path has
+ * another shape.
+ */
+static int
+split_servers_path(const char *path, char group[ADMIN_NAME_MAX],
+    char name[ADMIN_NAME_MAX], char verb[ADMIN_NAME_MAX])
+{
+	char *parts[3] = { group, name, verb };
+	const char *p, *end;
+	size_t i, n;
+
+	if (strncmp(path, "/servers/", 9) != 0)
+		return -1;
+	p = path + 9;
+	for (i = 0; i < 3; i++) {
+		end = strchr(p, '/');
+		if (i < 2 && end == NULL)
+			return -1;
+		if (i == 2 && end != NULL)
+			return -1;
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (n == 0 || n >= ADMIN_NAME_MAX)
+			return -1;
+		memcpy(parts[i], p, n);
+		parts[i][n] = '\0';
+		p = end != NULL ? end + 1 : p + n;
+	}
+	return 0;
+}
+
+/* True when the request's Accept names text/html: a browser's form. */
+static bool
+wants_html(struct evhttp_request *req)
+{
+	const char *acc = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Accept");
+
+	return acc != NULL && strstr(acc, "text/html") != NULL;
+}
+
+/* POST /servers/GROUP/NAME/VERB: sets a server's administrative state. */
+static void
+servers_post(struct admin *a, struct evhttp_request *req, const char *path,
+    const struct peer *p)
+{
+	char group[ADMIN_NAME_MAX], name[ADMIN_NAME_MAX], verb[ADMIN_NAME_MAX];
+	char line[512];
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *out;
+	enum balancer_admin want, was;
+	const char *why;
+	struct group *g;
+	struct server *s;
+
+	if (split_servers_path(path, group, name, verb) == -1) {
+		reply_text(req, 404, "Not Found", "not found: POST "
+		    "/servers/GROUP/NAME/drain, enable or disable");
 		return;
 	}
-	if (path != NULL && strcmp(path, "/metrics") == 0) {
+	if ((why = may_post(p)) != NULL) {
+		snprintf(line, sizeof(line), "forbidden: %s", why);
+		reply_text(req, 403, "Forbidden", line);
+		return;
+	}
+	if (!same_origin(req)) {
+		reply_text(req, 403, "Forbidden", "forbidden: the Origin of "
+		    "this POST is another site");
+		return;
+	}
+	if ((g = balancer_group(a->rt->bal, group)) == NULL) {
+		snprintf(line, sizeof(line), "not found: no server_group '%s'",
+		    group);
+		reply_text(req, 404, "Not Found", line);
+		return;
+	}
+	if ((s = group_server_named(g, name)) == NULL) {
+		snprintf(line, sizeof(line), "not found: no server '%s' in "
+		    "server_group '%s'", name, group);
+		reply_text(req, 404, "Not Found", line);
+		return;
+	}
+	if (balancer_admin_verb(verb, &want) == -1) {
+		snprintf(line, sizeof(line), "bad request: unknown verb '%s' "
+		    "(use drain, enable or disable)", verb);
+		reply_text(req, 400, "Bad Request", line);
+		return;
+	}
+	was = balancer_set_admin(s, want);
+	log_msg(LL_INFO, "admin: server_group %s: server %s %s: %s -> %s "
+	    "(%s by %s)", group, name, s->conf->addr.text,
+	    balancer_admin_name(was), balancer_admin_name(want), verb, p->addr);
+	if (wants_html(req)) {
+		/* back to the page, which now shows the new state */
+		evhttp_add_header(h, "Location", "/");
+		reply_text(req, 303, "See Other", "see /");
+		return;
+	}
+	if ((out = evbuffer_new()) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	evbuffer_add_printf(out, "{\"server_group\":\"%s\",\"server\":"
+	    "\"%s\",\"admin_state\":\"%s\",\"previous\":\"%s\"}\n", group,
+	    name, balancer_admin_name(want), balancer_admin_name(was));
+	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
+static void
+request_cb(struct evhttp_request *req, void *arg)
+{
+	struct admin *a = arg;
+	struct evbuffer *out;
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
+	    req));
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	bool servers;
+	struct peer p;
+
+	if (path == NULL)
+		path = "";
+	servers = strncmp(path, "/servers/", 9) == 0;
+	peer_of(req, &p);
+	if (servers && cmd == EVHTTP_REQ_POST) {
+		servers_post(a, req, path, &p);
+		return;
+	}
+	if (servers || (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)) {
+		evhttp_add_header(h, "Allow", servers ? "POST" : "GET, HEAD");
+		reply_text(req, 405, "Method Not Allowed", servers ?
+		    "method not allowed: /servers/GROUP/NAME/VERB takes POST" :
+		    "method not allowed: use GET");
+		return;
+	}
+	if ((out = evbuffer_new()) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	if (strcmp(path, "/metrics") == 0) {
 		metrics_render(out, a->rt, a->started);
 		evhttp_add_header(h, "Content-Type",
 		    "text/plain; version=0.0.4; charset=utf-8");
-	} else if (path != NULL && strcmp(path, "/status") == 0) {
+	} else if (strcmp(path, "/status") == 0) {
 		metrics_status_json(out, a->rt, a->started);
 		evhttp_add_header(h, "Content-Type", "application/json");
 	} else {
-		evbuffer_add_printf(out, "not found: try /status or "
-		    "/metrics\n");
-		evhttp_add_header(h, "Content-Type", "text/plain");
-		evhttp_send_reply(req, 404, "Not Found", out);
 		evbuffer_free(out);
+		reply_text(req, 404, "Not Found", "not found: try /status or "
+		    "/metrics");
 		return;
 	}
 	evhttp_add_header(h, "Cache-Control", "no-store");

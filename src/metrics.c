@@ -25,6 +25,9 @@ static const char *const sched_names[] = {
 	"round_robin", "weighted_round_robin", "least_connections",
 };
 static const char *const mtls_names[] = { "off", "optional", "on" };
+/* enum balancer_admin, as the state label of mtlslb_server_admin_state */
+static const char *const admin_labels[] = { "active", "draining",
+	"disabled" };
 
 /*
  * A JSON string body: escape \ " and controls. Prometheus label values
@@ -298,6 +301,25 @@ metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 	server_metric(out, b, "mtlslb_server_up", "gauge",
 	    "1 when the server is healthy (or unchecked), 0 when down.",
 	    server_up);
+	help(out, "mtlslb_server_admin_state", "gauge",
+	    "Administrative state set on the admin endpoint: 1 for the "
+	    "server's current state (active, draining, disabled), 0 for the "
+	    "others.");
+	for (i = 0; i < balancer_ngroups(b); i++) {
+		struct group *g = balancer_group_at(b, i);
+
+		for (j = 0; j < group_nservers(g); j++) {
+			struct server *s = group_server(g, j);
+			enum balancer_admin a = balancer_admin(s);
+
+			for (k = 0; k < 3; k++)
+				evbuffer_add_printf(out,
+				    "mtlslb_server_admin_state{server_group="
+				    "\"%s\",server=\"%s\",state=\"%s\"} %d\n",
+				    group_conf(g)->name, s->conf->name,
+				    admin_labels[k], (size_t)a == k);
+		}
+	}
 	server_metric(out, b, "mtlslb_backend_active_requests", "gauge",
 	    "Requests in flight to the server.", server_active);
 	server_metric(out, b, "mtlslb_backend_requests_total", "counter",
@@ -425,8 +447,10 @@ json_server(struct evbuffer *out, const struct group_conf *gc,
 	jstr(out, s->conf->name);
 	evbuffer_add(out, ",\"address\":", 11);
 	jstr(out, s->conf->addr.text);
-	evbuffer_add_printf(out, ",\"weight\":%u,\"state\":\"%s\",\"since\":",
-	    s->conf->weight, atomic_load(&sh->up) ? "UP" : "DOWN");
+	evbuffer_add_printf(out, ",\"weight\":%u,\"state\":\"%s\","
+	    "\"admin_state\":\"%s\",\"since\":", s->conf->weight,
+	    atomic_load(&sh->up) ? "UP" : "DOWN",
+	    balancer_admin_name(balancer_admin(s)));
 	jtime(out, (long)atomic_load(&sh->since));
 	if (gc->health_check && atomic_load(&sh->checks) > 0) {
 		evbuffer_add_printf(out, ",\"last_probe\":{\"result\":");

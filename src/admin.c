@@ -18,9 +18,14 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "balancer.h"
 #include "config.h"
@@ -28,10 +33,14 @@
 #include "log.h"
 #include "metrics.h"
 #include "runtime.h"
+#include "tls.h"
+#include "tls_peer.h"
 #include "util.h"
 
 /* Longest GROUP or NAME in a /servers/GROUP/NAME/VERB path. */
 #define ADMIN_NAME_MAX	128
+/* A 403 line naming a client certificate's subject. */
+#define PEER_LINE_MAX	1200
 
 struct admin {
 	struct evhttp *http;
@@ -39,10 +48,12 @@ struct admin {
 	long started;
 };
 
-/* Who sent a request: for the permission check and the log line. */
+/* Who sent a request: for the permission checks and the log line. */
 struct peer {
 	char addr[64];			/* "127.0.0.1:40112", "[::1]:40112" */
 	bool loopback;
+	bool tls;
+	char *subject;			/* verified client certificate, RFC 2253 */
 };
 
 static bool
@@ -63,12 +74,16 @@ is_loopback(const struct sockaddr *sa)
 	    sin6->sin6_addr.s6_addr[12] == 127;
 }
 
+/* Fills *p for req; p->subject is the caller's to free. */
 static void
 peer_of(struct evhttp_request *req, struct peer *p)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev;
 	char *host = NULL;
 	ev_uint16_t port = 0;
+	SSL *ssl;
+	X509 *x;
 
 	memset(p, 0, sizeof(*p));
 	if (evcon == NULL) {
@@ -79,6 +94,14 @@ peer_of(struct evhttp_request *req, struct peer *p)
 	snprintf(p->addr, sizeof(p->addr), strchr(host ? host : "", ':') ?
 	    "[%s]:%u" : "%s:%u", host ? host : "?", (unsigned)port);
 	p->loopback = is_loopback(evhttp_connection_get_addr(evcon));
+	if ((bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
+	    (ssl = bufferevent_openssl_get_ssl(bev)) == NULL)
+		return;
+	p->tls = true;
+	/* ca_certificate: the handshake failed unless this verified */
+	if ((x = SSL_get0_peer_certificate(ssl)) != NULL &&
+	    SSL_get_verify_result(ssl) == X509_V_OK)
+		p->subject = tls_peer_name(X509_get_subject_name(x));
 }
 
 /* Sends a short text/plain answer: status, reason and one line. */
@@ -101,16 +124,33 @@ reply_text(struct evhttp_request *req, int code, const char *reason,
 }
 
 /*
- * A POST may change state, so only a peer the endpoint can trust may send
- * one: a loopback peer (the machine's own operators). Returns NULL, or
- * why not, for a 403 page.
+ * With allow, a client certificate whose subject is not listed may do
+ * nothing at all (403), GET included.
  */
-static const char *
-may_post(const struct peer *p)
+static bool
+allowed(const struct config *cfg, const struct peer *p)
 {
-	if (p->loopback)
+	size_t i;
+
+	if (cfg->nadmin_allow == 0)
+		return true;
+	for (i = 0; p->subject != NULL && i < cfg->nadmin_allow; i++)
+		if (strcmp(p->subject, cfg->admin_allow[i]) == 0)
+			return true;
+	return false;
+}
+
+const char *
+admin_post_refusal(const struct config *cfg, bool loopback, bool verified)
+{
+	if (loopback || verified)
 		return NULL;
-	return "changes are accepted from loopback only";
+	if (cfg->admin_server_certificate != NULL)
+		return "changes need a client certificate (set ca_certificate "
+		    "in [admin]) or a loopback peer";
+	return "changes need TLS with a client certificate (set "
+	    "server_certificate, server_private_key and ca_certificate in "
+	    "[admin]) or a loopback peer";
 }
 
 /*
@@ -201,7 +241,8 @@ servers_post(struct admin *a, struct evhttp_request *req, const char *path,
 		    "/servers/GROUP/NAME/drain, enable or disable");
 		return;
 	}
-	if ((why = may_post(p)) != NULL) {
+	if ((why = admin_post_refusal(a->rt->cfg, p->loopback,
+	    p->subject != NULL)) != NULL) {
 		snprintf(line, sizeof(line), "forbidden: %s", why);
 		reply_text(req, 403, "Forbidden", line);
 		return;
@@ -231,8 +272,10 @@ servers_post(struct admin *a, struct evhttp_request *req, const char *path,
 	}
 	was = balancer_set_admin(s, want);
 	log_msg(LL_INFO, "admin: server_group %s: server %s %s: %s -> %s "
-	    "(%s by %s)", group, name, s->conf->addr.text,
-	    balancer_admin_name(was), balancer_admin_name(want), verb, p->addr);
+	    "(%s by %s%s%s)", group, name, s->conf->addr.text,
+	    balancer_admin_name(was), balancer_admin_name(want), verb, p->addr,
+	    p->subject != NULL ? ", client certificate " : "",
+	    p->subject != NULL ? p->subject : "");
 	if (wants_html(req)) {
 		/* back to the page, which now shows the new state */
 		evhttp_add_header(h, "Location", "/");
@@ -256,7 +299,7 @@ static void
 request_cb(struct evhttp_request *req, void *arg)
 {
 	struct admin *a = arg;
-	struct evbuffer *out;
+	struct evbuffer *out = NULL;
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
 	    req));
@@ -268,20 +311,29 @@ request_cb(struct evhttp_request *req, void *arg)
 		path = "";
 	servers = strncmp(path, "/servers/", 9) == 0;
 	peer_of(req, &p);
+	if (!allowed(a->rt->cfg, &p)) {
+		char line[PEER_LINE_MAX];
+
+		snprintf(line, sizeof(line), "forbidden: client certificate "
+		    "'%s' is not in [admin] allow", p.subject ? p.subject :
+		    "(none)");
+		reply_text(req, 403, "Forbidden", line);
+		goto out;
+	}
 	if (servers && cmd == EVHTTP_REQ_POST) {
 		servers_post(a, req, path, &p);
-		return;
+		goto out;
 	}
 	if (servers || (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)) {
 		evhttp_add_header(h, "Allow", servers ? "POST" : "GET, HEAD");
 		reply_text(req, 405, "Method Not Allowed", servers ?
 		    "method not allowed: /servers/GROUP/NAME/VERB takes POST" :
 		    "method not allowed: use GET");
-		return;
+		goto out;
 	}
 	if ((out = evbuffer_new()) == NULL) {
 		evhttp_send_error(req, 500, NULL);
-		return;
+		goto out;
 	}
 	if (strcmp(path, "/metrics") == 0) {
 		metrics_render(out, a->rt, a->started);
@@ -291,14 +343,82 @@ request_cb(struct evhttp_request *req, void *arg)
 		metrics_status_json(out, a->rt, a->started);
 		evhttp_add_header(h, "Content-Type", "application/json");
 	} else {
-		evbuffer_free(out);
 		reply_text(req, 404, "Not Found", "not found: try /status or "
 		    "/metrics");
-		return;
+		goto out;
 	}
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_send_reply(req, 200, "OK", out);
-	evbuffer_free(out);
+out:
+	if (out != NULL)
+		evbuffer_free(out);
+	free(p.subject);
+}
+
+/*
+ * Each accepted connection's bufferevent: TLS when the generation has an
+ * admin SSL_CTX. evhttp would serve a NULL return in plain HTTP, which on
+ * a TLS endpoint would skip the client certificate check, so a failure
+ * (only ever out of memory) aborts, as the x* allocators do.
+ */
+static struct bufferevent *
+bev_cb(struct event_base *base, void *arg)
+{
+	struct admin *a = arg;
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if (a->rt->admin_ctx == NULL)
+		return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if ((ssl = SSL_new(a->rt->admin_ctx)) == NULL) {
+		log_ssl(LL_ERROR, "admin endpoint: cannot create a TLS session");
+		abort();
+	}
+	bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		log_msg(LL_ERROR, "admin endpoint: cannot create a TLS "
+		    "bufferevent");
+		abort();
+	}
+	/* a browser or curl closing without close_notify is no error */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+int
+admin_tls_new(const struct config *cfg, struct diag *d, SSL_CTX **out)
+{
+	struct listener_conf lc;
+
+	*out = NULL;
+	if (cfg->admin_server_certificate == NULL)
+		return 0;
+	/*
+	 * The listener code, with the policy of a console: client
+	 * certificates required (and checked in the handshake) when
+	 * ca_certificate is set, no session cache (a browser's few
+	 * connections a minute do not need one).
+	 */
+	memset(&lc, 0, sizeof(lc));
+	lc.line = cfg->admin_server_certificate_line;
+	lc.server_certificate = cfg->admin_server_certificate;
+	lc.server_certificate_line = cfg->admin_server_certificate_line;
+	lc.server_private_key = cfg->admin_server_private_key;
+	lc.server_private_key_line = cfg->admin_server_private_key_line;
+	lc.ca_certificate = cfg->admin_ca_certificate;
+	lc.ca_certificate_line = cfg->admin_ca_certificate_line;
+	lc.mutual_authentication = cfg->admin_ca_certificate != NULL ?
+	    MTLS_ON : MTLS_OFF;
+	lc.mutual_authentication_line = cfg->admin_ca_certificate_line;
+	lc.verify_depth = 3;
+	lc.tls_min_version = TLS1_2_VERSION;
+	lc.reject_tls_alert = true;
+	lc.session_cache = SESSION_CACHE_OFF;
+	lc.session_timeout_ms = 300 * 1000;
+	*out = tls_ctx_new(&lc, d);
+	return *out != NULL ? 0 : -1;
 }
 
 struct admin *
@@ -329,6 +449,7 @@ admin_start(struct event_base *base, const struct runtime *rt, long started,
 	evhttp_set_max_body_size(a->http, 0);
 	evhttp_set_timeout(a->http, 10);
 	evhttp_set_gencb(a->http, request_cb, a);
+	evhttp_set_bevcb(a->http, bev_cb, a);
 	for (i = 0; i < cfg->nadmin_binds; i++) {
 		int fd = listener_bind(&cfg->admin_binds[i], "admin");
 
@@ -339,8 +460,9 @@ admin_start(struct event_base *base, const struct runtime *rt, long started,
 			*failed = 1;
 			return NULL;
 		}
-		log_msg(LL_INFO, "admin endpoint on http://%s/status and "
-		    "/metrics", cfg->admin_binds[i].text);
+		log_msg(LL_INFO, "admin endpoint on %s://%s/status, /metrics "
+		    "and / (console)", rt->admin_ctx != NULL ? "https" : "http",
+		    cfg->admin_binds[i].text);
 	}
 	return a;
 }

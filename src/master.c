@@ -514,7 +514,7 @@ sig_file(uint64_t h, const char *path)
 	return h;
 }
 
-/* The config file and every file its listeners name. */
+/* The config file and every file its listeners and [admin] name. */
 static uint64_t
 files_sig(const char *path, const struct config *cfg)
 {
@@ -523,6 +523,9 @@ files_sig(const char *path, const struct config *cfg)
 	size_t i, pos;
 
 	h = sig_file(h, path);
+	h = sig_file(h, cfg->admin_server_certificate);
+	h = sig_file(h, cfg->admin_server_private_key);
+	h = sig_file(h, cfg->admin_ca_certificate);
 	for (i = 0; i < cfg->nlisteners; i++)
 		for (pos = 0; config_listener_file_next(&cfg->listeners[i],
 		    &pos, &f);)

@@ -169,6 +169,15 @@ START_TEST(test_check)
 }
 END_TEST
 
+/* [admin]: TLS keys that need each other, allow, loopback or insecure. */
+START_TEST(test_admin)
+{
+	fixture("admin");
+	fixture("admin2");
+	fixture("admin3");
+}
+END_TEST
+
 START_TEST(test_no_group)
 {
 	fixture("nogroup");
@@ -456,7 +465,7 @@ START_TEST(test_foreach_key)
 	ck_assert_uint_eq(kl.n[0], 9);
 	ck_assert_uint_eq(kl.n[1], 28);
 	ck_assert_uint_eq(kl.n[2], 18);
-	ck_assert_uint_eq(kl.n[3], 1);
+	ck_assert_uint_eq(kl.n[3], 6);
 	ck_assert(strstr(kl.text, "\nlistener.verify_depth") != NULL);
 	ck_assert(strstr(kl.text, "\nserver_group.health_check_initial") !=
 	    NULL);
@@ -574,6 +583,7 @@ config_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("checks");
 	tcase_add_test(tc, test_check);
+	tcase_add_test(tc, test_admin);
 	tcase_add_test(tc, test_no_group);
 	tcase_add_test(tc, test_no_listener);
 	tcase_add_test(tc, test_warnings_only);

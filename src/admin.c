@@ -33,6 +33,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "runtime.h"
+#include "status.h"
 #include "tls.h"
 #include "tls_peer.h"
 #include "util.h"
@@ -46,6 +47,7 @@ struct admin {
 	struct evhttp *http;
 	const struct runtime *rt;
 	long started;
+	const struct status_reloads *reloads;	/* the master's */
 };
 
 /* Who sent a request: for the permission checks and the log line. */
@@ -301,6 +303,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	struct admin *a = arg;
 	struct evbuffer *out = NULL;
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct status *st = NULL;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
 	    req));
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
@@ -340,7 +343,8 @@ request_cb(struct evhttp_request *req, void *arg)
 		evhttp_add_header(h, "Content-Type",
 		    "text/plain; version=0.0.4; charset=utf-8");
 	} else if (strcmp(path, "/status") == 0) {
-		metrics_status_json(out, a->rt, a->started);
+		st = status_build(a->rt, a->started, a->reloads);
+		metrics_status_json(out, st);
 		evhttp_add_header(h, "Content-Type", "application/json");
 	} else {
 		reply_text(req, 404, "Not Found", "not found: try /status or "
@@ -350,6 +354,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_send_reply(req, 200, "OK", out);
 out:
+	status_free(st);
 	if (out != NULL)
 		evbuffer_free(out);
 	free(p.subject);
@@ -423,7 +428,7 @@ admin_tls_new(const struct config *cfg, struct diag *d, SSL_CTX **out)
 
 struct admin *
 admin_start(struct event_base *base, const struct runtime *rt, long started,
-    int *failed)
+    const struct status_reloads *reloads, int *failed)
 {
 	const struct config *cfg = rt->cfg;
 	struct admin *a;
@@ -435,6 +440,7 @@ admin_start(struct event_base *base, const struct runtime *rt, long started,
 	a = xcalloc(1, sizeof(*a));
 	a->rt = rt;
 	a->started = started;
+	a->reloads = reloads;
 	if ((a->http = evhttp_new(base)) == NULL) {
 		free(a);
 		*failed = 1;
@@ -490,7 +496,8 @@ same_binds(const struct config *a, const struct config *b)
 
 struct admin *
 admin_reload(struct admin *a, struct event_base *base,
-    const struct runtime *rt, long started)
+    const struct runtime *rt, long started,
+    const struct status_reloads *reloads)
 {
 	int failed;
 
@@ -504,7 +511,7 @@ admin_reload(struct admin *a, struct event_base *base,
 	admin_stop(a);
 	if (rt->cfg->nadmin_binds == 0)
 		log_msg(LL_INFO, "admin endpoint closed");
-	a = admin_start(base, rt, started, &failed);
+	a = admin_start(base, rt, started, reloads, &failed);
 	if (failed)
 		log_msg(LL_ERROR, "admin endpoint: off until a reload with a "
 		    "bind that works");

@@ -15,6 +15,7 @@ struct config;
 struct diag;
 struct event_base;
 struct runtime;
+struct status_reloads;
 struct admin;
 
 /*
@@ -33,12 +34,13 @@ const char *admin_post_refusal(const struct config *cfg, bool loopback,
     bool verified);
 
 /*
- * Binds every [admin] bind of rt and serves it on base. Returns the
- * endpoint (NULL without [admin], or on failure, which is logged and
- * sets *failed).
+ * Binds every [admin] bind of rt and serves it on base. reloads is the
+ * master's record of reloads (it must outlive the endpoint; NULL: none).
+ * Returns the endpoint (NULL without [admin], or on failure, which is
+ * logged and sets *failed).
  */
 struct admin *admin_start(struct event_base *base, const struct runtime *rt,
-    long started, int *failed);
+    long started, const struct status_reloads *reloads, int *failed);
 
 /* Points the endpoint at a newly loaded generation. */
 void admin_set_runtime(struct admin *a, const struct runtime *rt);
@@ -50,7 +52,8 @@ void admin_set_runtime(struct admin *a, const struct runtime *rt);
  * is logged). a must still point at a live runtime.
  */
 struct admin *admin_reload(struct admin *a, struct event_base *base,
-    const struct runtime *rt, long started);
+    const struct runtime *rt, long started,
+    const struct status_reloads *reloads);
 
 /* Closes the endpoint; accepts NULL. */
 void admin_stop(struct admin *a);

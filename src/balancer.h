@@ -55,9 +55,11 @@ struct server_shared {
 	atomic_int last_error;		/* enum health_error of the last probe */
 	atomic_uint last_latency_us;
 	atomic_uint_fast64_t checks;
+	atomic_int_fast64_t last_check;	/* time the last probe ended */
 	/* backend response time histogram (metrics) */
 	atomic_uint_fast64_t latency_bucket[BALANCER_LATENCY_BUCKETS];
 	atomic_uint_fast64_t latency_sum_us;
+	atomic_uint_fast64_t responses_5xx; /* response heads with 5xx */
 };
 
 /* A backend server: plain data, read-only after balancer_new(). */

@@ -49,6 +49,7 @@
 #include "listener.h"
 #include "log.h"
 #include "runtime.h"
+#include "status.h"
 #include "util.h"
 #include "worker.h"
 
@@ -87,6 +88,7 @@ struct master {
 	long started;
 	struct event *watch;	/* reload_on_change poll */
 	uint64_t watch_sig;	/* what the watched files looked like */
+	struct status_reloads reloads;	/* shown by the admin endpoint */
 };
 
 static void
@@ -405,8 +407,12 @@ begin_stop(struct master *m)
 static void
 reload_diag_cb(const char *line, bool is_error, void *arg)
 {
+	struct status_reloads *r = arg;
+
 	log_msg(is_error ? LL_ERROR : LL_WARN, "%s%s", is_error ?
 	    "reload failed, keeping current configuration: " : "", line);
+	if (is_error && r->error[0] == '\0')
+		snprintf(r->error, sizeof(r->error), "%s", line);
 }
 
 /*
@@ -573,18 +579,22 @@ reload(struct master *m)
 	struct diag *d = diag_new(m->path);
 	struct runtime *nrt;
 	struct gen *g = NULL;
+	const char *why = "see the log";
 	size_t i;
 	unsigned idx;
+	bool ok = false;
 
 	notify_reloading();
 	log_msg(LL_INFO, "reloading %s", m->path);
+	m->reloads.error[0] = '\0';
 	nrt = runtime_load(m->path, d);
-	diag_foreach(d, reload_diag_cb, NULL);
+	diag_foreach(d, reload_diag_cb, &m->reloads);
 	diag_free(d);
 	if (nrt == NULL)
 		goto out;
 	if (user_check(nrt->cfg, "reload failed, keeping current "
 	    "configuration: ") == -1) {
+		why = "user: no such user";
 		runtime_free(nrt);
 		goto out;
 	}
@@ -594,16 +604,18 @@ reload(struct master *m)
 			break;
 		}
 	if (g == NULL) {
+		why = "too many generations still draining";
 		log_msg(LL_ERROR, "reload failed, keeping current "
-		    "configuration: too many generations still draining");
+		    "configuration: %s", why);
 		runtime_free(nrt);
 		goto out;
 	}
 	if (take_sockets(m->cur->rt, nrt) == -1) {
 		/* Give back what we took so nothing is left unbound. */
 		take_sockets(nrt, m->cur->rt);
+		why = "cannot bind a new address";
 		log_msg(LL_ERROR, "reload failed, keeping current "
-		    "configuration: cannot bind a new address");
+		    "configuration: %s", why);
 		runtime_free(nrt);
 		goto out;
 	}
@@ -615,8 +627,9 @@ reload(struct master *m)
 	    (enum log_level)nrt->cfg->log_level,
 	    nrt->cfg->access_log_json) == -1) {
 		take_sockets(nrt, m->cur->rt);
+		why = "cannot open a log file";
 		log_msg(LL_ERROR, "reload failed, keeping current "
-		    "configuration: cannot open a log file");
+		    "configuration: %s", why);
 		runtime_free(nrt);
 		goto out;
 	}
@@ -627,7 +640,8 @@ reload(struct master *m)
 	expiry_stop(m->expiry);
 	m->expiry = expiry_start(m->base, nrt);
 	g->rt = nrt;
-	m->admin = admin_reload(m->admin, m->base, nrt, m->started);
+	m->admin = admin_reload(m->admin, m->base, nrt, m->started,
+	    &m->reloads);
 	m->cur->retiring = true;
 	signal_workers(m, m->cur, SIGTERM);
 	/*
@@ -644,7 +658,16 @@ reload(struct master *m)
 	for (idx = 0; idx < m->want; idx++)
 		spawn(m, g, idx);
 	log_msg(LL_INFO, "configuration reloaded");
+	ok = true;
+	m->reloads.count++;
+	m->reloads.last_at = (long)time(NULL);
 out:
+	if (!ok) {
+		if (m->reloads.error[0] == '\0')
+			snprintf(m->reloads.error, sizeof(m->reloads.error),
+			    "%s", why);
+		m->reloads.failed_at = (long)time(NULL);
+	}
 	watch_update(m);
 	notify("READY=1");
 }
@@ -741,7 +764,8 @@ master_run(const char *path, struct runtime *rt)
 	m->health = health_start(m->base, rt->bal);
 	m->expiry = expiry_start(m->base, rt);
 	m->started = (long)time(NULL);
-	m->admin = admin_start(m->base, rt, m->started, &failed);
+	m->admin = admin_start(m->base, rt, m->started, &m->reloads,
+	    &failed);
 	if (failed)
 		rc = 1;
 	if (rc == 0) {

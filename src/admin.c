@@ -27,6 +27,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "admin_page.h"
 #include "balancer.h"
 #include "config.h"
 #include "listener.h"
@@ -338,7 +339,26 @@ request_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, NULL);
 		goto out;
 	}
-	if (strcmp(path, "/metrics") == 0) {
+	if (strcmp(path, "/") == 0) {
+		struct admin_page_viewer v;
+
+		v.addr = p.addr;
+		v.subject = p.subject;
+		v.post_refusal = admin_post_refusal(a->rt->cfg, p.loopback,
+		    p.subject != NULL);
+		st = status_build(a->rt, a->started, a->reloads);
+		admin_page_render(out, st, &v);
+		evhttp_add_header(h, "Content-Type", "text/html; charset=utf-8");
+		/*
+		 * No script, no external resource, no framing (the buttons
+		 * must not be clickable from inside another site's page).
+		 */
+		evhttp_add_header(h, "Content-Security-Policy", "default-src "
+		    "'none'; style-src 'unsafe-inline'; form-action 'self'; "
+		    "frame-ancestors 'none'; base-uri 'none'");
+		evhttp_add_header(h, "X-Frame-Options", "DENY");
+		evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	} else if (strcmp(path, "/metrics") == 0) {
 		metrics_render(out, a->rt, a->started);
 		evhttp_add_header(h, "Content-Type",
 		    "text/plain; version=0.0.4; charset=utf-8");
@@ -347,8 +367,8 @@ request_cb(struct evhttp_request *req, void *arg)
 		metrics_status_json(out, st);
 		evhttp_add_header(h, "Content-Type", "application/json");
 	} else {
-		reply_text(req, 404, "Not Found", "not found: try /status or "
-		    "/metrics");
+		reply_text(req, 404, "Not Found", "not found: try /, /status "
+		    "or /metrics");
 		goto out;
 	}
 	evhttp_add_header(h, "Cache-Control", "no-store");

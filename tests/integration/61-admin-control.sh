@@ -8,9 +8,10 @@
 # ECS02's idle pooled connections (counted from /proc/net/tcp: ESTABLISHED
 # sockets whose far end is ECS02's port; the health probes go to a third
 # port, health_check_port, so only the workers' connections are counted)
-# while health checks go on; the state survives SIGHUP; /status and
-# /metrics agree. Also: 405, 404, 400, a cross-site Origin (403), a
-# browser's form (303 to /), and one info line per change naming the peer.
+# while health checks go on; the state survives SIGHUP; /status, /metrics
+# and the console page agree. Also: 405, 404, 400, a cross-site Origin
+# (403), a browser's form (303 to /), and one info line per change naming
+# the peer.
 . "$(dirname "$0")/lib.sh"
 
 t_setup
@@ -138,11 +139,24 @@ scrape_admin_state() {
 	    fail "/metrics has no mtlslb_server_admin_state"
 }
 
-# expect_agree SERVER STATE: /status and /metrics both say SERVER is STATE.
+# expect_agree SERVER STATE: /status, /metrics and the page (GET /, its
+# state cell) all say SERVER is STATE.
 expect_agree() {
 	local srv=$1 want=$2 got s v
 	got=$(status_of "$srv" admin_state)
 	[ "$got" = "$want" ] || fail "/status: $srv admin_state $got, want $want"
+	admin /
+	[ "$ADMIN_CODE" = 200 ] || fail "GET /: HTTP $ADMIN_CODE"
+	python3 "$top_srcdir/tests/helpers/htmlcheck.py" "$T/admin.body" \
+	    "$T/rows.json" >"$T/htmlcheck.out" ||
+	    fail "the page is not valid: $(head -n 5 "$T/htmlcheck.out")"
+	got=$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["rows"]["server-default-" + sys.argv[2]][2])' \
+	    "$T/rows.json" "$srv")
+	case $want:$got in
+	ACTIVE:UP | DRAINING:DRAINING* | DISABLED:DISABLED*) ;;
+	*) fail "the page shows $srv as '$got', want $want" ;;
+	esac
 	scrape_admin_state
 	for s in active draining disabled; do
 		v=$(awk -v k="mtlslb_server_admin_state{server_group=\"default\",server=\"$srv\",state=\"$s\"}" \

@@ -53,10 +53,9 @@ struct admin {
 
 /* Who sent a request: for the permission checks and the log line. */
 struct peer {
-	char addr[64];			/* "127.0.0.1:40112", "[::1]:40112" */
+	char addr[64];		/* "127.0.0.1:40112", "[::1]:40112" */
 	bool loopback;
-	bool tls;
-	char *subject;			/* verified client certificate, RFC 2253 */
+	char *subject;		/* verified client cert, RFC 2253 */
 };
 
 static bool
@@ -100,7 +99,6 @@ peer_of(struct evhttp_request *req, struct peer *p)
 	if ((bev = evhttp_connection_get_bufferevent(evcon)) == NULL ||
 	    (ssl = bufferevent_openssl_get_ssl(bev)) == NULL)
 		return;
-	p->tls = true;
 	/* ca_certificate: the handshake failed unless this verified */
 	if ((x = SSL_get0_peer_certificate(ssl)) != NULL &&
 	    SSL_get_verify_result(ssl) == X509_V_OK)
@@ -348,7 +346,8 @@ request_cb(struct evhttp_request *req, void *arg)
 		    p.subject != NULL);
 		st = status_build(a->rt, a->started, a->reloads);
 		admin_page_render(out, st, &v);
-		evhttp_add_header(h, "Content-Type", "text/html; charset=utf-8");
+		evhttp_add_header(h, "Content-Type",
+		    "text/html; charset=utf-8");
 		/*
 		 * No script, no external resource, no framing (the buttons
 		 * must not be clickable from inside another site's page).
@@ -396,7 +395,8 @@ bev_cb(struct event_base *base, void *arg)
 	if (a->rt->admin_ctx == NULL)
 		return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if ((ssl = SSL_new(a->rt->admin_ctx)) == NULL) {
-		log_ssl(LL_ERROR, "admin endpoint: cannot create a TLS session");
+		log_ssl(LL_ERROR, "admin endpoint: cannot create a TLS "
+		    "session");
 		abort();
 	}
 	bev = bufferevent_openssl_socket_new(base, -1, ssl,

@@ -16,7 +16,7 @@ struct status;
 /* Who is looking, and whether they may press the buttons. */
 struct admin_page_viewer {
 	const char *addr;		/* "127.0.0.1:40112" */
-	const char *subject;		/* verified client certificate, or NULL */
+	const char *subject;		/* verified client cert., or NULL */
 	const char *post_refusal;	/* NULL: the forms are shown */
 };
 

@@ -34,8 +34,8 @@ struct shm;
  */
 enum balancer_admin {
 	BAL_ACTIVE,		/* in rotation when healthy */
-	BAL_DRAINING,		/* no new requests; idle pooled connections kept */
-	BAL_DISABLED,		/* no new requests; idle pooled connections closed */
+	BAL_DRAINING,		/* no new requests; idle pool kept */
+	BAL_DISABLED,		/* no new requests; idle pool closed */
 };
 
 /* Per-server state shared by all processes (in the shm segment). */

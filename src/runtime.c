@@ -76,7 +76,8 @@ runtime_load(const char *path, struct diag *d)
 	if (admin_tls_new(cfg, d, &rt->admin_ctx) == -1)
 		failed = true;
 	if (cfg->admin_server_private_key != NULL)
-		keyperm_check("server_private_key", cfg->admin_server_private_key,
+		keyperm_check("server_private_key",
+		    cfg->admin_server_private_key,
 		    cfg->admin_server_private_key_line, d);
 	if (failed) {
 		runtime_free(rt);

@@ -22,10 +22,10 @@ struct runtime;
 
 /* The master's record of reloads (it owns it; the admin endpoint reads). */
 struct status_reloads {
-	unsigned count;			/* successful reloads since start */
-	long last_at;			/* time of the last successful one */
-	long failed_at;			/* time of the last failure, 0: none */
-	char error[512];		/* its first error line ("" after a success) */
+	unsigned count;		/* successful reloads since start */
+	long last_at;		/* time of the last successful one */
+	long failed_at;		/* time of the last failure, 0: none */
+	char error[512];	/* its first error line, "" after a success */
 };
 
 struct status_listener {
@@ -38,13 +38,13 @@ struct status_listener {
 	uint64_t handshake_failures;
 	uint64_t requests;		/* all classes */
 	uint64_t by_class[6];		/* other, 1xx .. 5xx */
-	uint64_t rejections[LISTENER_NREASONS];	/* LISTENER_REASONS */
+	uint64_t rejections[LISTENER_NREASONS]; /* LISTENER_REASONS */
 };
 
 /* The percentile of a server's latency histogram, in milliseconds. */
 struct status_latency {
 	bool none;			/* no response yet */
-	bool over;			/* above the last bound (ms: that bound) */
+	bool over;			/* above the last bound (ms: it) */
 	double ms;
 };
 
@@ -53,12 +53,12 @@ struct status_server {
 	bool up;
 	enum balancer_admin admin;
 	long since;			/* last up/down flip, 0: never */
-	bool probed;			/* health checks on and one has ended */
+	bool probed;			/* checks on and one has ended */
 	int last_error;			/* enum health_error */
 	int last_status;
 	double last_latency_ms;
 	uint64_t checks;
-	long last_check;		/* when the last probe ended, 0: never */
+	long last_check;		/* last probe's end, 0: never */
 	unsigned active;		/* requests in flight */
 	uint64_t connections, requests, failures, responses_5xx;
 	uint64_t responses;		/* histogram count */

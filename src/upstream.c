@@ -38,7 +38,7 @@ TAILQ_HEAD(idle_head, idle);
 struct idle_list {
 	struct idle_head head;
 	unsigned count;
-	struct server *server;		/* set by the first upstream_put */
+	struct server *server;		/* set by upstream_put */
 };
 
 struct upstream_pool {

@@ -45,7 +45,7 @@ struct worker {
 	struct event *stop_poll;	/* while stopping: exit when idle */
 	struct event *stop_deadline;
 	struct event *resume;		/* EMFILE back-off */
-	struct event *sweep;		/* idle connections of disabled servers */
+	struct event *sweep;		/* idle pool of disabled servers */
 	struct log_limit accept_log;	/* accept failures */
 	unsigned index;
 };

@@ -105,7 +105,7 @@ served_by() {
 
 # expect_alternation "A B A B": strictly alternating ECS01 and ECS02.
 expect_alternation() {
-	local prev= b
+	local prev="" b
 	for b in $1; do
 		case $b in ECS01 | ECS02) ;; *) fail "served by '$b' in: $1" ;; esac
 		[ "$b" != "$prev" ] || fail "not alternating: $1"

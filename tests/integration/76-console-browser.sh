@@ -35,8 +35,9 @@ CHROMIUM=${CHROMIUM_BIN:-}
 [ -n "$CHROMIUM" ] ||
     CHROMIUM=$(command -v chromium 2>/dev/null ||
     command -v chromium-browser 2>/dev/null || true)
-[ -n "$CHROMIUM" ] && [ -x "$CHROMIUM" ] ||
-    skip "chromium not found (scripts/check.sh installs it: apt-get install chromium)"
+if [ -z "$CHROMIUM" ] || [ ! -x "$CHROMIUM" ]; then
+	skip "chromium not found (scripts/check.sh installs it: apt-get install chromium)"
+fi
 need_cmd pk12util certutil flock
 [ "$(id -u)" -eq 0 ] ||
     skip "needs root to write the Chromium policy in $POLICY_DIR"

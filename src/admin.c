@@ -119,6 +119,8 @@ reply_text(struct evhttp_request *req, int code, const char *reason,
 	}
 	evbuffer_add_printf(out, "%s\n", line);
 	evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
+	/* the line may quote the request's path: never sniff it as HTML */
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_send_reply(req, code, reason, out);
 	evbuffer_free(out);
@@ -371,6 +373,7 @@ request_cb(struct evhttp_request *req, void *arg)
 		goto out;
 	}
 	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_send_reply(req, 200, "OK", out);
 out:
 	status_free(st);

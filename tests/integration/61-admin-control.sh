@@ -309,6 +309,8 @@ admin /servers/nope/ECS02/drain -X POST
 [ "$ADMIN_CODE" = 404 ] || fail "unknown group: HTTP $ADMIN_CODE, want 404"
 grep -q "no server_group 'nope'" "$T/admin.body" ||
     fail "unknown group: $(cat "$T/admin.body")"
+tr -d '\r' <"$T/admin.head" | grep -qix 'x-content-type-options: nosniff' ||
+    fail "a 404 quoting the path may be sniffed as HTML: $(cat "$T/admin.head")"
 admin /servers/default/ECS09/drain -X POST
 [ "$ADMIN_CODE" = 404 ] || fail "unknown server: HTTP $ADMIN_CODE, want 404"
 grep -q "no server 'ECS09' in server_group 'default'" "$T/admin.body" ||

@@ -145,6 +145,15 @@ struct config {
 	/* [admin] */
 	struct addr_conf *admin_binds;
 	size_t nadmin_binds;
+	char *admin_server_certificate;	/* NULL: plain HTTP */
+	int admin_server_certificate_line;
+	char *admin_server_private_key;
+	int admin_server_private_key_line;
+	char *admin_ca_certificate;	/* NULL: no client certificates */
+	int admin_ca_certificate_line;
+	char **admin_allow;		/* subjects, normalised RFC 2253 */
+	size_t nadmin_allow;
+	bool admin_insecure;		/* insecure = on */
 	/* [listener NAME] and [server_group NAME], in file order */
 	struct listener_conf *listeners;
 	size_t nlisteners;

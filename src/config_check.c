@@ -161,6 +161,19 @@ is_wildcard(const struct sockaddr_storage *ss)
 	return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
 }
 
+static bool
+is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *sin = (const void *)ss;
+	const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+	    (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+	    sin6->sin6_addr.s6_addr[12] == 127);
+}
+
 static in_port_t
 port_of(const struct sockaddr_storage *ss)
 {
@@ -318,6 +331,65 @@ check_listener(const struct checker *ck, const struct config_section *s)
 		check_file(ck, &f);
 }
 
+/*
+ * [admin]: TLS needs a certificate and its key, client certificates (and
+ * allow) need TLS, and without TLS the endpoint (no authentication, and
+ * POST changes state) may only be bound to loopback unless insecure = on.
+ */
+static void
+check_admin(const struct checker *ck, const struct config_section *s)
+{
+	const struct config *c = ck->c;
+	const struct config_file files[] = {
+		{ CONFIG_FILE_CERT, "server_certificate",
+		    c->admin_server_certificate,
+		    c->admin_server_certificate_line },
+		{ CONFIG_FILE_KEY, "server_private_key",
+		    c->admin_server_private_key,
+		    c->admin_server_private_key_line },
+		{ CONFIG_FILE_CA, "ca_certificate", c->admin_ca_certificate,
+		    c->admin_ca_certificate_line },
+	};
+	bool tls = config_keys_seen_line(s, "server_certificate") != 0;
+	size_t i;
+
+	if (c->admin_server_certificate != NULL &&
+	    config_keys_seen_line(s, "server_private_key") == 0)
+		diag_error(ck->d, c->admin_server_certificate_line,
+		    "server_certificate: needs server_private_key in [admin]");
+	if (c->admin_server_private_key != NULL && !tls)
+		diag_error(ck->d, c->admin_server_private_key_line,
+		    "server_private_key: needs server_certificate in [admin]");
+	if (c->admin_ca_certificate != NULL && !tls)
+		diag_error(ck->d, c->admin_ca_certificate_line,
+		    "ca_certificate: client certificates need TLS (set "
+		    "server_certificate and server_private_key in [admin])");
+	if (config_keys_seen_line(s, "allow") != 0 &&
+	    config_keys_seen_line(s, "ca_certificate") == 0)
+		diag_error(ck->d, config_keys_seen_line(s, "allow"), "allow: "
+		    "needs ca_certificate in [admin] (allow names client "
+		    "certificates that ca_certificate verifies)");
+	for (i = 0; !tls && i < c->nadmin_binds; i++) {
+		const struct addr_conf *a = &c->admin_binds[i];
+
+		if (is_loopback(&a->ss))
+			continue;
+		if (c->admin_insecure)
+			diag_warn(ck->d, a->line, "bind: [admin] serves '%s' "
+			    "in plain HTTP without authentication "
+			    "(insecure = on)", a->text);
+		else
+			diag_error(ck->d, a->line, "bind: '%s' is not a "
+			    "loopback address and [admin] has no TLS (bind "
+			    "to 127.0.0.1 or [::1], or set server_certificate "
+			    "and server_private_key, with ca_certificate to "
+			    "require client certificates, or set insecure = "
+			    "on)", a->text);
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		check_file(ck, &files[i]);
+}
+
 static void
 check_group(const struct checker *ck, const struct config_section *s,
     bool used)
@@ -399,6 +471,8 @@ config_check_run(struct config *c, const struct config_section *secs,
 			check_listener(ck, s);
 		else if (s->kind == SEC_GROUP)
 			check_group(ck, s, used[s->idx]);
+		else if (s->kind == SEC_ADMIN)
+			check_admin(ck, s);
 		check_binds(ck, s);
 	}
 	if (c->nlisteners == 0)

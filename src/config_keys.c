@@ -37,6 +37,7 @@ enum store {
 	ST_INT,			/* int-sized enum */
 	ST_ADDRS,		/* struct addr_conf *, counted at count_off */
 	ST_SERVERS,		/* struct server_conf *, counted at count_off */
+	ST_STRINGS,		/* char **, owned, counted at count_off */
 };
 
 typedef int (*key_parser)(const struct config_key_ctx *,
@@ -91,6 +92,7 @@ store_number(const struct config_key *k, void *obj, uint64_t n)
 	case ST_STRING:
 	case ST_ADDRS:
 	case ST_SERVERS:
+	case ST_STRINGS:
 		assert(!"not a number");
 		break;
 	}
@@ -295,6 +297,25 @@ key_bind(const struct config_key_ctx *ctx, const struct config_key *k,
 	return 0;
 }
 
+/*
+ * Appends one client certificate subject ([admin] allow), normalised by
+ * parse_dn() so that it compares with what tls_peer_name() prints.
+ */
+static int
+key_allow(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	char ***list = FIELD(char **, obj, k);
+	size_t *n = (size_t *)(void *)((char *)obj + k->count_off);
+	char dn[PARSE_DN_MAX + 1];
+
+	if (parse_dn(v, dn, sizeof(dn), err, errlen) < 0)
+		return -1;
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = xstrdup(dn);
+	return 0;
+}
+
 static int
 key_server(const struct config_key_ctx *ctx, const struct config_key *k,
     void *obj, const char *v, char *err, size_t errlen)
@@ -369,6 +390,7 @@ static const struct config_type t_enum_bool = { key_enum, ST_BOOL, NULL };
 static const struct config_type t_enum = { key_enum, ST_INT, NULL };
 static const struct config_type t_binds = { key_bind, ST_ADDRS, NULL };
 static const struct config_type t_servers = { key_server, ST_SERVERS, NULL };
+static const struct config_type t_subjects = { key_allow, ST_STRINGS, NULL };
 
 /* Key tables: one per section kind, in the order of the documentation. */
 
@@ -552,6 +574,17 @@ static const struct config_key group_keys[] = {
 static const struct config_key admin_keys[] = {
 	{ "bind", &t_binds, G(admin_binds), .count_off = G(nadmin_binds),
 	    .flags = CONFIG_KEY_REPEAT | CONFIG_KEY_REQUIRED },
+	{ "server_certificate", &t_path, G(admin_server_certificate),
+	    .line_off = G(admin_server_certificate_line),
+	    .file = CONFIG_FILE_CERT },
+	{ "server_private_key", &t_path, G(admin_server_private_key),
+	    .line_off = G(admin_server_private_key_line),
+	    .file = CONFIG_FILE_KEY },
+	{ "ca_certificate", &t_path, G(admin_ca_certificate),
+	    .line_off = G(admin_ca_certificate_line), .file = CONFIG_FILE_CA },
+	{ "allow", &t_subjects, G(admin_allow), .count_off = G(nadmin_allow),
+	    .flags = CONFIG_KEY_REPEAT },
+	{ "insecure", &t_onoff, G(admin_insecure), .def = false },
 	{ .name = NULL },
 };
 
@@ -702,13 +735,14 @@ config_keys_defaults(enum config_sec kind, void *obj)
 {
 	const struct config_key *k;
 
-	/* lists (ST_ADDRS, ST_SERVERS) start empty */
+	/* lists (ST_ADDRS, ST_SERVERS, ST_STRINGS) start empty */
 	for (k = config_keys_of(kind); k->name != NULL; k++) {
 		if (k->type->store == ST_STRING)
 			*FIELD(char *, obj, k) = k->def_str != NULL ?
 			    xstrdup(k->def_str) : NULL;
 		else if (k->type->store != ST_ADDRS &&
-		    k->type->store != ST_SERVERS)
+		    k->type->store != ST_SERVERS &&
+		    k->type->store != ST_STRINGS)
 			store_number(k, obj, k->def);
 	}
 }
@@ -741,6 +775,12 @@ config_keys_free(enum config_sec kind, void *obj)
 				free(s[i].addr.text);
 			}
 			free(s);
+			break;
+		case ST_STRINGS:
+			n = *(size_t *)(void *)((char *)obj + k->count_off);
+			for (i = 0; i < n; i++)
+				free((*FIELD(char **, obj, k))[i]);
+			free(*FIELD(char **, obj, k));
 			break;
 		case ST_UINT:
 		case ST_SIZE:

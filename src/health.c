@@ -173,6 +173,7 @@ probe_finish(struct probe *p, enum health_error err, int status)
 	atomic_store(&s->sh->last_status, status);
 	atomic_store(&s->sh->last_error, (int)err);
 	atomic_store(&s->sh->last_latency_us, (unsigned)(us > 0 ? us : 0));
+	atomic_store(&s->sh->last_check, (long)time(NULL));
 	flip = health_record(s, err == HE_OK, (long)time(NULL));
 	if (flip < 0) {
 		char why[64] = "";

@@ -50,6 +50,7 @@
 #include "log.h"
 #include "proctitle.h"
 #include "runtime.h"
+#include "status.h"
 #include "util.h"
 #include "worker.h"
 
@@ -79,7 +80,6 @@ struct master {
 	struct wproc procs[MAX_WORKERS * MAX_GENS];
 	size_t nprocs;
 	unsigned want;		/* workers per generation */
-	unsigned reloads;	/* successful ones: the newest gen's number */
 	bool stopping;
 	struct event *sig[5];
 	struct event *deadline;
@@ -90,6 +90,8 @@ struct master {
 	long started;
 	struct event *watch;	/* reload_on_change poll */
 	uint64_t watch_sig;	/* what the watched files looked like */
+	struct status_reloads reloads;	/* shown by the admin endpoint;
+					   .count: the newest gen's number */
 };
 
 static void
@@ -410,11 +412,18 @@ begin_stop(struct master *m)
 static void
 reload_diag_cb(const char *line, bool is_error, void *arg)
 {
+	struct status_reloads *r = arg;
+
 	log_msg(is_error ? LL_ERROR : LL_WARN, "%s%s", is_error ?
 	    "reload failed, keeping current configuration: " : "", line);
+	if (is_error && r->error[0] == '\0')
+		snprintf(r->error, sizeof(r->error), "%s", line);
 }
 
-/* Servers that still exist (same group and name) keep their health. */
+/*
+ * Servers that still exist (same group and name) keep their health and
+ * their administrative state (drained stays drained).
+ */
 static void
 carry_health(struct runtime *old, struct runtime *nrt)
 {
@@ -445,6 +454,8 @@ carry_health(struct runtime *old, struct runtime *nrt)
 				    atomic_load(&os->sh->last_status));
 				atomic_store(&ns->sh->last_error,
 				    atomic_load(&os->sh->last_error));
+				atomic_store(&ns->sh->admin,
+				    atomic_load(&os->sh->admin));
 				break;
 			}
 		}
@@ -514,7 +525,7 @@ sig_file(uint64_t h, const char *path)
 	return h;
 }
 
-/* The config file and every file its listeners name. */
+/* The config file and every file its listeners and [admin] name. */
 static uint64_t
 files_sig(const char *path, const struct config *cfg)
 {
@@ -523,6 +534,9 @@ files_sig(const char *path, const struct config *cfg)
 	size_t i, pos;
 
 	h = sig_file(h, path);
+	h = sig_file(h, cfg->admin_server_certificate);
+	h = sig_file(h, cfg->admin_server_private_key);
+	h = sig_file(h, cfg->admin_ca_certificate);
 	for (i = 0; i < cfg->nlisteners; i++)
 		for (pos = 0; config_listener_file_next(&cfg->listeners[i],
 		    &pos, &f);)
@@ -576,18 +590,22 @@ reload(struct master *m)
 	struct diag *d = diag_new(m->path);
 	struct runtime *nrt;
 	struct gen *g = NULL;
+	const char *why = "see the log";
 	size_t i;
 	unsigned idx;
+	bool ok = false;
 
 	notify_reloading();
 	log_msg(LL_INFO, "reloading %s", m->path);
+	m->reloads.error[0] = '\0';
 	nrt = runtime_load(m->path, d);
-	diag_foreach(d, reload_diag_cb, NULL);
+	diag_foreach(d, reload_diag_cb, &m->reloads);
 	diag_free(d);
 	if (nrt == NULL)
 		goto out;
 	if (user_check(nrt->cfg, "reload failed, keeping current "
 	    "configuration: ") == -1) {
+		why = "user: no such user";
 		runtime_free(nrt);
 		goto out;
 	}
@@ -597,16 +615,18 @@ reload(struct master *m)
 			break;
 		}
 	if (g == NULL) {
+		why = "too many generations still draining";
 		log_msg(LL_ERROR, "reload failed, keeping current "
-		    "configuration: too many generations still draining");
+		    "configuration: %s", why);
 		runtime_free(nrt);
 		goto out;
 	}
 	if (take_sockets(m->cur->rt, nrt) == -1) {
 		/* Give back what we took so nothing is left unbound. */
 		take_sockets(nrt, m->cur->rt);
+		why = "cannot bind a new address";
 		log_msg(LL_ERROR, "reload failed, keeping current "
-		    "configuration: cannot bind a new address");
+		    "configuration: %s", why);
 		runtime_free(nrt);
 		goto out;
 	}
@@ -618,8 +638,9 @@ reload(struct master *m)
 	    (enum log_level)nrt->cfg->log_level,
 	    nrt->cfg->access_log_json) == -1) {
 		take_sockets(nrt, m->cur->rt);
+		why = "cannot open a log file";
 		log_msg(LL_ERROR, "reload failed, keeping current "
-		    "configuration: cannot open a log file");
+		    "configuration: %s", why);
 		runtime_free(nrt);
 		goto out;
 	}
@@ -633,8 +654,9 @@ reload(struct master *m)
 	expiry_stop(m->expiry);
 	m->expiry = expiry_start(m->base, nrt);
 	g->rt = nrt;
-	g->number = ++m->reloads;
-	m->admin = admin_reload(m->admin, m->base, nrt, m->started);
+	g->number = m->reloads.count + 1;
+	m->admin = admin_reload(m->admin, m->base, nrt, m->started,
+	    &m->reloads);
 	m->cur->retiring = true;
 	signal_workers(m, m->cur, SIGTERM);
 	/*
@@ -651,7 +673,16 @@ reload(struct master *m)
 	for (idx = 0; idx < m->want; idx++)
 		spawn(m, g, idx);
 	log_msg(LL_INFO, "configuration reloaded (generation %u)", g->number);
+	ok = true;
+	m->reloads.count = g->number;
+	m->reloads.last_at = (long)time(NULL);
 out:
+	if (!ok) {
+		if (m->reloads.error[0] == '\0')
+			snprintf(m->reloads.error, sizeof(m->reloads.error),
+			    "%s", why);
+		m->reloads.failed_at = (long)time(NULL);
+	}
 	watch_update(m);
 	notify("READY=1");
 }
@@ -749,7 +780,8 @@ master_run(const char *path, struct runtime *rt)
 	m->health = health_start(m->base, rt->bal);
 	m->expiry = expiry_start(m->base, rt);
 	m->started = (long)time(NULL);
-	m->admin = admin_start(m->base, rt, m->started, &failed);
+	m->admin = admin_start(m->base, rt, m->started, &m->reloads,
+	    &failed);
 	if (failed)
 		rc = 1;
 	if (rc == 0) {

@@ -268,6 +268,82 @@ parse_name(const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool
+is_attr_type_char(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' &&
+	    c <= 'Z') || c == '.' || c == '-';
+}
+
+int
+parse_dn(const char *s, char *out, size_t outlen, char *err, size_t errlen)
+{
+	const char *p = s, *type;
+	size_t o = 0, keep, value;
+	int tlen;
+
+#define PUT(ch) do {							\
+	if (o + 1 >= outlen)						\
+		return fail(err, errlen, "'%.40s...' is longer than %zu "\
+		    "bytes", s, outlen - 1);				\
+	out[o++] = (ch);						\
+} while (0)
+	for (;;) {
+		while (is_blank(*p))
+			p++;
+		for (type = p; is_attr_type_char(*p); p++)
+			PUT(*p);
+		if (p == type)
+			return fail(err, errlen, "'%s' is not a subject like "
+			    "'CN=alice, OU=ops': an attribute has no type", s);
+		tlen = (int)(p - type);
+		while (is_blank(*p))
+			p++;
+		if (*p != '=')
+			return fail(err, errlen, "'%s' is not a subject like "
+			    "'CN=alice, OU=ops': no '=' after '%.*s'", s,
+			    tlen, type);
+		PUT('=');
+		p++;
+		while (is_blank(*p))
+			p++;
+		value = keep = o;
+		while (*p != '\0' && *p != ',' && *p != '+') {
+			if (*p == '\\') {
+				if (p[1] == '\0')
+					return fail(err, errlen, "'%s' ends "
+					    "with a lone '\\'", s);
+				PUT(p[0]);
+				PUT(p[1]);
+				p += 2;
+				keep = o;
+				continue;
+			}
+			PUT(*p);
+			if (!is_blank(*p))
+				keep = o;
+			p++;
+		}
+		o = keep;		/* unescaped trailing blanks */
+		if (o == value)
+			return fail(err, errlen, "'%s': attribute '%.*s' has no "
+			    "value", s, tlen, type);
+		if (*p == '\0')
+			break;
+		PUT(*p);
+		p++;
+	}
+#undef PUT
+	out[o] = '\0';
+	return 0;
+}
+
 int
 parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len,
     char *err, size_t errlen)

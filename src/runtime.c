@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "balancer.h"
 #include "config.h"
 #include "diag.h"
@@ -72,6 +73,12 @@ runtime_load(const char *path, struct diag *d)
 			if (f.kind == CONFIG_FILE_KEY)
 				keyperm_check(f.key, f.path, f.line, d);
 	}
+	if (admin_tls_new(cfg, d, &rt->admin_ctx) == -1)
+		failed = true;
+	if (cfg->admin_server_private_key != NULL)
+		keyperm_check("server_private_key",
+		    cfg->admin_server_private_key,
+		    cfg->admin_server_private_key_line, d);
 	if (failed) {
 		runtime_free(rt);
 		return NULL;
@@ -131,6 +138,7 @@ runtime_free(struct runtime *rt)
 		sesscache_unref(rt->lsns[i].scache);
 	}
 	free(rt->lsns);
+	SSL_CTX_free(rt->admin_ctx);
 	balancer_free(rt->bal);
 	shm_free(rt->shm);
 	config_free(rt->cfg);

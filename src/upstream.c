@@ -3,6 +3,9 @@
  * and expires on its own timer; before reuse it is probed with a
  * non-blocking MSG_PEEK, since a backend may have closed it a moment ago
  * and a request written into a dead socket cannot always be retried.
+ * A server an operator disabled (balancer_admin) keeps no idle
+ * connection: none is pooled, and upstream_pool_sweep() closes the ones
+ * it had.
  */
 #include "ac_config.h"
 #include "upstream.h"
@@ -35,6 +38,7 @@ TAILQ_HEAD(idle_head, idle);
 struct idle_list {
 	struct idle_head head;
 	unsigned count;
+	struct server *server;		/* set by upstream_put */
 };
 
 struct upstream_pool {
@@ -159,7 +163,12 @@ upstream_put(struct upstream_pool *p, struct server *s,
 		return;
 	}
 	l = &p->lists[s->id];
+	l->server = s;
 	gc = s->group;
+	if (balancer_admin(s) == BAL_DISABLED) {
+		bufferevent_free(bev);
+		return;
+	}
 	if (l->count >= gc->max_idle_connections) {
 		/* Full: drop the oldest, keep the warm one. */
 		if ((it = TAILQ_FIRST(&l->head)) == NULL) {
@@ -180,6 +189,25 @@ upstream_put(struct upstream_pool *p, struct server *s,
 	bufferevent_setcb(bev, idle_read_cb, NULL, idle_event_cb, it);
 	bufferevent_set_timeouts(bev, &tv, NULL);
 	bufferevent_enable(bev, EV_READ);
+}
+
+size_t
+upstream_pool_sweep(struct upstream_pool *p)
+{
+	struct idle *it;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nlists; i++) {
+		struct idle_list *l = &p->lists[i];
+
+		if (l->count == 0 || balancer_admin(l->server) != BAL_DISABLED)
+			continue;
+		while ((it = TAILQ_FIRST(&l->head)) != NULL) {
+			idle_drop(it);
+			n++;
+		}
+	}
+	return n;
 }
 
 struct bufferevent *

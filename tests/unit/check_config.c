@@ -221,6 +221,15 @@ START_TEST(test_log_files)
 }
 END_TEST
 
+/* [admin]: TLS keys that need each other, allow, loopback or insecure. */
+START_TEST(test_admin)
+{
+	fixture("admin");
+	fixture("admin2");
+	fixture("admin3");
+}
+END_TEST
+
 START_TEST(test_no_group)
 {
 	fixture("nogroup");
@@ -541,7 +550,7 @@ START_TEST(test_foreach_key)
 	ck_assert_uint_eq(kl.n[0], 10);
 	ck_assert_uint_eq(kl.n[1], 28);
 	ck_assert_uint_eq(kl.n[2], 18);
-	ck_assert_uint_eq(kl.n[3], 1);
+	ck_assert_uint_eq(kl.n[3], 6);
 	ck_assert(strstr(kl.text, "\nlistener.verify_depth") != NULL);
 	ck_assert(strstr(kl.text, "\nserver_group.health_check_initial") !=
 	    NULL);
@@ -661,6 +670,7 @@ config_suite(void)
 	tc = tcase_create("checks");
 	tcase_add_test(tc, test_check);
 	tcase_add_test(tc, test_log_files);
+	tcase_add_test(tc, test_admin);
 	tcase_add_test(tc, test_no_group);
 	tcase_add_test(tc, test_no_listener);
 	tcase_add_test(tc, test_warnings_only);

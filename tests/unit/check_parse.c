@@ -547,6 +547,42 @@ START_TEST(test_http_codes)
 }
 END_TEST
 
+/* [admin] allow: subjects compare with what XN_FLAG_RFC2253 prints. */
+START_TEST(test_dn)
+{
+	char out[64];
+
+	OK(parse_dn("CN=alice, OU=ops", out, sizeof(out), err, sizeof(err)));
+	ck_assert_str_eq(out, "CN=alice,OU=ops");
+	OK(parse_dn("  CN = alice ,OU=ops + UID=7 ", out, sizeof(out), err,
+	    sizeof(err)));
+	ck_assert_str_eq(out, "CN=alice,OU=ops+UID=7");
+	/* escapes stay, escaped blanks are significant */
+	OK(parse_dn("O=M\\C3\\BCller\\, Acme,CN=\\ x\\ ", out, sizeof(out),
+	    err, sizeof(err)));
+	ck_assert_str_eq(out, "O=M\\C3\\BCller\\, Acme,CN=\\ x\\ ");
+	OK(parse_dn("CN=client", out, sizeof(out), err, sizeof(err)));
+	ck_assert_str_eq(out, "CN=client");
+	FAIL(parse_dn("", out, sizeof(out), err, sizeof(err)),
+	    "'' is not a subject like 'CN=alice, OU=ops': an attribute has "
+	    "no type");
+	FAIL(parse_dn("alice", out, sizeof(out), err, sizeof(err)),
+	    "'alice' is not a subject like 'CN=alice, OU=ops': no '=' after "
+	    "'alice'");
+	FAIL(parse_dn("CN=alice,", out, sizeof(out), err, sizeof(err)),
+	    "'CN=alice,' is not a subject like 'CN=alice, OU=ops': an "
+	    "attribute has no type");
+	FAIL(parse_dn("CN= ,OU=x", out, sizeof(out), err, sizeof(err)),
+	    "'CN= ,OU=x': attribute 'CN' has no value");
+	FAIL(parse_dn("CN=x\\", out, sizeof(out), err, sizeof(err)),
+	    "'CN=x\\' ends with a lone '\\'");
+	FAIL(parse_dn("CN=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	    out, sizeof(out), err, sizeof(err)),
+	    "'CN=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' is longer than 63 "
+	    "bytes");
+}
+END_TEST
+
 /* Repeated log lines (issue 17): the first always, then one per interval
  * saying how many were left out. */
 START_TEST(test_log_limit)
@@ -611,6 +647,9 @@ parse_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("path");
 	tcase_add_test(tc, test_path);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("dn");
+	tcase_add_test(tc, test_dn);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("log_limit");
 	tcase_add_test(tc, test_log_limit);

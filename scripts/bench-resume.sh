@@ -4,9 +4,10 @@
 # `workers = 2` and `session_cache = shared` (then `worker` for
 # comparison). Clients: `openssl s_time -new` and `-reuse` fetching `/`
 # (one connection at a time). The CPU is the master's and workers'
-# utime + stime from /proc, so the load generator does not count; the hit
-# rate comes from the access log (tls_resumed=r). A benchmark, not a test:
-# nothing here asserts a time.
+# utime + stime from /proc, so the load generator does not count; the
+# access log is off (as in ../shared/bench) and the counts and the hit
+# rate come from /metrics (mtlslb_tls_handshakes_total{resumed}). A
+# benchmark, not a test: nothing here asserts a time.
 # BUILD_DIR defaults to _build/check (made by scripts/check.sh); SECONDS to 10.
 set -eu
 
@@ -66,42 +67,52 @@ pids+=($!)
 wait_port "$bport"
 hz=$(getconf CLK_TCK)
 
+# handshakes ADMIN_PORT true|false: the listener's handshake count.
+handshakes() {
+	curl -s "http://127.0.0.1:$1/metrics" | awk -v r="$2" '
+	    $1 == "mtlslb_tls_handshakes_total{listener=\"https\",resumed=\"" r "\"}" {
+		print $2 }'
+}
+
 # run MODE: prints one table row per client kind.
 run() {
-	local mode=$1 port kind t0 t1 n hits lines pid
+	local mode=$1 port aport kind t0 t1 n hits f0 r0 pid
 	port=$(free_port)
+	aport=$(free_port)
 	cat >"$T/lb.ini" <<EOF
 [global]
 workers = 2
 log_level = warn
 error_log = $T/error.log
-access_log = $T/access.log
+access_log = off
 [listener https]
 bind = 127.0.0.1:$port
 server_certificate = $T/pki/server.crt
 server_private_key = $T/pki/server.key
 ca_certificate = $T/pki/root.crt
 session_cache = $mode
+server_group = default
 [server_group default]
 server = ECS01 127.0.0.1:$bport
 health_check = off
+[admin]
+bind = 127.0.0.1:$aport
 EOF
-	sed -i 's/^session_cache = .*/&\nserver_group = default/' "$T/lb.ini"
-	: >"$T/access.log"
 	"$b/src/mtlslb" -c "$T/lb.ini" &
 	pid=$!
 	pids+=("$pid")
 	wait_port "$port"
+	wait_port "$aport"
 	for kind in new reuse; do
-		lines=$(wc -l <"$T/access.log")
+		f0=$(handshakes "$aport" false)
+		r0=$(handshakes "$aport" true)
 		t0=$(cpu_ticks "$pid")
 		openssl s_time -connect "127.0.0.1:$port" -"$kind" -time "$secs" \
 		    -www / -cert "$T/pki/client.crt" -key "$T/pki/client.key" \
 		    -CAfile "$T/pki/root.crt" >"$T/stime.$kind" 2>&1 || true
 		t1=$(cpu_ticks "$pid")
-		n=$(tail -n "+$((lines + 1))" "$T/access.log" | wc -l)
-		hits=$(tail -n "+$((lines + 1))" "$T/access.log" |
-		    grep -c 'tls_resumed=r ' || true)
+		hits=$(($(handshakes "$aport" true) - r0))
+		n=$((hits + $(handshakes "$aport" false) - f0))
 		[ "$n" -gt 0 ] || { echo "bench-resume: no requests" >&2; exit 1; }
 		awk -v m="$mode" -v k="$kind" -v n="$n" -v h="$hits" \
 		    -v t="$((t1 - t0))" -v hz="$hz" 'BEGIN {

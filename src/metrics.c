@@ -80,33 +80,20 @@ jtime(struct evbuffer *out, long t)
 	jstr(out, b);
 }
 
-/* Sums the counter at offset off over every worker slot of l. */
-static uint64_t
-sum_slots(const struct runtime *rt, const struct lsn *l, size_t off)
-{
-	uint64_t s = 0;
-	unsigned w;
-
-	for (w = 0; w < rt->nworkers; w++)
-		s += atomic_load_explicit((atomic_uint_fast64_t *)(void *)
-		    ((char *)&l->slots[w] + off), memory_order_relaxed);
-	return s;
-}
-
 #define SLOT_OFF(field)	offsetof(struct listener_shared, field)
-#define SUM_SLOTS(rt, l, field)	sum_slots((rt), (l), SLOT_OFF(field))
+#define SUM_SLOTS(rt, l, field)	status_sum_slots((rt), (l), SLOT_OFF(field))
 
 static uint64_t
 sum_requests(const struct runtime *rt, const struct lsn *l, unsigned cls)
 {
-	return sum_slots(rt, l, offsetof(struct listener_shared, requests) +
+	return status_sum_slots(rt, l, offsetof(struct listener_shared, requests) +
 	    cls * sizeof(atomic_uint_fast64_t));
 }
 
 static uint64_t
 sum_rejections(const struct runtime *rt, const struct lsn *l, unsigned r)
 {
-	return sum_slots(rt, l, offsetof(struct listener_shared, rejections) +
+	return status_sum_slots(rt, l, offsetof(struct listener_shared, rejections) +
 	    r * sizeof(atomic_uint_fast64_t));
 }
 
@@ -141,7 +128,7 @@ listener_metric(struct evbuffer *out, const struct runtime *rt,
 	for (i = 0; i < rt->nlsns; i++)
 		evbuffer_add_printf(out, "%s{listener=\"%s\"} %llu\n", name,
 		    rt->lsns[i].conf->name,
-		    (unsigned long long)sum_slots(rt, &rt->lsns[i], off));
+		    (unsigned long long)status_sum_slots(rt, &rt->lsns[i], off));
 }
 
 static uint64_t

@@ -19,9 +19,8 @@
 
 #define LOAD(x)	atomic_load_explicit(&(x), memory_order_relaxed)
 
-/* Sums the counter at offset off over every worker slot of l. */
-static uint64_t
-sum_slots(const struct runtime *rt, const struct lsn *l, size_t off)
+uint64_t
+status_sum_slots(const struct runtime *rt, const struct lsn *l, size_t off)
 {
 	uint64_t s = 0;
 	unsigned w;
@@ -45,18 +44,18 @@ build_listener(const struct runtime *rt, const struct lsn *l,
 	tls_ctx_expiry(l->ctx, &sl->expiry);
 	for (w = 0; w < rt->nworkers; w++)
 		sl->active += LOAD(l->slots[w].active);
-	sl->connections = sum_slots(rt, l, SLOT_OFF(connections));
-	sl->handshakes = sum_slots(rt, l, SLOT_OFF(handshakes));
-	sl->resumed = sum_slots(rt, l, SLOT_OFF(resumed));
-	sl->handshake_failures = sum_slots(rt, l,
+	sl->connections = status_sum_slots(rt, l, SLOT_OFF(connections));
+	sl->handshakes = status_sum_slots(rt, l, SLOT_OFF(handshakes));
+	sl->resumed = status_sum_slots(rt, l, SLOT_OFF(resumed));
+	sl->handshake_failures = status_sum_slots(rt, l,
 	    SLOT_OFF(handshake_failures));
 	for (i = 0; i < 6; i++) {
-		sl->by_class[i] = sum_slots(rt, l, SLOT_OFF(requests) +
+		sl->by_class[i] = status_sum_slots(rt, l, SLOT_OFF(requests) +
 		    i * sizeof(atomic_uint_fast64_t));
 		sl->requests += sl->by_class[i];
 	}
 	for (i = 0; i < LISTENER_NREASONS; i++)
-		sl->rejections[i] = sum_slots(rt, l, SLOT_OFF(rejections) +
+		sl->rejections[i] = status_sum_slots(rt, l, SLOT_OFF(rejections) +
 		    i * sizeof(atomic_uint_fast64_t));
 }
 

@@ -104,4 +104,8 @@ void status_free(struct status *st);
  */
 struct status_latency status_quantile(const uint64_t *buckets, double q);
 
+/* Sums the counter at offset off over every worker slot of l. */
+uint64_t status_sum_slots(const struct runtime *rt, const struct lsn *l,
+    size_t off);
+
 #endif

@@ -80,6 +80,12 @@ enum mtls_mode {
 struct listener_conf {
 	char *name;			/* "https" from [listener https] */
 	int line;
+	bool plain_http;		/* protocol = http: no TLS */
+	int protocol_line;
+	bool redirect_to_https;		/* 308 to https://HOST[:https_port] */
+	int redirect_to_https_line;
+	unsigned https_port;		/* 443 */
+	int https_port_line;
 	struct addr_conf *binds;
 	size_t nbinds;
 	char *server_certificate;

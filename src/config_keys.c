@@ -364,6 +364,9 @@ static const struct parse_enum reject_withs[] = {
 static const struct parse_enum xff_modes[] = {
 	{ "append", 0 }, { "replace", 1 }, { NULL, 0 },
 };
+static const struct parse_enum protocols[] = {
+	{ "https", 0 }, { "http", 1 }, { NULL, 0 },
+};
 static const struct parse_enum crl_checks[] = {
 	{ "leaf", 0 }, { "chain", 1 }, { NULL, 0 },
 };
@@ -408,6 +411,12 @@ static const struct config_key global_keys[] = {
 static const struct config_key listener_keys[] = {
 	{ "bind", &t_binds, L(binds), .count_off = L(nbinds),
 	    .flags = CONFIG_KEY_REPEAT | CONFIG_KEY_REQUIRED },
+	{ "protocol", &t_enum_bool, L(plain_http),
+	    .line_off = L(protocol_line), .tab = protocols, .def = false },
+	{ "redirect_to_https", &t_onoff, L(redirect_to_https),
+	    .line_off = L(redirect_to_https_line), .def = false },
+	{ "https_port", &t_uint, L(https_port), .line_off = L(https_port_line),
+	    .min = 1, .max = 65535, .def = 443 },
 	{ "server_certificate", &t_path, L(server_certificate),
 	    .line_off = L(server_certificate_line),
 	    .flags = CONFIG_KEY_REQUIRED, .file = CONFIG_FILE_CERT },

@@ -19,7 +19,7 @@ struct diag;
 struct parse_enum;
 
 /* Most keys in one section kind (the size of config_section.seen). */
-#define CONFIG_KEYS_MAX		32
+#define CONFIG_KEYS_MAX		48
 
 #define CONFIG_KEY_REPEAT	0x01	/* may appear more than once */
 #define CONFIG_KEY_REQUIRED	0x02	/* a section is incomplete without it */

@@ -172,12 +172,62 @@ overloaded(struct conn_worker *w, struct lsn *l)
 		    w->max_conns, n);
 }
 
+/*
+ * Wraps c's socket fd in its bufferevent: a TLS accept, or, on a
+ * protocol = http listener, a plain socket whose session starts at once.
+ * Plain function: called on accept (or once a PROXY header was read).
+ */
+static int
+start_transport(struct conn *c, int fd)
+{
+	struct lsn *l = c->lsn;
+
+	if (l->conf->plain_http) {
+		c->cbev = bufferevent_socket_new(c->w->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (c->cbev == NULL) {
+			close(fd);
+			log_msg(LL_ERROR, "listener %s: cannot create "
+			    "connection", l->conf->name);
+			return conn_close(c, CONN_END_CLEAN, "no bufferevent");
+		}
+		c->handshake_done = true;
+		evtimer_del(c->timer);
+		bufferevent_setwatermark(c->cbev, EV_READ, 0,
+		    l->conf->max_request_header_size + 16384);
+		bufferevent_enable(c->cbev, EV_READ | EV_WRITE);
+		return h1_start(c);
+	}
+	if ((c->ssl = SSL_new(l->ctx)) == NULL) {
+		close(fd);
+		log_ssl(LL_ERROR, "listener %s: SSL_new", l->conf->name);
+		return conn_close(c, CONN_END_CLEAN, "SSL_new failed");
+	}
+	/* The bufferevent owns ssl and fd from here on. */
+	c->cbev = bufferevent_openssl_socket_new(c->w->base, fd, c->ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->cbev == NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		close(fd);
+		log_msg(LL_ERROR, "listener %s: cannot create connection",
+		    l->conf->name);
+		return conn_close(c, CONN_END_CLEAN, "no bufferevent");
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(c->cbev, 1);
+	bufferevent_setcb(c->cbev, NULL, NULL, handshake_event_cb, c);
+	/* Bounded input: one head plus a little; pipelined data waits. */
+	bufferevent_setwatermark(c->cbev, EV_READ, 0,
+	    l->conf->max_request_header_size + 16384);
+	bufferevent_enable(c->cbev, EV_READ | EV_WRITE);
+	return CONN_OK;
+}
+
 void
 conn_accept(struct conn_worker *w, struct lsn *l, int fd,
     const struct sockaddr *sa, socklen_t salen)
 {
 	struct conn *c;
-	SSL *ssl;
 	int one = 1;
 
 	if ((l->conf->max_connections != 0 &&
@@ -188,42 +238,21 @@ conn_accept(struct conn_worker *w, struct lsn *l, int fd,
 		close(fd);
 		return;
 	}
-	if ((ssl = SSL_new(l->ctx)) == NULL) {
-		log_ssl(LL_ERROR, "listener %s: SSL_new", l->conf->name);
-		close(fd);
-		return;
-	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c = xcalloc(1, sizeof(*c));
 	c->magic = CONN_MAGIC;
 	c->w = w;
 	c->lsn = l;
 	c->id = ++w->next_id;
-	c->ssl = ssl;
 	peer_name(c, sa);
-	/* The bufferevent owns ssl and fd from here on. */
-	c->cbev = bufferevent_openssl_socket_new(w->base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (c->cbev == NULL) {
-		log_msg(LL_ERROR, "listener %s: cannot create connection",
-		    l->conf->name);
-		SSL_free(ssl);
-		close(fd);
-		free(c);
-		return;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(c->cbev, 1);
-	bufferevent_setcb(c->cbev, NULL, NULL, handshake_event_cb, c);
-	/* Bounded input: one head plus a little; pipelined data waits. */
-	bufferevent_setwatermark(c->cbev, EV_READ, 0,
-	    l->conf->max_request_header_size + 16384);
 	c->timer = evtimer_new(w->base, timer_cb, c);
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
 	w->nconns++;
 	l->nconns++;
 	metrics_count_accept(l);
+	/* the handshake (and a PROXY header before it) within its timeout */
 	conn_timer_arm(c, l->conf->handshake_timeout_ms);
-	bufferevent_enable(c->cbev, EV_READ | EV_WRITE);
+	(void)start_transport(c, fd);
 }
 
 int
@@ -244,7 +273,7 @@ conn_close(struct conn *c, enum conn_end how, const char *why)
 		 * Best effort; never waits.
 		 */
 		if (how == CONN_END_CLEAN && c->handshake_done &&
-		    SSL_is_init_finished(c->ssl))
+		    c->ssl != NULL && SSL_is_init_finished(c->ssl))
 			(void)SSL_shutdown(c->ssl);
 		/*
 		 * However it ended, the session stays resumable: OpenSSL
@@ -252,7 +281,7 @@ conn_close(struct conn *c, enum conn_end how, const char *why)
 		 * was sent, and most clients just close their socket. A
 		 * session a fatal alert ended was dropped when it was sent.
 		 */
-		if (c->handshake_done)
+		if (c->handshake_done && c->ssl != NULL)
 			SSL_set_shutdown(c->ssl, SSL_get_shutdown(c->ssl) |
 			    SSL_SENT_SHUTDOWN);
 		ERR_clear_error();

@@ -89,8 +89,8 @@ struct conn {
 	struct lsn *lsn;
 	TAILQ_ENTRY(conn) link;
 	uint64_t id;
-	struct bufferevent *cbev;	/* the client side, TLS */
-	SSL *ssl;			/* owned by cbev */
+	struct bufferevent *cbev;	/* the client side, TLS or plain */
+	SSL *ssl;			/* owned by cbev; NULL: plain HTTP */
 	struct event *timer;		/* handshake, then the session's */
 	enum tls_verdict verdict;	/* from the handshake */
 	struct peer_cert *peer;		/* its names, built on first use */
@@ -109,7 +109,8 @@ void conn_worker_free(struct conn_worker *w);
 
 /*
  * Takes ownership of the accepted socket fd from listener l and starts
- * the TLS handshake. On failure the socket is closed and logged.
+ * the TLS handshake (on a protocol = http listener: the HTTP session).
+ * On failure the socket is closed and logged.
  */
 void conn_accept(struct conn_worker *w, struct lsn *l, int fd,
     const struct sockaddr *sa, socklen_t salen);

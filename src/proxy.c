@@ -213,7 +213,8 @@ proxy_prepare(struct request *r, const struct proxy_args *a)
 	memset(&fwd, 0, sizeof(fwd));
 	fwd.client_ip = c->client_ip;
 	fwd.xff_replace = lc->x_forwarded_for_replace;
-	if (lc->forward_client_cert) {
+	fwd.plain = lc->plain_http;
+	if (lc->forward_client_cert && !lc->plain_http) {
 		fwd.cert_verify = "NONE";
 		if (c->verdict == TLS_PEER_OK && (pc = conn_peer(c)) != NULL) {
 			char why[256];

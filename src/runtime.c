@@ -58,6 +58,8 @@ runtime_load(const char *path, struct diag *d)
 		l->fds = xcalloc(l->nfds ? l->nfds : 1, sizeof(int));
 		for (j = 0; j < l->nfds; j++)
 			l->fds[j] = -1;
+		if (l->conf->plain_http)
+			continue;	/* protocol = http: no TLS, no files */
 		if ((l->ctx = tls_ctx_new(l->conf, d)) == NULL)
 			failed = true;
 		else if (l->conf->session_cache == SESSION_CACHE_SHARED &&
@@ -89,8 +91,9 @@ runtime_load(const char *path, struct diag *d)
 	rt->nworkers = worker_count(cfg);
 	rt->loaded_at = (long)time(NULL);
 	for (i = 0; i < rt->nlsns; i++) {
-		rt->lsns[i].group = balancer_group(rt->bal,
-		    rt->lsns[i].conf->server_group);
+		if (rt->lsns[i].conf->server_group != NULL)
+			rt->lsns[i].group = balancer_group(rt->bal,
+			    rt->lsns[i].conf->server_group);
 		rt->lsns[i].slots = shm_alloc(rt->shm, rt->nworkers *
 		    sizeof(struct listener_shared));
 	}

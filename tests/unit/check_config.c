@@ -188,6 +188,13 @@ START_TEST(test_warnings_only)
 }
 END_TEST
 
+/* protocol = http listeners: TLS keys are errors, redirect keys only there */
+START_TEST(test_protocol)
+{
+	fixture("protocol");
+}
+END_TEST
+
 START_TEST(test_unreadable_file)
 {
 	struct config *c;
@@ -454,7 +461,7 @@ START_TEST(test_foreach_key)
 	memset(&kl, 0, sizeof(kl));
 	config_foreach_key(collect_cb, &kl);
 	ck_assert_uint_eq(kl.n[0], 9);
-	ck_assert_uint_eq(kl.n[1], 28);
+	ck_assert_uint_eq(kl.n[1], 31);
 	ck_assert_uint_eq(kl.n[2], 18);
 	ck_assert_uint_eq(kl.n[3], 1);
 	ck_assert(strstr(kl.text, "\nlistener.verify_depth") != NULL);
@@ -577,6 +584,7 @@ config_suite(void)
 	tcase_add_test(tc, test_no_group);
 	tcase_add_test(tc, test_no_listener);
 	tcase_add_test(tc, test_warnings_only);
+	tcase_add_test(tc, test_protocol);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("io");
 	tcase_add_test(tc, test_unreadable_file);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 struct diag;
+struct parse_cidr;
 
 /* One HOST:PORT as written in the file, resolved numerically. */
 struct addr_conf {
@@ -86,6 +87,11 @@ struct listener_conf {
 	int redirect_to_https_line;
 	unsigned https_port;		/* 443 */
 	int https_port_line;
+	bool accept_proxy_protocol;	/* a PROXY header before TLS */
+	int accept_proxy_protocol_line;
+	struct parse_cidr *proxy_from;	/* peers that may send one */
+	size_t nproxy_from;
+	int proxy_protocol_from_line;
 	struct addr_conf *binds;
 	size_t nbinds;
 	char *server_certificate;

@@ -215,6 +215,24 @@ check_protocol(const struct checker *ck, const struct config_section *s,
 		    "(redirect_to_https = on)", label);
 }
 
+/* PROXY protocol from an L4 balancer: only from the peers named. */
+static void
+check_proxy_protocol(const struct checker *ck,
+    const struct listener_conf *l, const char *label)
+{
+	if (l->accept_proxy_protocol && l->nproxy_from == 0 &&
+	    l->proxy_protocol_from_line == 0)
+		diag_error(ck->d, l->accept_proxy_protocol_line,
+		    "accept_proxy_protocol: needs proxy_protocol_from in %s, "
+		    "the addresses of the balancers that send the header "
+		    "(0.0.0.0/0 ::/0 trusts every peer to name any client)",
+		    label);
+	if (!l->accept_proxy_protocol && l->proxy_protocol_from_line != 0)
+		diag_warn(ck->d, l->proxy_protocol_from_line,
+		    "proxy_protocol_from: has no effect without "
+		    "accept_proxy_protocol = on in %s", label);
+}
+
 /* Whether a key flagged required is required in this section. */
 static bool
 required_here(const struct checker *ck, const struct config_section *s,
@@ -245,6 +263,7 @@ check_listener(const struct checker *ck, const struct config_section *s)
 
 	config_keys_label(s, label, sizeof(label));
 	check_protocol(ck, s, l, label);
+	check_proxy_protocol(ck, l, label);
 	/* a bad mutual_authentication value was reported already */
 	if (l->mutual_authentication != MTLS_OFF && !l->plain_http &&
 	    l->ca_certificate == NULL &&

@@ -36,6 +36,7 @@ enum store {
 	ST_INT,			/* int-sized enum */
 	ST_ADDRS,		/* struct addr_conf *, counted at count_off */
 	ST_SERVERS,		/* struct server_conf *, counted at count_off */
+	ST_CIDRS,		/* struct parse_cidr *, counted at count_off */
 };
 
 typedef int (*key_parser)(const struct config_key_ctx *,
@@ -90,6 +91,7 @@ store_number(const struct config_key *k, void *obj, uint64_t n)
 	case ST_STRING:
 	case ST_ADDRS:
 	case ST_SERVERS:
+	case ST_CIDRS:
 		assert(!"not a number");
 		break;
 	}
@@ -261,6 +263,43 @@ key_bind(const struct config_key_ctx *ctx, const struct config_key *k,
 	return 0;
 }
 
+/* Appends every blank-separated ADDR[/BITS] of v to the list at k->off. */
+static int
+key_cidrs(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	struct parse_cidr **list = FIELD(struct parse_cidr *, obj, k);
+	size_t *n = (size_t *)(void *)((char *)obj + k->count_off);
+	struct parse_cidr c;
+	char word[64];
+	size_t len;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v == '\0') {
+		snprintf(err, errlen, "value is empty");
+		return -1;
+	}
+	while (*v != '\0') {
+		len = strcspn(v, " \t");
+		if (len >= sizeof(word)) {
+			snprintf(err, errlen, "'%.*s' is not an address or "
+			    "ADDRESS/BITS", (int)len, v);
+			return -1;
+		}
+		memcpy(word, v, len);
+		word[len] = '\0';
+		if (parse_cidr(word, &c, err, errlen) < 0)
+			return -1;
+		*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+		(*list)[(*n)++] = c;
+		v += len;
+		while (*v == ' ' || *v == '\t')
+			v++;
+	}
+	return 0;
+}
+
 static int
 key_server(const struct config_key_ctx *ctx, const struct config_key *k,
     void *obj, const char *v, char *err, size_t errlen)
@@ -331,6 +370,7 @@ static const struct config_type t_enum_bool = { key_enum, ST_BOOL, NULL };
 static const struct config_type t_enum = { key_enum, ST_INT, NULL };
 static const struct config_type t_binds = { key_bind, ST_ADDRS, NULL };
 static const struct config_type t_servers = { key_server, ST_SERVERS, NULL };
+static const struct config_type t_cidrs = { key_cidrs, ST_CIDRS, NULL };
 
 /* Key tables: one per section kind, in the order of the documentation. */
 
@@ -417,6 +457,12 @@ static const struct config_key listener_keys[] = {
 	    .line_off = L(redirect_to_https_line), .def = false },
 	{ "https_port", &t_uint, L(https_port), .line_off = L(https_port_line),
 	    .min = 1, .max = 65535, .def = 443 },
+	{ "accept_proxy_protocol", &t_onoff, L(accept_proxy_protocol),
+	    .line_off = L(accept_proxy_protocol_line), .def = false },
+	{ "proxy_protocol_from", &t_cidrs, L(proxy_from),
+	    .count_off = L(nproxy_from),
+	    .line_off = L(proxy_protocol_from_line),
+	    .flags = CONFIG_KEY_REPEAT },
 	{ "server_certificate", &t_path, L(server_certificate),
 	    .line_off = L(server_certificate_line),
 	    .flags = CONFIG_KEY_REQUIRED, .file = CONFIG_FILE_CERT },
@@ -630,13 +676,14 @@ config_keys_defaults(enum config_sec kind, void *obj)
 {
 	const struct config_key *k;
 
-	/* lists (ST_ADDRS, ST_SERVERS) start empty */
+	/* lists (ST_ADDRS, ST_SERVERS, ST_CIDRS) start empty */
 	for (k = config_keys_of(kind); k->name != NULL; k++) {
 		if (k->type->store == ST_STRING)
 			*FIELD(char *, obj, k) = k->def_str != NULL ?
 			    xstrdup(k->def_str) : NULL;
 		else if (k->type->store != ST_ADDRS &&
-		    k->type->store != ST_SERVERS)
+		    k->type->store != ST_SERVERS &&
+		    k->type->store != ST_CIDRS)
 			store_number(k, obj, k->def);
 	}
 }
@@ -669,6 +716,9 @@ config_keys_free(enum config_sec kind, void *obj)
 				free(s[i].addr.text);
 			}
 			free(s);
+			break;
+		case ST_CIDRS:
+			free(*FIELD(struct parse_cidr *, obj, k));
 			break;
 		case ST_UINT:
 		case ST_SIZE:

@@ -414,7 +414,8 @@ process_head(struct h1 *h)
 	if (lc->redirect_to_https) {
 		/* an HTTP/1.0 request may come without Host: nowhere to go */
 		if (m.authority == NULL || m.authority_len == 0)
-			return reject_parsed(h, rc, 400, "No Host to redirect to");
+			return reject_parsed(h, rc, 400,
+			    "No Host to redirect to");
 		return redirect(h, rc, &m);
 	}
 	/* nginx's mTLS behaviour: the handshake passed, the request fails. */

@@ -215,6 +215,7 @@ proxy_request_log(struct request *r)
 	e.rt = proxy_tv_diff(&r->t_start, &now);
 	e.urt = r->server && r->t_resp.tv_sec != 0 ?
 	    proxy_tv_diff(&r->t_upstream, &r->t_resp) : -1;
+	e.proxy = c->proxy_peer[0] != '\0' ? c->proxy_peer : NULL;
 	log_access_entry(&e);
 }
 

@@ -192,6 +192,7 @@ END_TEST
 START_TEST(test_protocol)
 {
 	fixture("protocol");
+	fixture("proxy-protocol");
 }
 END_TEST
 
@@ -461,7 +462,7 @@ START_TEST(test_foreach_key)
 	memset(&kl, 0, sizeof(kl));
 	config_foreach_key(collect_cb, &kl);
 	ck_assert_uint_eq(kl.n[0], 9);
-	ck_assert_uint_eq(kl.n[1], 31);
+	ck_assert_uint_eq(kl.n[1], 33);
 	ck_assert_uint_eq(kl.n[2], 18);
 	ck_assert_uint_eq(kl.n[3], 1);
 	ck_assert(strstr(kl.text, "\nlistener.verify_depth") != NULL);

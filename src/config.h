@@ -41,6 +41,14 @@ enum sched_kind {
 #define HC_CODE_4XX	(1u << 4)
 #define HC_CODE_5XX	(1u << 5)
 
+/* send_proxy_protocol: the header that starts every backend connection. */
+enum pp_send {
+	PP_SEND_OFF,
+	PP_SEND_V1,
+	PP_SEND_V2,
+	PP_SEND_V2_SSL,			/* v2 with PP2_TYPE_SSL */
+};
+
 struct group_conf {
 	char *name;
 	int line;
@@ -64,6 +72,8 @@ struct group_conf {
 	bool health_check_head;		/* health_check_method = HEAD */
 	bool all_servers_down_try_all;	/* all_servers_down = try_all */
 	bool health_check_initial_healthy; /* health_check_initial, true */
+	enum pp_send send_proxy_protocol;	/* off */
+	int send_proxy_protocol_line;
 };
 
 enum session_cache_mode {

@@ -55,6 +55,7 @@ struct config_type {
 static_assert(sizeof(enum sched_kind) == sizeof(int), "enum is not int");
 static_assert(sizeof(enum mtls_mode) == sizeof(int), "enum is not int");
 static_assert(sizeof(enum log_level_conf) == sizeof(int), "enum is not int");
+static_assert(sizeof(enum pp_send) == sizeof(int), "enum is not int");
 static_assert(HC_CODE_2XX == PARSE_HTTP_CLASS(2) &&
     HC_CODE_3XX == PARSE_HTTP_CLASS(3) && HC_CODE_4XX == PARSE_HTTP_CLASS(4) &&
     HC_CODE_5XX == PARSE_HTTP_CLASS(5),
@@ -421,6 +422,10 @@ static const struct parse_enum hc_methods[] = {
 static const struct parse_enum all_down[] = {
 	{ "reject", 0 }, { "try_all", 1 }, { NULL, 0 },
 };
+static const struct parse_enum pp_sends[] = {
+	{ "off", PP_SEND_OFF }, { "v1", PP_SEND_V1 }, { "v2", PP_SEND_V2 },
+	{ "v2_ssl", PP_SEND_V2_SSL }, { NULL, 0 },
+};
 static const struct parse_enum hc_initial[] = {
 	{ "healthy", 1 }, { "unhealthy", 0 }, { NULL, 0 },
 };
@@ -562,6 +567,9 @@ static const struct config_key group_keys[] = {
 	    .tab = all_down, .def = false },
 	{ "health_check_initial", &t_enum_bool,
 	    S(health_check_initial_healthy), .tab = hc_initial, .def = true },
+	{ "send_proxy_protocol", &t_enum, S(send_proxy_protocol),
+	    .line_off = S(send_proxy_protocol_line), .tab = pp_sends,
+	    .def = PP_SEND_OFF },
 	{ .name = NULL },
 };
 

@@ -24,6 +24,7 @@
 #include "balancer.h"
 #include "config.h"
 #include "log.h"
+#include "proxyproto.h"
 #include "util.h"
 
 /* A status line longer than this is not HTTP. */
@@ -331,7 +332,8 @@ probe_init(struct health *h, struct probe *p, struct server *s)
 {
 	const struct group_conf *gc = s->group;
 	struct timeval tv;
-	char host[300];
+	char host[300], pp[PROXYPROTO_V1_MAX];
+	size_t pre = 0;
 	int n;
 
 	p->h = h;
@@ -352,12 +354,24 @@ probe_init(struct health *h, struct probe *p, struct server *s)
 	    "Connection: close\r\nUser-Agent: mtlslb-health-check\r\n\r\n",
 	    gc->health_check_head ? "HEAD" : "GET", gc->health_check_path,
 	    host);
-	p->request = xmalloc((size_t)n + 1);
-	snprintf(p->request, (size_t)n + 1, "%s %s HTTP/1.1\r\nHost: %s\r\n"
-	    "Connection: close\r\nUser-Agent: mtlslb-health-check\r\n\r\n",
+	/*
+	 * A backend that wants a PROXY header refuses a probe without one:
+	 * it gets the header of a connection on the sender's own behalf
+	 * (v2 LOCAL, v1 UNKNOWN), as HAProxy's check-send-proxy sends.
+	 */
+	if (gc->send_proxy_protocol == PP_SEND_V1)
+		pre = proxyproto_write_v1(pp, sizeof(pp), NULL, NULL);
+	else if (gc->send_proxy_protocol != PP_SEND_OFF)
+		pre = proxyproto_write_v2((uint8_t *)pp, sizeof(pp), NULL, NULL,
+		    NULL);
+	p->request = xmalloc(pre + (size_t)n + 1);
+	memcpy(p->request, pp, pre);
+	snprintf(p->request + pre, (size_t)n + 1, "%s %s HTTP/1.1\r\n"
+	    "Host: %s\r\nConnection: close\r\n"
+	    "User-Agent: mtlslb-health-check\r\n\r\n",
 	    gc->health_check_head ? "HEAD" : "GET", gc->health_check_path,
 	    host);
-	p->reqlen = (size_t)n;
+	p->reqlen = pre + (size_t)n;
 	p->deadline = evtimer_new(h->base, probe_deadline_cb, p);
 	p->tick = event_new(h->base, -1, EV_PERSIST, probe_tick_cb, p);
 	tv.tv_sec = gc->health_check_interval_ms / 1000;

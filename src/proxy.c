@@ -170,7 +170,7 @@ pick_and_connect(struct request *r)
 		if ((r->bev = upstream_take(c->w->pool, s,
 		    !r->replayable)) != NULL)
 			return start_forward(r);
-		if ((r->bev = upstream_connect(c->w->base, s)) != NULL)
+		if ((r->bev = upstream_connect(c->w->base, s, c)) != NULL)
 			break;
 		err = errno;
 		if (upstream_local_error(err)) {

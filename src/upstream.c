@@ -3,14 +3,18 @@
  * and expires on its own timer; before reuse it is probed with a
  * non-blocking MSG_PEEK, since a backend may have closed it a moment ago
  * and a request written into a dead socket cannot always be retried.
+ * A group with send_proxy_protocol gets its PROXY header first on every
+ * connection, and never pools one (it names a single client).
  */
 #include "ac_config.h"
 #include "upstream.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,6 +25,9 @@
 
 #include "balancer.h"
 #include "config.h"
+#include "conn.h"
+#include "proxyproto.h"
+#include "tls_peer.h"
 #include "util.h"
 
 struct idle {
@@ -114,7 +121,7 @@ upstream_take(struct upstream_pool *p, struct server *s, bool probe)
 	struct bufferevent *bev;
 	struct timeval now;
 
-	if (s->id >= p->nlists)
+	if (s->id >= p->nlists || s->group->send_proxy_protocol != PP_SEND_OFF)
 		return NULL;
 	l = &p->lists[s->id];
 	/* Most recently used first: the likeliest to be alive. */
@@ -154,12 +161,12 @@ upstream_put(struct upstream_pool *p, struct server *s,
 	struct idle *it;
 	struct timeval tv;
 
-	if (s->id >= p->nlists) {
+	gc = s->group;
+	if (s->id >= p->nlists || gc->send_proxy_protocol != PP_SEND_OFF) {
 		bufferevent_free(bev);
 		return;
 	}
 	l = &p->lists[s->id];
-	gc = s->group;
 	if (l->count >= gc->max_idle_connections) {
 		/* Full: drop the oldest, keep the warm one. */
 		if ((it = TAILQ_FIRST(&l->head)) == NULL) {
@@ -182,8 +189,56 @@ upstream_put(struct upstream_pool *p, struct server *s,
 	bufferevent_enable(bev, EV_READ);
 }
 
+/*
+ * v2_ssl: what the client's TLS was. verify is 0 only for a verified
+ * certificate (the spec: non-zero otherwise, also without one).
+ */
+static void
+ssl_facts(struct conn *c, struct proxyproto_ssl *ssl, char *cn, size_t cnlen)
+{
+	struct peer_cert *pc = conn_peer(c);
+
+	memset(ssl, 0, sizeof(*ssl));
+	ssl->version = SSL_get_version(c->ssl);
+	ssl->cipher = SSL_get_cipher_name(c->ssl);
+	ssl->cert_sess = c->verdict != TLS_PEER_NONE;
+	ssl->cert_conn = ssl->cert_sess && !SSL_session_reused(c->ssl);
+	if (c->verdict == TLS_PEER_OK)
+		ssl->verify = 0;
+	else if (pc != NULL && pc->verify_err != 0)
+		ssl->verify = (uint32_t)pc->verify_err;
+	else
+		ssl->verify = 1;
+	if (tls_peer_cn(pc, cn, cnlen))
+		ssl->cn = cn;
+}
+
+/* Queues the PROXY header of c's client on bev, before anything else. */
+static void
+proxy_header(struct bufferevent *bev, const struct group_conf *gc,
+    struct conn *c)
+{
+	const struct sockaddr *src = (const struct sockaddr *)&c->client_sa;
+	const struct sockaddr *dst = conn_local_addr(c);
+	struct proxyproto_ssl ssl;
+	uint8_t hdr[1024];
+	char cn[256];
+	size_t n;
+
+	if (gc->send_proxy_protocol == PP_SEND_V1)
+		n = proxyproto_write_v1((char *)hdr, sizeof(hdr), src, dst);
+	else if (gc->send_proxy_protocol == PP_SEND_V2_SSL && c->ssl != NULL) {
+		ssl_facts(c, &ssl, cn, sizeof(cn));
+		n = proxyproto_write_v2(hdr, sizeof(hdr), src, dst, &ssl);
+	} else
+		n = proxyproto_write_v2(hdr, sizeof(hdr), src, dst, NULL);
+	/* cannot happen with these sizes; an empty header would be a lie */
+	assert(n > 0);
+	evbuffer_add(bufferevent_get_output(bev), hdr, n);
+}
+
 struct bufferevent *
-upstream_connect(struct event_base *base, struct server *s)
+upstream_connect(struct event_base *base, struct server *s, struct conn *c)
 {
 	struct bufferevent *bev;
 	evutil_socket_t fd;
@@ -208,6 +263,8 @@ upstream_connect(struct event_base *base, struct server *s)
 		errno = e;
 		return NULL;
 	}
+	if (s->group->send_proxy_protocol != PP_SEND_OFF)
+		proxy_header(bev, s->group, c);
 	return bev;
 }
 

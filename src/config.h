@@ -74,6 +74,21 @@ struct group_conf {
 	bool health_check_initial_healthy; /* health_check_initial, true */
 	enum pp_send send_proxy_protocol;	/* off */
 	int send_proxy_protocol_line;
+	/* TLS to the servers */
+	bool backend_tls;		/* off */
+	int backend_tls_line;
+	char *backend_ca_certificate;	/* NULL: the system store */
+	int backend_ca_certificate_line;
+	bool backend_verify;		/* on */
+	int backend_verify_line;
+	char *backend_server_name;	/* NULL: each server's HOST */
+	int backend_server_name_line;
+	char *backend_certificate;	/* mTLS to the servers; NULL: none */
+	int backend_certificate_line;
+	char *backend_private_key;
+	int backend_private_key_line;
+	int backend_tls_min_version;	/* 0x0303 TLSv1.2 */
+	int backend_tls_min_version_line;
 };
 
 enum session_cache_mode {
@@ -211,6 +226,10 @@ struct config_file {
  * path NULL; f->path belongs to lc.
  */
 bool config_listener_file_next(const struct listener_conf *lc, size_t *pos,
+    struct config_file *f);
+
+/* Like config_listener_file_next(), for a server group's files. */
+bool config_group_file_next(const struct group_conf *gc, size_t *pos,
     struct config_file *f);
 
 /*

@@ -308,6 +308,45 @@ check_listener(const struct checker *ck, const struct config_section *s)
 		check_file(ck, &f);
 }
 
+/* Keys that only matter with backend_tls = on. */
+static const char *const backend_tls_keys[] = {
+	"backend_ca_certificate", "backend_verify", "backend_server_name",
+	"backend_certificate", "backend_private_key",
+	"backend_tls_min_version", NULL,
+};
+
+/* TLS to the servers: keys that need each other, files that must open. */
+static void
+check_backend_tls(const struct checker *ck, const struct config_section *s,
+    const struct group_conf *g, const char *label)
+{
+	struct config_file f;
+	size_t i, pos;
+	int line;
+
+	if (!g->backend_tls) {
+		for (i = 0; backend_tls_keys[i] != NULL; i++)
+			if ((line = config_keys_seen_line(s,
+			    backend_tls_keys[i])) != 0)
+				diag_warn(ck->d, line, "%s: has no effect "
+				    "without backend_tls = on in %s",
+				    backend_tls_keys[i], label);
+		return;
+	}
+	if (g->backend_certificate != NULL && g->backend_private_key == NULL &&
+	    config_keys_seen_line(s, "backend_private_key") == 0)
+		diag_error(ck->d, g->backend_certificate_line,
+		    "backend_certificate: needs backend_private_key in %s",
+		    label);
+	if (g->backend_private_key != NULL && g->backend_certificate == NULL &&
+	    config_keys_seen_line(s, "backend_certificate") == 0)
+		diag_error(ck->d, g->backend_private_key_line,
+		    "backend_private_key: needs backend_certificate in %s",
+		    label);
+	for (pos = 0; config_keys_group_file_next(g, &pos, &f);)
+		check_file(ck, &f);
+}
+
 static void
 check_group(const struct checker *ck, const struct config_section *s,
     bool used)
@@ -318,6 +357,7 @@ check_group(const struct checker *ck, const struct config_section *s,
 	int line;
 
 	config_keys_label(s, label, sizeof(label));
+	check_backend_tls(ck, s, g, label);
 	if (!used)
 		diag_warn(ck->d, s->line, "%s is not used by any listener",
 		    label);

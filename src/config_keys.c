@@ -570,6 +570,24 @@ static const struct config_key group_keys[] = {
 	{ "send_proxy_protocol", &t_enum, S(send_proxy_protocol),
 	    .line_off = S(send_proxy_protocol_line), .tab = pp_sends,
 	    .def = PP_SEND_OFF },
+	{ "backend_tls", &t_onoff, S(backend_tls),
+	    .line_off = S(backend_tls_line), .def = false },
+	{ "backend_ca_certificate", &t_path, S(backend_ca_certificate),
+	    .line_off = S(backend_ca_certificate_line),
+	    .file = CONFIG_FILE_CA },
+	{ "backend_verify", &t_onoff, S(backend_verify),
+	    .line_off = S(backend_verify_line), .def = true },
+	{ "backend_server_name", &t_hc_host, S(backend_server_name),
+	    .line_off = S(backend_server_name_line), .def_str = NULL },
+	{ "backend_certificate", &t_path, S(backend_certificate),
+	    .line_off = S(backend_certificate_line),
+	    .file = CONFIG_FILE_CERT },
+	{ "backend_private_key", &t_path, S(backend_private_key),
+	    .line_off = S(backend_private_key_line),
+	    .file = CONFIG_FILE_KEY },
+	{ "backend_tls_min_version", &t_enum, S(backend_tls_min_version),
+	    .line_off = S(backend_tls_min_version_line), .tab = tls_versions,
+	    .def = 0x0303 },
 	{ .name = NULL },
 };
 
@@ -657,15 +675,15 @@ config_keys_parse(const struct config_key *k,
 	return 0;
 }
 
-bool
-config_keys_file_next(const struct listener_conf *lc, size_t *pos,
+/* The next file key of keys at or after *pos, read from the object base. */
+static bool
+file_next(const struct config_key *keys, const char *base, size_t *pos,
     struct config_file *f)
 {
-	const char *base = (const char *)lc;
 	const struct config_key *k;
 
-	for (; listener_keys[*pos].name != NULL; (*pos)++) {
-		k = &listener_keys[*pos];
+	for (; keys[*pos].name != NULL; (*pos)++) {
+		k = &keys[*pos];
 		if (k->file == 0)
 			continue;
 		f->kind = k->file;
@@ -677,6 +695,20 @@ config_keys_file_next(const struct listener_conf *lc, size_t *pos,
 		return true;
 	}
 	return false;
+}
+
+bool
+config_keys_file_next(const struct listener_conf *lc, size_t *pos,
+    struct config_file *f)
+{
+	return file_next(listener_keys, (const char *)lc, pos, f);
+}
+
+bool
+config_keys_group_file_next(const struct group_conf *gc, size_t *pos,
+    struct config_file *f)
+{
+	return file_next(group_keys, (const char *)gc, pos, f);
 }
 
 void

@@ -107,6 +107,10 @@ int config_keys_parse(const struct config_key *k,
 bool config_keys_file_next(const struct listener_conf *lc, size_t *pos,
     struct config_file *f);
 
+/* The same for the server group table (config_group_file_next()). */
+bool config_keys_group_file_next(const struct group_conf *gc, size_t *pos,
+    struct config_file *f);
+
 /* Sets every key of kind in obj to its default. */
 void config_keys_defaults(enum config_sec kind, void *obj);
 

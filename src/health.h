@@ -8,6 +8,7 @@
 #define MTLSLB_HEALTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct balancer;
 struct event_base;
@@ -22,10 +23,17 @@ enum health_error {
 	HE_BAD_RESPONSE,
 	HE_CONNECT,
 	HE_CLOSED,
+	HE_TLS,			/* backend_tls: the handshake failed */
 };
 
 /* Words for an error, for logs and /status ("connection refused"). */
 const char *health_error_str(enum health_error e);
+
+/*
+ * The last probe's result of s in words: health_error_str(), or for a
+ * TLS failure "TLS handshake failed: " and OpenSSL's reason. Master only.
+ */
+const char *health_result(const struct server *s, char *buf, size_t len);
 
 /* True when status is in one of the classes of mask (HC_CODE_*). */
 bool health_code_ok(int status, unsigned mask);

@@ -419,7 +419,7 @@ json_server(struct evbuffer *out, const struct group_conf *gc,
     const struct server *s)
 {
 	const struct server_shared *sh = s->sh;
-	int err = atomic_load(&sh->last_error);
+	char why[200];
 
 	evbuffer_add(out, "{\"name\":", 8);
 	jstr(out, s->conf->name);
@@ -430,7 +430,7 @@ json_server(struct evbuffer *out, const struct group_conf *gc,
 	jtime(out, (long)atomic_load(&sh->since));
 	if (gc->health_check && atomic_load(&sh->checks) > 0) {
 		evbuffer_add_printf(out, ",\"last_probe\":{\"result\":");
-		jstr(out, health_error_str((enum health_error)err));
+		jstr(out, health_result(s, why, sizeof(why)));
 		evbuffer_add_printf(out, ",\"status\":%d,\"latency_ms\":%.3f,"
 		    "\"checks\":%llu}", atomic_load(&sh->last_status),
 		    atomic_load(&sh->last_latency_us) / 1000.0,

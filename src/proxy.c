@@ -261,12 +261,12 @@ static int
 connect_failed(struct request *r, short what)
 {
 	struct server *s = r->server;
-	int err = evutil_socket_geterror(bufferevent_getfd(r->bev));
+	char why[256];
 
+	/* the transport knows how it failed (a refusal, TLS, a timeout) */
 	log_msg(LL_WARN, "server_group %s: server %s %s: connect failed: %s",
 	    s->group->name, s->conf->name, s->conf->addr.text,
-	    (what & BEV_EVENT_TIMEOUT) ? "timed out" :
-	    err ? strerror(err) : "connection closed");
+	    upstream_failure(r->bev, what, why, sizeof(why)));
 	bufferevent_free(r->bev);
 	r->bev = NULL;
 	server_failed(r, s, true);

@@ -17,6 +17,7 @@
 #include "sesscache.h"
 #include "shm.h"
 #include "tls.h"
+#include "tls_backend.h"
 #include "tls_session.h"
 #include "util.h"
 
@@ -74,6 +75,19 @@ runtime_load(const char *path, struct diag *d)
 			if (f.kind == CONFIG_FILE_KEY)
 				keyperm_check(f.key, f.path, f.line, d);
 	}
+	rt->gctxs = xcalloc(cfg->ngroups ? cfg->ngroups : 1,
+	    sizeof(*rt->gctxs));
+	for (i = 0; i < cfg->ngroups; i++) {
+		const struct group_conf *gc = &cfg->groups[i];
+
+		if (!gc->backend_tls)
+			continue;
+		if ((rt->gctxs[i] = tls_backend_ctx_new(gc, d)) == NULL)
+			failed = true;
+		for (pos = 0; config_group_file_next(gc, &pos, &f);)
+			if (f.kind == CONFIG_FILE_KEY)
+				keyperm_check(f.key, f.path, f.line, d);
+	}
 	if (failed) {
 		runtime_free(rt);
 		return NULL;
@@ -88,6 +102,12 @@ runtime_load(const char *path, struct diag *d)
 		return NULL;
 	}
 	rt->bal = balancer_new(cfg, rt->shm);
+	for (i = 0; i < cfg->ngroups; i++) {
+		struct group *g = balancer_group_at(rt->bal, i);
+
+		for (j = 0; rt->gctxs[i] != NULL && j < group_nservers(g); j++)
+			group_server(g, j)->tls = rt->gctxs[i];
+	}
 	rt->nworkers = worker_count(cfg);
 	rt->loaded_at = (long)time(NULL);
 	for (i = 0; i < rt->nlsns; i++) {
@@ -134,6 +154,9 @@ runtime_free(struct runtime *rt)
 		sesscache_unref(rt->lsns[i].scache);
 	}
 	free(rt->lsns);
+	for (i = 0; rt->gctxs != NULL && i < rt->cfg->ngroups; i++)
+		SSL_CTX_free(rt->gctxs[i]);
+	free(rt->gctxs);
 	balancer_free(rt->bal);
 	shm_free(rt->shm);
 	config_free(rt->cfg);

@@ -521,7 +521,8 @@ tls_peer_cn(const struct peer_cert *pc, char *buf, size_t len)
 		if (ch == '\\') {
 			if (p[1] == '\0')
 				return false;
-			if ((hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+			if ((hi = hexval(p[1])) >= 0 &&
+			    (lo = hexval(p[2])) >= 0) {
 				ch = (char)(hi << 4 | lo);
 				p += 2;
 			} else

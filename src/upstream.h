@@ -62,6 +62,16 @@ struct bufferevent *upstream_connect(struct event_base *base,
 void upstream_send(struct bufferevent *bev);
 
 /*
+ * Describes in words why bev, a connection that failed with the event
+ * bits what, failed: "timed out", the TLS reason ("TLS handshake failed:
+ * certificate verify failed: hostname mismatch"), the socket error or
+ * "connection closed". Drains the connection's OpenSSL errors. Returns
+ * buf.
+ */
+const char *upstream_failure(struct bufferevent *bev, short what, char *buf,
+    size_t len);
+
+/*
  * True when err (from upstream_connect) is this process's shortage
  * (descriptors, buffers, memory), not the server's fault.
  */

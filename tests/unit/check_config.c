@@ -193,6 +193,7 @@ START_TEST(test_protocol)
 {
 	fixture("protocol");
 	fixture("proxy-protocol");
+	fixture("backend-tls");
 }
 END_TEST
 
@@ -463,7 +464,7 @@ START_TEST(test_foreach_key)
 	config_foreach_key(collect_cb, &kl);
 	ck_assert_uint_eq(kl.n[0], 9);
 	ck_assert_uint_eq(kl.n[1], 33);
-	ck_assert_uint_eq(kl.n[2], 19);
+	ck_assert_uint_eq(kl.n[2], 26);
 	ck_assert_uint_eq(kl.n[3], 1);
 	ck_assert(strstr(kl.text, "\nlistener.verify_depth") != NULL);
 	ck_assert(strstr(kl.text, "\nserver_group.health_check_initial") !=

@@ -509,7 +509,7 @@ sig_file(uint64_t h, const char *path)
 	return h;
 }
 
-/* The config file and every file its listeners name. */
+/* The config file and every file its listeners and groups name. */
 static uint64_t
 files_sig(const char *path, const struct config *cfg)
 {
@@ -521,6 +521,11 @@ files_sig(const char *path, const struct config *cfg)
 	for (i = 0; i < cfg->nlisteners; i++)
 		for (pos = 0; config_listener_file_next(&cfg->listeners[i],
 		    &pos, &f);)
+			h = sig_file(h, f.path);
+	/* and the backend_tls files of the server groups */
+	for (i = 0; i < cfg->ngroups; i++)
+		for (pos = 0; cfg->groups[i].backend_tls &&
+		    config_group_file_next(&cfg->groups[i], &pos, &f);)
 			h = sig_file(h, f.path);
 	return h;
 }

@@ -20,6 +20,7 @@
 #include "runtime.h"
 #include "sesscache.h"
 #include "tls.h"
+#include "tls_backend.h"
 
 static const char *const sched_names[] = {
 	"round_robin", "weighted_round_robin", "least_connections",
@@ -293,6 +294,15 @@ metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 			    "mtlslb_certificate_expiry_seconds{listener=\"%s\","
 			    "kind=\"crl\"} %ld\n", rt->lsns[i].conf->name,
 			    e.crl - now);
+	}
+	for (i = 0; rt->gctxs != NULL && i < rt->cfg->ngroups; i++) {
+		long t = tls_backend_cert_not_after(rt->gctxs[i]);
+
+		if (t != 0)
+			evbuffer_add_printf(out,
+			    "mtlslb_certificate_expiry_seconds{server_group="
+			    "\"%s\",kind=\"backend\"} %ld\n",
+			    rt->cfg->groups[i].name, t - now);
 	}
 
 	server_metric(out, b, "mtlslb_server_up", "gauge",

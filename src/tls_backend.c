@@ -234,7 +234,11 @@ tls_backend_failure(SSL *ssl, unsigned long err, char *buf, size_t len)
 		    X509_verify_cert_error_string(v));
 		return buf;
 	}
-	if (err != 0) {
+	/*
+	 * libevent queues SSL_get_error() codes (library 0) beside OpenSSL's
+	 * errors: they say "syscall" or "ssl", not why, so they are no reason.
+	 */
+	if (err != 0 && ERR_GET_LIB(err) != 0) {
 		const char *r = ERR_reason_error_string(err);
 
 		if (r != NULL)

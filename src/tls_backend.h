@@ -43,7 +43,8 @@ SSL *tls_backend_ssl(SSL_CTX *ctx, const struct group_conf *gc,
  * verification failure ("certificate verify failed: unable to get local
  * issuer certificate") or OpenSSL's reason for err (an ERR_get_error()
  * code; 0 when none was queued). Returns buf, or NULL when there is no
- * TLS reason to give (ssl NULL, or nothing recorded).
+ * TLS reason to give (ssl NULL, nothing recorded, or only libevent's
+ * SSL_get_error() codes, which name no reason).
  */
 const char *tls_backend_failure(SSL *ssl, unsigned long err, char *buf,
     size_t len);

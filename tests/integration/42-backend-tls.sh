@@ -10,7 +10,10 @@
 # backend_verify = off works and warns in -t and at start; a health check
 # over TLS marks the untrusted backend DOWN with the reason in the log and
 # /status, while it keeps the good one (which wants the client
-# certificate) UP. Skips (77) without nginx.
+# certificate) UP. With send_proxy_protocol too, the header precedes the
+# handshake (nginx listen ... ssl proxy_protocol). A TLS backend that
+# closes at once or stays silent gets 502 with the reason; the expiry of
+# backend_certificate is logged and in /metrics. Skips (77) without nginx.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 need_cmd python3
@@ -19,6 +22,19 @@ t_setup
 PKI=$T/pki
 sh "$MKPKI" -b "$PKI" >"$T/mkpki.log" 2>&1 ||
     harness_error "mkpki.sh -b: $(cat "$T/mkpki.log")"
+
+# mTLS to the backends with a certificate that expires in 10 days
+printf '%s\n' 'basicConstraints = critical, CA:FALSE' \
+    'keyUsage = critical, digitalSignature' \
+    'extendedKeyUsage = clientAuth' >"$T/lb-client.ext"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc \
+    -keyout "$T/lb-client.key" -subj /CN=lb-client -out "$T/lb-client.csr" \
+    >"$T/openssl.log" 2>&1 &&
+    openssl x509 -req -in "$T/lb-client.csr" -CA "$PKI/root.crt" \
+    -CAkey "$PKI/root.key" -set_serial 77 -days 10 -sha256 \
+    -extfile "$T/lb-client.ext" -out "$T/lb-client.crt" \
+    >>"$T/openssl.log" 2>&1 ||
+    harness_error "lb-client certificate: $(cat "$T/openssl.log")"
 
 GOOD=$(free_port)
 UNTRUSTED=$(free_port)
@@ -30,6 +46,34 @@ NGINX_TLS_CERT=$PKI/other-server.crt NGINX_TLS_KEY=$PKI/other-server.key \
     start_nginx_backend UNTRUSTED "$UNTRUSTED"
 NGINX_TLS_CERT=$PKI/server-expired.crt NGINX_TLS_KEY=$PKI/server-expired.key \
     start_nginx_backend EXPIRED "$EXPIRED"
+PPTLS=$(free_port)
+NGINX_TLS_CERT=$PKI/server.crt NGINX_TLS_KEY=$PKI/server.key \
+    NGINX_PROXY_PROTOCOL=1 start_nginx_backend PPTLS "$PPTLS"
+# Two TLS backends that misbehave: one closes every connection at once,
+# one accepts and never says a word (both stopped by PID at exit).
+CLOSER=$(free_port)
+SILENT=$(free_port)
+python3 -c '
+import socket, sys, threading, time
+def serve(port, close):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(16)
+    held = []
+    while True:
+        c, _ = s.accept()
+        if close:
+            c.close()
+        else:
+            held.append(c)
+for port, close in ((int(sys.argv[1]), True), (int(sys.argv[2]), False)):
+    threading.Thread(target=serve, args=(port, close), daemon=True).start()
+print("listening", flush=True)
+time.sleep(900)
+' "$CLOSER" "$SILENT" >"$T/bad.out" 2>&1 &
+t_track $! badtls "$T/bad.out"
+wait_log "$T/bad.out" '^listening' 20 $! || harness_error "bad TLS backends"
 NGINX_TLS_CERT=$PKI/server-wrongname.crt \
     NGINX_TLS_KEY=$PKI/server-wrongname.key \
     start_nginx_backend WRONGNAME "$WRONGNAME"
@@ -61,6 +105,7 @@ group() {
 ADMIN=$(free_port)
 {
 	printf '[global]\nworkers = 1\nerror_log = stderr\naccess_log = stderr\n'
+	printf 'expiry_warning = 30d\n'
 	listener good good
 	listener nocert nocert
 	listener untrusted untrusted
@@ -70,9 +115,12 @@ ADMIN=$(free_port)
 	listener othername othername
 	listener noverify noverify
 	listener checked checked
+	listener pptls pptls
+	listener closer closer
+	listener silent silent
 	group good GOOD "$GOOD" "backend_ca_certificate = $PKI/root.crt" \
-	    "backend_certificate = $PKI/client.crt" \
-	    "backend_private_key = $PKI/client.key"
+	    "backend_certificate = $T/lb-client.crt" \
+	    "backend_private_key = $T/lb-client.key"
 	group nocert GOOD "$GOOD" "backend_ca_certificate = $PKI/root.crt"
 	group untrusted UNTRUSTED "$UNTRUSTED" \
 	    "backend_ca_certificate = $PKI/root.crt"
@@ -87,6 +135,11 @@ ADMIN=$(free_port)
 	    "backend_ca_certificate = $PKI/root.crt" \
 	    "backend_server_name = other.example"
 	group noverify UNTRUSTED "$UNTRUSTED" "backend_verify = off"
+	group pptls PPTLS "$PPTLS" "backend_ca_certificate = $PKI/root.crt" \
+	    "send_proxy_protocol = v2"
+	group closer CLOSER "$CLOSER" "backend_ca_certificate = $PKI/root.crt"
+	group silent SILENT "$SILENT" "backend_ca_certificate = $PKI/root.crt" \
+	    "connect_timeout = 3s"
 	printf '\n[server_group checked]\nbackend_tls = on\n'
 	printf 'backend_ca_certificate = %s\n' "$PKI/root.crt"
 	printf 'backend_certificate = %s\nbackend_private_key = %s\n' \
@@ -109,6 +162,13 @@ start_mtlslb "$T/lb.ini"
 wait_mtlslb_log 'backend_verify: off' 10 ||
     fail "no warning about backend_verify = off at start"
 pass "the start warns about backend_verify = off"
+wait_mtlslb_log "\[warn\] .*server_group good: backend certificate $T/lb-client\.crt expires on .* \(in " 10 ||
+    fail "no expiry warning for backend_certificate"
+curl -sS --max-time "$CURL_TIMEOUT" "http://127.0.0.1:$ADMIN/metrics" \
+    >"$T/metrics" 2>"$T/metrics.err" || fail "/metrics: $(cat "$T/metrics.err")"
+grep -Eq '^mtlslb_certificate_expiry_seconds\{server_group="good",kind="backend"\} [0-9]+$' \
+    "$T/metrics" || fail "/metrics has no backend certificate expiry"
+pass "backend_certificate expiring in 10 days: a warn line and /metrics"
 
 url() {
 	echo "https://127.0.0.1:$1${2:-/}"
@@ -121,10 +181,10 @@ case $proto in
 TLSv1.[23]) ;;
 *) fail "good: nginx saw protocol '$proto': $(cat "$T/last.body")" ;;
 esac
-[ "$dn" = CN=client ] || fail "good: nginx saw client DN '$dn'"
+[ "$dn" = CN=lb-client ] || fail "good: nginx saw client DN '$dn'"
 [ "$(last_header X-Backend)" = GOOD ] || fail "good: X-Backend '$(last_header X-Backend)'"
 pass "nginx (ssl_verify_client on) answers through mtlslb over $proto," \
-    "with mtlslb's backend_certificate CN=client"
+    "with mtlslb's backend_certificate CN=lb-client"
 
 # Each request opens its own backend connection (max_idle_connections =
 # 0): a later one resumes the session of an earlier one.
@@ -198,6 +258,26 @@ for ((i = 0; i < 4; i++)); do
 	    fail "checked: a request went to $(last_header X-Backend)"
 done
 pass "requests go to the healthy backend only"
+
+# --- TLS and a PROXY header -----------------------------------------------------
+expect_status 200 "$(url "$LP_pptls" /pp)" --interface 127.0.0.2
+[ "$(cut -d: -f1 "$T/last.body")" = 127.0.0.2 ] ||
+    fail "pptls: nginx's PROXY address is '$(cat "$T/last.body")'"
+pass "send_proxy_protocol with backend_tls: the header precedes the" \
+    "handshake (nginx ssl proxy_protocol sees 127.0.0.2)"
+
+# --- misbehaving TLS backends ---------------------------------------------------------
+log_mark
+expect_status 502 "$(url "$LP_closer" /)"
+wait_mtlslb_log 'server_group closer: server CLOSER 127\.0\.0\.1:[0-9]+: connect failed: ' 10 ||
+    fail "closer: no warn line: $(mtlslb_log_since | tail -n 3)"
+pass "a backend that closes during the handshake: 502, $(mtlslb_log_since |
+    sed -n 's/.*server CLOSER [^ ]*: connect failed: //p' | head -n 1)"
+log_mark
+expect_status 502 "$(url "$LP_silent" /)"
+wait_mtlslb_log 'server_group silent: server SILENT 127\.0\.0\.1:[0-9]+: connect failed: timed out \(TCP connect or TLS handshake\)' 10 ||
+    fail "silent: no timeout line: $(mtlslb_log_since | tail -n 3)"
+pass "a backend silent in the handshake: connect_timeout, 502 and a warn line"
 
 stop_mtlslb
 pass "42-backend-tls: all checks passed"

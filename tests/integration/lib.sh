@@ -568,6 +568,8 @@ backend_hits() {
 #   /status/NNN (200, 400, 404, 500, 502, 503)  that status
 #   anything else 404; every answer carries X-Backend: NAME.
 #   /tls       200 "PROTOCOL REUSED CLIENT-DN" of the TLS connection
+#   /pp        200 "ADDR:PORT" of the PROXY header (NGINX_PROXY_PROTOCOL=1:
+#              every connection must start with one)
 # Requests are logged to $T/NAME.requests as "METHOD TARGET". Skips (77)
 # without nginx. With NGINX_TLS_CERT and NGINX_TLS_KEY it speaks HTTPS
 # (TLS backends), and with NGINX_CLIENT_CA too it requires a client
@@ -599,6 +601,7 @@ start_nginx_backend() {
 		ssl_verify_client on;
 "
 	fi
+	[ -z "${NGINX_PROXY_PROTOCOL:-}" ] || listen="$listen proxy_protocol"
 	# Map each header to a whole "Name: value\n" line, empty when absent.
 	write_config "$dir/nginx.conf" <<EOF
 daemon off;
@@ -653,6 +656,9 @@ $temps
 $ssl		add_header X-Backend $name always;
 		location = /tls {
 			return 200 "\$ssl_protocol \$ssl_session_reused \$ssl_client_s_dn\n";
+		}
+		location = /pp {
+			return 200 "\$proxy_protocol_addr:\$proxy_protocol_port\n";
 		}
 		location = / {
 			return 200 "Hello World ! This is $name.\n";

@@ -168,6 +168,24 @@ group_server(struct group *g, size_t i)
 	return i < g->nservers ? &g->servers[i] : NULL;
 }
 
+struct server *
+group_server_named(struct group *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < g->nservers; i++)
+		if (strcmp(g->servers[i].conf->name, name) == 0)
+			return &g->servers[i];
+	return NULL;
+}
+
+static bool
+admin_active(const struct server *s)
+{
+	return atomic_load_explicit(&s->sh->admin, memory_order_relaxed) ==
+	    BAL_ACTIVE;
+}
+
 bool
 group_any_up(const struct group *g)
 {
@@ -175,16 +193,68 @@ group_any_up(const struct group *g)
 
 	for (i = 0; i < g->nservers; i++)
 		if (g->servers[i].conf->weight > 0 &&
+		    admin_active(&g->servers[i]) &&
 		    atomic_load_explicit(&g->servers[i].sh->up,
 		    memory_order_relaxed))
 			return true;
 	return false;
 }
 
+enum balancer_admin
+balancer_admin(const struct server *s)
+{
+	int a = atomic_load(&s->sh->admin);
+
+	return a == BAL_DRAINING || a == BAL_DISABLED ?
+	    (enum balancer_admin)a : BAL_ACTIVE;
+}
+
+enum balancer_admin
+balancer_set_admin(struct server *s, enum balancer_admin a)
+{
+	int old = atomic_exchange(&s->sh->admin, (int)a);
+
+	return old == BAL_DRAINING || old == BAL_DISABLED ?
+	    (enum balancer_admin)old : BAL_ACTIVE;
+}
+
+const char *
+balancer_admin_name(enum balancer_admin a)
+{
+	switch (a) {
+	case BAL_DRAINING:
+		return "DRAINING";
+	case BAL_DISABLED:
+		return "DISABLED";
+	case BAL_ACTIVE:
+		break;
+	}
+	return "ACTIVE";
+}
+
+int
+balancer_admin_verb(const char *verb, enum balancer_admin *out)
+{
+	if (strcmp(verb, "enable") == 0)
+		*out = BAL_ACTIVE;
+	else if (strcmp(verb, "drain") == 0)
+		*out = BAL_DRAINING;
+	else if (strcmp(verb, "disable") == 0)
+		*out = BAL_DISABLED;
+	else
+		return -1;
+	return 0;
+}
+
+/*
+ * The administrative state is never ignored: try_all overrides health,
+ * not an operator who took a server out.
+ */
 static bool
 usable(const struct server *s, uint64_t tried, bool ignore_health)
 {
-	if (s->conf->weight == 0 || (tried & (UINT64_C(1) << s->index)))
+	if (s->conf->weight == 0 || (tried & (UINT64_C(1) << s->index)) ||
+	    !admin_active(s))
 		return false;
 	return ignore_health ||
 	    atomic_load_explicit(&s->sh->up, memory_order_relaxed);

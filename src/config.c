@@ -11,6 +11,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ struct state {
 	struct config_section *cur;	/* NULL before the first [section] */
 	bool read_error;
 	int read_errno;
+	char dir[PATH_MAX];		/* relative file names start here */
 };
 
 /* Section headers */
@@ -307,22 +309,6 @@ read_cb(char *str, int num, void *arg)
 	return str;
 }
 
-static void *
-section_obj(struct state *st, const struct config_section *s)
-{
-	switch (s->kind) {
-	case SEC_LISTENER:
-		return &st->c->listeners[s->idx];
-	case SEC_GROUP:
-		return &st->c->groups[s->idx];
-	case SEC_GLOBAL:
-	case SEC_ADMIN:
-	case SEC_NONE:
-		break;
-	}
-	return st->c;
-}
-
 /* Reports an unknown key with the most useful hint we can find. */
 static void
 unknown_key(struct state *st, const char *name)
@@ -422,15 +408,35 @@ handler_cb(void *arg, const char *section, const char *name,
 		diag_error(st->d, st->line, "%s: value is empty", name);
 		return 1;
 	}
-	obj = section_obj(st, s);
+	obj = config_keys_obj(st->c, s);
 	ctx.d = st->d;
 	ctx.sec = s;
 	ctx.line = st->line;
+	ctx.dir = st->dir;
 	if (config_keys_parse(k, &ctx, obj, value, err, sizeof(err)) < 0)
 		diag_error(st->d, st->line, "%s: %s", name, err);
 	return 1;
 }
 
+
+/*
+ * Sets st->dir to the directory of the config file at path, absolute (see
+ * util_abs_path(): a symbolic link to the file itself is not followed).
+ * Returns 0, or -1 after recording why not.
+ */
+static int
+config_dir(struct state *st, const char *path)
+{
+	char *slash;
+
+	if (util_abs_path(path, st->dir, sizeof(st->dir)) < 0) {
+		diag_error(st->d, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	slash = strrchr(st->dir, '/');
+	slash[slash == st->dir ? 1 : 0] = '\0';	/* "/x.ini" -> "/" */
+	return 0;
+}
 
 static struct config *
 config_new(const char *path)
@@ -444,8 +450,8 @@ config_new(const char *path)
 	return c;
 }
 
-struct config *
-config_load(const char *path, struct diag *d)
+static struct config *
+load(const char *path, struct diag *d, bool check)
 {
 	struct state st;
 	struct config *c;
@@ -455,6 +461,8 @@ config_load(const char *path, struct diag *d)
 	memset(&st, 0, sizeof(st));
 	st.c = c = config_new(path);
 	st.d = d;
+	if (config_dir(&st, path) < 0)
+		goto out;
 	if ((st.fp = fopen(path, "re")) == NULL) {
 		diag_error(d, 0, "cannot open: %s", strerror(errno));
 		goto out;
@@ -475,7 +483,8 @@ config_load(const char *path, struct diag *d)
 		diag_error(d, 0, "cannot parse: inih failed with %d", rc);
 		goto out;
 	}
-	config_check_run(c, st.secs, st.nsecs, d);
+	if (check)
+		config_check_run(c, st.secs, st.nsecs, d);
 out:
 	if (st.fp != NULL)
 		fclose(st.fp);
@@ -489,6 +498,18 @@ out:
 		return NULL;
 	}
 	return c;
+}
+
+struct config *
+config_load(const char *path, struct diag *d)
+{
+	return load(path, d, true);
+}
+
+struct config *
+config_read(const char *path, struct diag *d)
+{
+	return load(path, d, false);
 }
 
 void

@@ -175,12 +175,22 @@ struct config {
 	char *access_log;		/* "off" | "stderr" | path */
 	bool access_log_json;		/* access_log_format = json */
 	char *user;			/* NULL: stay who we are */
+	char *pid_file;			/* NULL: none, or systemd's */
 	unsigned shutdown_timeout_ms;	/* 30s */
 	bool reload_on_change;		/* off */
 	unsigned expiry_warning_s;	/* 7d */
 	/* [admin] */
 	struct addr_conf *admin_binds;
 	size_t nadmin_binds;
+	char *admin_server_certificate;	/* NULL: plain HTTP */
+	int admin_server_certificate_line;
+	char *admin_server_private_key;
+	int admin_server_private_key_line;
+	char *admin_ca_certificate;	/* NULL: no client certificates */
+	int admin_ca_certificate_line;
+	char **admin_allow;		/* subjects, normalised RFC 2253 */
+	size_t nadmin_allow;
+	bool admin_insecure;		/* insecure = on */
 	/* [listener NAME] and [server_group NAME], in file order */
 	struct listener_conf *listeners;
 	size_t nlisteners;
@@ -194,6 +204,14 @@ struct config {
  * config the caller owns and frees with config_free().
  */
 struct config *config_load(const char *path, struct diag *d);
+
+/*
+ * Like config_load(), but only reads the file (syntax, keys, values),
+ * without the checks that need the whole file or the files it names:
+ * enough for [global] ("mtlslb -s" wants pid_file). A config that
+ * passes here may still fail config_load().
+ */
+struct config *config_read(const char *path, struct diag *d);
 
 /* Frees c and everything it points to; accepts NULL. */
 void config_free(struct config *c);

@@ -1,9 +1,10 @@
 /*
  * config_check: the rules that need the whole file, run once it has been
  * read: required keys, keys that depend on each other, server group
- * references, overlapping binds, and whether each file a listener names
- * can be opened. Reports with the line of the key at fault; never parses
- * a certificate (tls.c does that).
+ * references, overlapping binds, whether each file a listener names can
+ * be opened and whether each log file can be written. Reports with the
+ * line of the key at fault; never parses a certificate (tls.c does that)
+ * and never creates a file.
  */
 #include "ac_config.h"
 #include "config_check.h"
@@ -12,7 +13,9 @@
 #include <sys/types.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +55,101 @@ check_file(const struct checker *ck, const struct config_file *f)
 	close(fd);
 }
 
+/*
+ * Who opens the log files: the master, at start (main.c) and at every
+ * reload (master.c), before any worker exists; it fchown()s them to the
+ * `user` key's user (log_set_owner()) so that the workers can reopen them
+ * on SIGUSR1. So the credentials that must be able to create or append to
+ * them are the master's, which are this process's: -t runs as the daemon
+ * will (systemd's ExecStartPre= has the ExecStart= user and capabilities)
+ * and a reload checks in the master itself. faccessat(AT_EACCESS) asks
+ * the kernel with exactly these credentials, capabilities included (root
+ * without CAP_DAC_OVERRIDE, as in mtlslb.service, is refused a directory
+ * it does not own), which comparing mode bits would get wrong. Checking as
+ * `user` instead would refuse what works: a root-owned 0750 log directory
+ * with user = mtlslb. Nothing is created here.
+ */
+static const char *
+who(char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	snprintf(buf, len, "%s (uid %lu)", pw != NULL ? pw->pw_name : "?",
+	    (unsigned long)geteuid());
+	return buf;
+}
+
+/* The fix for path not writable by us: chmod when it is ours, or chown. */
+static const char *
+perm_fix(const char *path, const struct stat *sb, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	char name[64];
+
+	if (pw != NULL)
+		snprintf(name, sizeof(name), "%s", pw->pw_name);
+	else
+		snprintf(name, sizeof(name), "%lu", (unsigned long)geteuid());
+	if (sb->st_uid == geteuid())
+		snprintf(buf, len, "chmod u+w '%s'", path);
+	else
+		snprintf(buf, len, "chown %s '%s'", name, path);
+	return buf;
+}
+
+/* Can the master append to the log file f->path, or create it? */
+static void
+check_written(const struct checker *ck, const struct config_file *f)
+{
+	char dir[PATH_MAX], whobuf[128], fix[PATH_MAX + 80], *slash;
+	struct stat sb;
+	int e;
+
+	/* errno is saved first: getpwuid() in who() may change it */
+	if (stat(f->path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			diag_error(ck->d, f->line, "%s: '%s' is a directory "
+			    "(name a file in it)", f->key, f->path);
+		else if (faccessat(AT_FDCWD, f->path, W_OK, AT_EACCESS) != 0) {
+			e = errno;
+			diag_error(ck->d, f->line, "%s: cannot append to '%s': "
+			    "%s for %s, who runs mtlslb (%s)", f->key, f->path,
+			    strerror(e), who(whobuf, sizeof(whobuf)),
+			    e == EACCES ? perm_fix(f->path, &sb, fix,
+			    sizeof(fix)) : "make it writable");
+		}
+		return;
+	}
+	if ((e = errno) != ENOENT) {
+		diag_error(ck->d, f->line, "%s: cannot open '%s': %s for %s",
+		    f->key, f->path, strerror(e),
+		    who(whobuf, sizeof(whobuf)));
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s", f->path);
+	slash = strrchr(dir, '/');		/* paths are absolute */
+	slash[slash == dir ? 1 : 0] = '\0';
+	if (stat(dir, &sb) != 0) {
+		if (errno == ENOENT)
+			diag_error(ck->d, f->line, "%s: cannot create '%s': "
+			    "the directory '%s' does not exist (create it: "
+			    "mkdir -p '%s')", f->key, f->path, dir, dir);
+		else
+			diag_error(ck->d, f->line, "%s: cannot create '%s': "
+			    "'%s': %s", f->key, f->path, dir, strerror(errno));
+	} else if (!S_ISDIR(sb.st_mode))
+		diag_error(ck->d, f->line, "%s: cannot create '%s': '%s' is "
+		    "not a directory", f->key, f->path, dir);
+	else if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0) {
+		e = errno;
+		diag_error(ck->d, f->line, "%s: cannot create '%s': the "
+		    "directory '%s' is not writable by %s, who runs mtlslb "
+		    "(%s)", f->key, f->path, dir, who(whobuf, sizeof(whobuf)),
+		    e == EACCES ? perm_fix(dir, &sb, fix, sizeof(fix)) :
+		    strerror(e));
+	}
+}
+
 static bool
 is_wildcard(const struct sockaddr_storage *ss)
 {
@@ -61,6 +159,19 @@ is_wildcard(const struct sockaddr_storage *ss)
 	if (ss->ss_family == AF_INET)
 		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
 	return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+}
+
+static bool
+is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *sin = (const void *)ss;
+	const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+	    (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+	    sin6->sin6_addr.s6_addr[12] == 127);
 }
 
 static in_port_t
@@ -347,6 +458,65 @@ check_backend_tls(const struct checker *ck, const struct config_section *s,
 		check_file(ck, &f);
 }
 
+/*
+ * [admin]: TLS needs a certificate and its key, client certificates (and
+ * allow) need TLS, and without TLS the endpoint (no authentication, and
+ * POST changes state) may only be bound to loopback unless insecure = on.
+ */
+static void
+check_admin(const struct checker *ck, const struct config_section *s)
+{
+	const struct config *c = ck->c;
+	const struct config_file files[] = {
+		{ CONFIG_FILE_CERT, "server_certificate",
+		    c->admin_server_certificate,
+		    c->admin_server_certificate_line },
+		{ CONFIG_FILE_KEY, "server_private_key",
+		    c->admin_server_private_key,
+		    c->admin_server_private_key_line },
+		{ CONFIG_FILE_CA, "ca_certificate", c->admin_ca_certificate,
+		    c->admin_ca_certificate_line },
+	};
+	bool tls = config_keys_seen_line(s, "server_certificate") != 0;
+	size_t i;
+
+	if (c->admin_server_certificate != NULL &&
+	    config_keys_seen_line(s, "server_private_key") == 0)
+		diag_error(ck->d, c->admin_server_certificate_line,
+		    "server_certificate: needs server_private_key in [admin]");
+	if (c->admin_server_private_key != NULL && !tls)
+		diag_error(ck->d, c->admin_server_private_key_line,
+		    "server_private_key: needs server_certificate in [admin]");
+	if (c->admin_ca_certificate != NULL && !tls)
+		diag_error(ck->d, c->admin_ca_certificate_line,
+		    "ca_certificate: client certificates need TLS (set "
+		    "server_certificate and server_private_key in [admin])");
+	if (config_keys_seen_line(s, "allow") != 0 &&
+	    config_keys_seen_line(s, "ca_certificate") == 0)
+		diag_error(ck->d, config_keys_seen_line(s, "allow"), "allow: "
+		    "needs ca_certificate in [admin] (allow names client "
+		    "certificates that ca_certificate verifies)");
+	for (i = 0; !tls && i < c->nadmin_binds; i++) {
+		const struct addr_conf *a = &c->admin_binds[i];
+
+		if (is_loopback(&a->ss))
+			continue;
+		if (c->admin_insecure)
+			diag_warn(ck->d, a->line, "bind: [admin] serves '%s' "
+			    "in plain HTTP without authentication "
+			    "(insecure = on)", a->text);
+		else
+			diag_error(ck->d, a->line, "bind: '%s' is not a "
+			    "loopback address and [admin] has no TLS (bind "
+			    "to 127.0.0.1 or [::1], or set server_certificate "
+			    "and server_private_key, with ca_certificate to "
+			    "require client certificates, or set insecure = "
+			    "on)", a->text);
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		check_file(ck, &files[i]);
+}
+
 static void
 check_group(const struct checker *ck, const struct config_section *s,
     bool used)
@@ -389,9 +559,10 @@ config_check_run(struct config *c, const struct config_section *secs,
 	const struct config_key *keys;
 	struct listener_conf *l;
 	const struct config_section *s;
+	struct config_file f;
 	char label[128];
 	bool *used;
-	size_t i, j;
+	size_t i, j, pos;
 
 	/*
 	 * Resolve the groups only now: c->groups was realloc'd while the
@@ -422,10 +593,15 @@ config_check_run(struct config *c, const struct config_section *secs,
 				    "in %s", keys[j].name,
 				    config_keys_label(s, label, sizeof(label)));
 		}
+		for (pos = 0; config_keys_written_next(s,
+		    config_keys_obj(c, s), &pos, &f);)
+			check_written(ck, &f);
 		if (s->kind == SEC_LISTENER)
 			check_listener(ck, s);
 		else if (s->kind == SEC_GROUP)
 			check_group(ck, s, used[s->idx]);
+		else if (s->kind == SEC_ADMIN)
+			check_admin(ck, s);
 		check_binds(ck, s);
 	}
 	if (c->nlisteners == 0)

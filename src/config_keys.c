@@ -10,6 +10,7 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ enum store {
 	ST_ADDRS,		/* struct addr_conf *, counted at count_off */
 	ST_SERVERS,		/* struct server_conf *, counted at count_off */
 	ST_CIDRS,		/* struct parse_cidr *, counted at count_off */
+	ST_STRINGS,		/* char **, owned, counted at count_off */
 };
 
 typedef int (*key_parser)(const struct config_key_ctx *,
@@ -93,6 +95,7 @@ store_number(const struct config_key *k, void *obj, uint64_t n)
 	case ST_ADDRS:
 	case ST_SERVERS:
 	case ST_CIDRS:
+	case ST_STRINGS:
 		assert(!"not a number");
 		break;
 	}
@@ -107,6 +110,31 @@ key_string(const struct config_key_ctx *ctx, const struct config_key *k,
 	free(*p);
 	*p = xstrdup(v);
 	return 0;
+}
+
+/*
+ * A file name, stored absolute: a relative one is relative to the config
+ * file's directory (ctx->dir), so the same file names the same files
+ * whatever the working directory of -t, the start or a reload.
+ */
+static int
+store_path(const struct config_key_ctx *ctx, char **p, const char *v,
+    char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+
+	if (parse_path(ctx->dir, v, path, sizeof(path), err, errlen) < 0)
+		return -1;
+	free(*p);
+	*p = xstrdup(path);
+	return 0;
+}
+
+static int
+key_path(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	return store_path(ctx, FIELD(char *, obj, k), v, err, errlen);
 }
 
 /* The user workers switch to: it must exist, or they could not start. */
@@ -195,7 +223,12 @@ key_enum(const struct config_key_ctx *ctx, const struct config_key *k,
 	return 0;
 }
 
-/* A keyword of k->tab, or an absolute path (error_log, access_log). */
+/*
+ * A keyword of k->tab, or a file name (error_log, access_log). A bare word,
+ * with neither '/' nor '.', is taken for a mistyped keyword ("sylog",
+ * "off" where only stderr and syslog are valid), not for a file of that
+ * name next to the config.
+ */
 static int
 key_log(const struct config_key_ctx *ctx, const struct config_key *k,
     void *obj, const char *v, char *err, size_t errlen)
@@ -203,15 +236,18 @@ key_log(const struct config_key_ctx *ctx, const struct config_key *k,
 	char **p = FIELD(char *, obj, k);
 	int n;
 
-	if (*v != '/' && parse_enum(v, k->tab, &n, err, errlen) < 0) {
-		/* "'x' is not 'a' or 'b'" -> "'x' is not 'a', 'b' or ..." */
-		snprintf(err, errlen, "'%s' is not '%s', '%s' or an absolute "
-		    "path", v, k->tab[0].name, k->tab[1].name);
+	if (parse_enum(v, k->tab, &n, NULL, 0) == 0) {
+		free(*p);
+		*p = xstrdup(k->tab[n].name);
+		return 0;
+	}
+	if (strpbrk(v, "/.") == NULL) {
+		snprintf(err, errlen, "'%s' is not '%s', '%s' or a file name "
+		    "(for a file of that name, write './%s')", v,
+		    k->tab[0].name, k->tab[1].name, v);
 		return -1;
 	}
-	free(*p);
-	*p = *v == '/' ? xstrdup(v) : xstrdup(k->tab[n].name);
-	return 0;
+	return store_path(ctx, p, v, err, errlen);
 }
 
 static int
@@ -301,6 +337,25 @@ key_cidrs(const struct config_key_ctx *ctx, const struct config_key *k,
 	return 0;
 }
 
+/*
+ * Appends one client certificate subject ([admin] allow), normalised by
+ * parse_dn() so that it compares with what tls_peer_name() prints.
+ */
+static int
+key_allow(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	char ***list = FIELD(char **, obj, k);
+	size_t *n = (size_t *)(void *)((char *)obj + k->count_off);
+	char dn[PARSE_DN_MAX + 1];
+
+	if (parse_dn(v, dn, sizeof(dn), err, errlen) < 0)
+		return -1;
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = xstrdup(dn);
+	return 0;
+}
+
 static int
 key_server(const struct config_key_ctx *ctx, const struct config_key *k,
     void *obj, const char *v, char *err, size_t errlen)
@@ -347,9 +402,13 @@ key_server(const struct config_key_ctx *ctx, const struct config_key *k,
 /* Value types: a parser and where it stores its result. */
 
 static const struct config_type t_string = { key_string, ST_STRING, NULL };
-/* a file name; the row's .file says what the file holds */
-static const struct config_type t_path = { key_string, ST_STRING, NULL };
+/*
+ * a file name, resolved against the config file's directory; the row's
+ * .file says what the file holds
+ */
+static const struct config_type t_path = { key_path, ST_STRING, NULL };
 static const struct config_type t_user = { key_user, ST_STRING, NULL };
+/* a keyword or the name of a file the master creates or appends to */
 static const struct config_type t_log = { key_log, ST_STRING, NULL };
 static const struct config_type t_hc_path = { key_hc_path, ST_STRING, NULL };
 static const struct config_type t_hc_host = { key_hc_host, ST_STRING, NULL };
@@ -372,6 +431,7 @@ static const struct config_type t_enum = { key_enum, ST_INT, NULL };
 static const struct config_type t_binds = { key_bind, ST_ADDRS, NULL };
 static const struct config_type t_servers = { key_server, ST_SERVERS, NULL };
 static const struct config_type t_cidrs = { key_cidrs, ST_CIDRS, NULL };
+static const struct config_type t_subjects = { key_allow, ST_STRINGS, NULL };
 
 /* Key tables: one per section kind, in the order of the documentation. */
 
@@ -445,6 +505,7 @@ static const struct config_key global_keys[] = {
 	{ "access_log_format", &t_enum_bool, G(access_log_json),
 	    .tab = log_formats, .def = false },
 	{ "user", &t_user, G(user), .def_str = NULL },
+	{ "pid_file", &t_path, G(pid_file), .def_str = NULL },
 	{ "shutdown_timeout", &t_duration, G(shutdown_timeout_ms),
 	    .max = MS_DAY, .def = 30 * MS_SEC },
 	{ "reload_on_change", &t_onoff, G(reload_on_change), .def = false },
@@ -594,6 +655,17 @@ static const struct config_key group_keys[] = {
 static const struct config_key admin_keys[] = {
 	{ "bind", &t_binds, G(admin_binds), .count_off = G(nadmin_binds),
 	    .flags = CONFIG_KEY_REPEAT | CONFIG_KEY_REQUIRED },
+	{ "server_certificate", &t_path, G(admin_server_certificate),
+	    .line_off = G(admin_server_certificate_line),
+	    .file = CONFIG_FILE_CERT },
+	{ "server_private_key", &t_path, G(admin_server_private_key),
+	    .line_off = G(admin_server_private_key_line),
+	    .file = CONFIG_FILE_KEY },
+	{ "ca_certificate", &t_path, G(admin_ca_certificate),
+	    .line_off = G(admin_ca_certificate_line), .file = CONFIG_FILE_CA },
+	{ "allow", &t_subjects, G(admin_allow), .count_off = G(nadmin_allow),
+	    .flags = CONFIG_KEY_REPEAT },
+	{ "insecure", &t_onoff, G(admin_insecure), .def = false },
 	{ .name = NULL },
 };
 
@@ -711,19 +783,62 @@ config_keys_group_file_next(const struct group_conf *gc, size_t *pos,
 	return file_next(group_keys, (const char *)gc, pos, f);
 }
 
+void *
+config_keys_obj(struct config *c, const struct config_section *s)
+{
+	switch (s->kind) {
+	case SEC_LISTENER:
+		return &c->listeners[s->idx];
+	case SEC_GROUP:
+		return &c->groups[s->idx];
+	case SEC_GLOBAL:
+	case SEC_ADMIN:
+	case SEC_NONE:
+		break;
+	}
+	return c;
+}
+
+bool
+config_keys_written_next(const struct config_section *s, const void *obj,
+    size_t *pos, struct config_file *f)
+{
+	const struct config_key *keys = config_keys_of(s->kind), *k;
+	const char *v;
+
+	for (; keys != NULL && keys[*pos].name != NULL; (*pos)++) {
+		k = &keys[*pos];
+		/* the types whose files the master writes */
+		if (k->type != &t_log)
+			continue;
+		v = *(char *const *)(const void *)((const char *)obj + k->off);
+		/* paths are stored absolute: anything else is a keyword */
+		if (v == NULL || *v != '/')
+			continue;
+		memset(f, 0, sizeof(*f));
+		f->key = k->name;
+		f->path = v;
+		f->line = s->seen[*pos];
+		(*pos)++;
+		return true;
+	}
+	return false;
+}
+
 void
 config_keys_defaults(enum config_sec kind, void *obj)
 {
 	const struct config_key *k;
 
-	/* lists (ST_ADDRS, ST_SERVERS, ST_CIDRS) start empty */
+	/* lists (ST_ADDRS, ST_SERVERS, ST_CIDRS, ST_STRINGS) start empty */
 	for (k = config_keys_of(kind); k->name != NULL; k++) {
 		if (k->type->store == ST_STRING)
 			*FIELD(char *, obj, k) = k->def_str != NULL ?
 			    xstrdup(k->def_str) : NULL;
 		else if (k->type->store != ST_ADDRS &&
 		    k->type->store != ST_SERVERS &&
-		    k->type->store != ST_CIDRS)
+		    k->type->store != ST_CIDRS &&
+		    k->type->store != ST_STRINGS)
 			store_number(k, obj, k->def);
 	}
 }
@@ -759,6 +874,12 @@ config_keys_free(enum config_sec kind, void *obj)
 			break;
 		case ST_CIDRS:
 			free(*FIELD(struct parse_cidr *, obj, k));
+			break;
+		case ST_STRINGS:
+			n = *(size_t *)(void *)((char *)obj + k->count_off);
+			for (i = 0; i < n; i++)
+				free((*FIELD(char **, obj, k))[i]);
+			free(*FIELD(char **, obj, k));
 			break;
 		case ST_UINT:
 		case ST_SIZE:

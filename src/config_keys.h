@@ -46,6 +46,7 @@ struct config_key_ctx {
 	struct diag *d;			/* for warnings about the value */
 	const struct config_section *sec;
 	int line;
+	const char *dir;		/* the config file's, absolute */
 };
 
 /* How a value is parsed and stored; private to config_keys.c. */
@@ -110,6 +111,18 @@ bool config_keys_file_next(const struct listener_conf *lc, size_t *pos,
 /* The same for the server group table (config_group_file_next()). */
 bool config_keys_group_file_next(const struct group_conf *gc, size_t *pos,
     struct config_file *f);
+
+/* The struct that holds the keys of section s of c. */
+void *config_keys_obj(struct config *c, const struct config_section *s);
+
+/*
+ * The next key of section s, at or after *pos, whose value names a file
+ * the master writes (a log file; not a keyword such as "stderr"): fills
+ * *f from obj, the section's struct, with kind 0 and the line the key was
+ * set on, advances *pos past it and returns true; false at the end.
+ */
+bool config_keys_written_next(const struct config_section *s,
+    const void *obj, size_t *pos, struct config_file *f);
 
 /* Sets every key of kind in obj to its default. */
 void config_keys_defaults(enum config_sec kind, void *obj);

@@ -74,15 +74,19 @@ health_error_str(enum health_error e)
 }
 
 const char *
+health_result_str(int err, const char *detail, char *buf, size_t len)
+{
+	if (err != HE_TLS || detail == NULL || detail[0] == '\0')
+		return health_error_str((enum health_error)err);
+	snprintf(buf, len, "%s: %s", health_error_str(HE_TLS), detail);
+	return buf;
+}
+
+const char *
 health_result(const struct server *s, char *buf, size_t len)
 {
-	int err = atomic_load(&s->sh->last_error);
-
-	if (err != HE_TLS || s->sh->last_detail[0] == '\0')
-		return health_error_str((enum health_error)err);
-	snprintf(buf, len, "%s: %s", health_error_str(HE_TLS),
-	    s->sh->last_detail);
-	return buf;
+	return health_result_str(atomic_load(&s->sh->last_error),
+	    s->sh->last_detail, buf, len);
 }
 
 bool
@@ -193,6 +197,7 @@ probe_finish(struct probe *p, enum health_error err, int status)
 		s->sh->last_detail[0] = '\0';
 	atomic_store(&s->sh->last_error, (int)err);
 	atomic_store(&s->sh->last_latency_us, (unsigned)(us > 0 ? us : 0));
+	atomic_store(&s->sh->last_check, (long)time(NULL));
 	flip = health_record(s, err == HE_OK, (long)time(NULL));
 	if (flip < 0) {
 		char why[64] = "", res[200];

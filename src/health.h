@@ -30,9 +30,14 @@ enum health_error {
 const char *health_error_str(enum health_error e);
 
 /*
- * The last probe's result of s in words: health_error_str(), or for a
- * TLS failure "TLS handshake failed: " and OpenSSL's reason. Master only.
+ * A probe's result in words: health_error_str(err), or for a TLS failure
+ * with a detail "TLS handshake failed: " and the detail (OpenSSL's
+ * reason, server_shared.last_detail). Returns buf or a static string.
  */
+const char *health_result_str(int err, const char *detail, char *buf,
+    size_t len);
+
+/* health_result_str() of s's last probe. Master only. */
 const char *health_result(const struct server *s, char *buf, size_t len);
 
 /* True when status is in one of the classes of mask (HC_CODE_*). */

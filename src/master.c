@@ -48,7 +48,9 @@
 #include "balancer.h"
 #include "listener.h"
 #include "log.h"
+#include "proctitle.h"
 #include "runtime.h"
+#include "status.h"
 #include "util.h"
 #include "worker.h"
 
@@ -58,6 +60,7 @@
 
 struct gen {
 	struct runtime *rt;
+	unsigned number;	/* 0 at start, then one more per reload */
 	unsigned nworkers;	/* processes alive */
 	bool retiring;
 };
@@ -87,6 +90,8 @@ struct master {
 	long started;
 	struct event *watch;	/* reload_on_change poll */
 	uint64_t watch_sig;	/* what the watched files looked like */
+	struct status_reloads reloads;	/* shown by the admin endpoint;
+					   .count: the newest gen's number */
 };
 
 static void
@@ -226,6 +231,8 @@ spawn(struct master *m, struct gen *g, unsigned index)
 		event_reinit(m->base);
 		event_base_free(m->base);
 		reset_signals();
+		proctitle_set("mtlslb: worker %u (generation %u)", index,
+		    g->number);
 		if (drop_privileges(g->rt->cfg) == -1)
 			worker_exit(2);
 		worker_exit(worker_main(g->rt, index));
@@ -405,11 +412,18 @@ begin_stop(struct master *m)
 static void
 reload_diag_cb(const char *line, bool is_error, void *arg)
 {
+	struct status_reloads *r = arg;
+
 	log_msg(is_error ? LL_ERROR : LL_WARN, "%s%s", is_error ?
 	    "reload failed, keeping current configuration: " : "", line);
+	if (is_error && r->error[0] == '\0')
+		snprintf(r->error, sizeof(r->error), "%s", line);
 }
 
-/* Servers that still exist (same group and name) keep their health. */
+/*
+ * Servers that still exist (same group and name) keep their health and
+ * their administrative state (drained stays drained).
+ */
 static void
 carry_health(struct runtime *old, struct runtime *nrt)
 {
@@ -440,6 +454,8 @@ carry_health(struct runtime *old, struct runtime *nrt)
 				    atomic_load(&os->sh->last_status));
 				atomic_store(&ns->sh->last_error,
 				    atomic_load(&os->sh->last_error));
+				atomic_store(&ns->sh->admin,
+				    atomic_load(&os->sh->admin));
 				break;
 			}
 		}
@@ -509,7 +525,7 @@ sig_file(uint64_t h, const char *path)
 	return h;
 }
 
-/* The config file and every file its listeners and groups name. */
+/* The config file and every file its listeners, groups and [admin] name. */
 static uint64_t
 files_sig(const char *path, const struct config *cfg)
 {
@@ -518,6 +534,9 @@ files_sig(const char *path, const struct config *cfg)
 	size_t i, pos;
 
 	h = sig_file(h, path);
+	h = sig_file(h, cfg->admin_server_certificate);
+	h = sig_file(h, cfg->admin_server_private_key);
+	h = sig_file(h, cfg->admin_ca_certificate);
 	for (i = 0; i < cfg->nlisteners; i++)
 		for (pos = 0; config_listener_file_next(&cfg->listeners[i],
 		    &pos, &f);)
@@ -550,6 +569,12 @@ watch_update(struct master *m)
 	}
 }
 
+static bool
+same_string(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 static void reload(struct master *m);
 
 static void
@@ -570,18 +595,22 @@ reload(struct master *m)
 	struct diag *d = diag_new(m->path);
 	struct runtime *nrt;
 	struct gen *g = NULL;
+	const char *why = "see the log";
 	size_t i;
 	unsigned idx;
+	bool ok = false;
 
 	notify_reloading();
 	log_msg(LL_INFO, "reloading %s", m->path);
+	m->reloads.error[0] = '\0';
 	nrt = runtime_load(m->path, d);
-	diag_foreach(d, reload_diag_cb, NULL);
+	diag_foreach(d, reload_diag_cb, &m->reloads);
 	diag_free(d);
 	if (nrt == NULL)
 		goto out;
 	if (user_check(nrt->cfg, "reload failed, keeping current "
 	    "configuration: ") == -1) {
+		why = "user: no such user";
 		runtime_free(nrt);
 		goto out;
 	}
@@ -591,16 +620,18 @@ reload(struct master *m)
 			break;
 		}
 	if (g == NULL) {
+		why = "too many generations still draining";
 		log_msg(LL_ERROR, "reload failed, keeping current "
-		    "configuration: too many generations still draining");
+		    "configuration: %s", why);
 		runtime_free(nrt);
 		goto out;
 	}
 	if (take_sockets(m->cur->rt, nrt) == -1) {
 		/* Give back what we took so nothing is left unbound. */
 		take_sockets(nrt, m->cur->rt);
+		why = "cannot bind a new address";
 		log_msg(LL_ERROR, "reload failed, keeping current "
-		    "configuration: cannot bind a new address");
+		    "configuration: %s", why);
 		runtime_free(nrt);
 		goto out;
 	}
@@ -612,11 +643,15 @@ reload(struct master *m)
 	    (enum log_level)nrt->cfg->log_level,
 	    nrt->cfg->access_log_json) == -1) {
 		take_sockets(nrt, m->cur->rt);
+		why = "cannot open a log file";
 		log_msg(LL_ERROR, "reload failed, keeping current "
-		    "configuration: cannot open a log file");
+		    "configuration: %s", why);
 		runtime_free(nrt);
 		goto out;
 	}
+	if (!same_string(nrt->cfg->pid_file, m->cur->rt->cfg->pid_file))
+		log_msg(LL_WARN, "pid_file: a new value takes effect at the "
+		    "next start; the pid file stays where it is");
 	carry_health(m->cur->rt, nrt);
 	runtime_carry_sessions(m->cur->rt, nrt);
 	health_stop(m->health);
@@ -624,7 +659,9 @@ reload(struct master *m)
 	expiry_stop(m->expiry);
 	m->expiry = expiry_start(m->base, nrt);
 	g->rt = nrt;
-	m->admin = admin_reload(m->admin, m->base, nrt, m->started);
+	g->number = m->reloads.count + 1;
+	m->admin = admin_reload(m->admin, m->base, nrt, m->started,
+	    &m->reloads);
 	m->cur->retiring = true;
 	signal_workers(m, m->cur, SIGTERM);
 	/*
@@ -640,8 +677,17 @@ reload(struct master *m)
 	m->want = nrt->nworkers;
 	for (idx = 0; idx < m->want; idx++)
 		spawn(m, g, idx);
-	log_msg(LL_INFO, "configuration reloaded");
+	log_msg(LL_INFO, "configuration reloaded (generation %u)", g->number);
+	ok = true;
+	m->reloads.count = g->number;
+	m->reloads.last_at = (long)time(NULL);
 out:
+	if (!ok) {
+		if (m->reloads.error[0] == '\0')
+			snprintf(m->reloads.error, sizeof(m->reloads.error),
+			    "%s", why);
+		m->reloads.failed_at = (long)time(NULL);
+	}
 	watch_update(m);
 	notify("READY=1");
 }
@@ -716,6 +762,7 @@ master_run(const char *path, struct runtime *rt)
 	m->want = rt->nworkers;
 	signal(SIGPIPE, SIG_IGN);
 	log_set_role("master");
+	proctitle_set("mtlslb: master process %s", path);
 	raise_nofile();
 	if ((m->base = event_base_new()) == NULL) {
 		log_msg(LL_ERROR, "cannot create event loop");
@@ -738,7 +785,8 @@ master_run(const char *path, struct runtime *rt)
 	m->health = health_start(m->base, rt->bal);
 	m->expiry = expiry_start(m->base, rt);
 	m->started = (long)time(NULL);
-	m->admin = admin_start(m->base, rt, m->started, &failed);
+	m->admin = admin_start(m->base, rt, m->started, &m->reloads,
+	    &failed);
 	if (failed)
 		rc = 1;
 	if (rc == 0) {

@@ -19,6 +19,7 @@
 #include "listener.h"
 #include "runtime.h"
 #include "sesscache.h"
+#include "status.h"
 #include "tls.h"
 #include "tls_backend.h"
 
@@ -26,6 +27,9 @@ static const char *const sched_names[] = {
 	"round_robin", "weighted_round_robin", "least_connections",
 };
 static const char *const mtls_names[] = { "off", "optional", "on" };
+/* enum balancer_admin, as the state label of mtlslb_server_admin_state */
+static const char *const admin_labels[] = { "active", "draining",
+	"disabled" };
 
 /*
  * A JSON string body: escape \ " and controls. Prometheus label values
@@ -163,6 +167,12 @@ static uint64_t
 server_failures(const struct server_shared *sh)
 {
 	return atomic_load(&sh->failures);
+}
+
+static uint64_t
+server_5xx(const struct server_shared *sh)
+{
+	return atomic_load(&sh->responses_5xx);
 }
 
 /* One sample per server of every group: NAME{server_group,server} VALUE. */
@@ -308,6 +318,25 @@ metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 	server_metric(out, b, "mtlslb_server_up", "gauge",
 	    "1 when the server is healthy (or unchecked), 0 when down.",
 	    server_up);
+	help(out, "mtlslb_server_admin_state", "gauge",
+	    "Administrative state set on the admin endpoint: 1 for the "
+	    "server's current state (active, draining, disabled), 0 for the "
+	    "others.");
+	for (i = 0; i < balancer_ngroups(b); i++) {
+		struct group *g = balancer_group_at(b, i);
+
+		for (j = 0; j < group_nservers(g); j++) {
+			struct server *s = group_server(g, j);
+			enum balancer_admin a = balancer_admin(s);
+
+			for (k = 0; k < 3; k++)
+				evbuffer_add_printf(out,
+				    "mtlslb_server_admin_state{server_group="
+				    "\"%s\",server=\"%s\",state=\"%s\"} %d\n",
+				    group_conf(g)->name, s->conf->name,
+				    admin_labels[k], (size_t)a == k);
+		}
+	}
 	server_metric(out, b, "mtlslb_backend_active_requests", "gauge",
 	    "Requests in flight to the server.", server_active);
 	server_metric(out, b, "mtlslb_backend_requests_total", "counter",
@@ -315,6 +344,8 @@ metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 	server_metric(out, b, "mtlslb_backend_failures_total", "counter",
 	    "Connect failures, resets and timeouts talking to the server.",
 	    server_failures);
+	server_metric(out, b, "mtlslb_backend_5xx_responses_total", "counter",
+	    "Responses from the server with a 5xx status.", server_5xx);
 	help(out, "mtlslb_backend_response_seconds", "histogram",
 	    "Time from picking the server to its response head.");
 	for (i = 0; i < balancer_ngroups(b); i++) {
@@ -355,20 +386,26 @@ metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 	}
 }
 
+/* A latency percentile: milliseconds, or null before any response. */
 static void
-json_listener(struct evbuffer *out, const struct runtime *rt,
-    const struct lsn *l)
+jlatency(struct evbuffer *out, const char *name,
+    const struct status_latency *l)
+{
+	if (l->none)
+		evbuffer_add_printf(out, "\"%s\":null", name);
+	else
+		evbuffer_add_printf(out, "\"%s\":%.3f", name, l->ms);
+}
+
+static void
+json_listener(struct evbuffer *out, const struct status_listener *sl)
 {
 	static const char *const reasons[] = LISTENER_REASONS;
-	const struct listener_conf *lc = l->conf;
+	const struct listener_conf *lc = sl->conf;
+	const struct tls_expiry *e = &sl->expiry;
 	struct config_file f;
-	struct tls_expiry e;
 	size_t i, pos;
-	uint64_t total = 0;
 
-	tls_ctx_expiry(l->ctx, &e);
-	for (i = 0; i < 6; i++)
-		total += sum_requests(rt, l, (unsigned)i);
 	evbuffer_add(out, "{\"name\":", 8);
 	jstr(out, lc->name);
 	evbuffer_add_printf(out, ",\"binds\":[");
@@ -391,18 +428,18 @@ json_listener(struct evbuffer *out, const struct runtime *rt,
 		switch (f.kind) {
 		case CONFIG_FILE_CERT:
 			evbuffer_add_printf(out, ",\"subject\":");
-			jstr(out, e.server_subject[0] ? e.server_subject :
+			jstr(out, e->server_subject[0] ? e->server_subject :
 			    NULL);
 			evbuffer_add_printf(out, ",\"not_after\":");
-			jtime(out, e.server);
+			jtime(out, e->server);
 			break;
 		case CONFIG_FILE_CA:
 			evbuffer_add_printf(out, ",\"earliest_not_after\":");
-			jtime(out, e.ca);
+			jtime(out, e->ca);
 			break;
 		case CONFIG_FILE_CRL:
 			evbuffer_add_printf(out, ",\"next_update\":");
-			jtime(out, e.crl);
+			jtime(out, e->crl);
 			break;
 		case CONFIG_FILE_KEY:
 		case CONFIG_FILE_TICKET_KEYS:
@@ -412,92 +449,104 @@ json_listener(struct evbuffer *out, const struct runtime *rt,
 	}
 	evbuffer_add_printf(out, ",\"active_connections\":%lld,"
 	    "\"connections\":%llu,\"handshakes\":%llu,\"requests\":%llu,"
-	    "\"client_cert_rejections\":{",
-	    (long long)sum_active(rt, l),
-	    (unsigned long long)SUM_SLOTS(rt, l, connections),
-	    (unsigned long long)SUM_SLOTS(rt, l, handshakes),
-	    (unsigned long long)total);
+	    "\"client_cert_rejections\":{", (long long)sl->active,
+	    (unsigned long long)sl->connections,
+	    (unsigned long long)sl->handshakes,
+	    (unsigned long long)sl->requests);
 	for (i = 0; i < LISTENER_NREASONS; i++)
 		evbuffer_add_printf(out, "%s\"%s\":%llu", i ? "," : "",
-		    reasons[i], (unsigned long long)sum_rejections(rt, l,
-		    (unsigned)i));
-	evbuffer_add(out, "}}", 2);
+		    reasons[i], (unsigned long long)sl->rejections[i]);
+	evbuffer_add_printf(out, "},\"resumed\":%llu,"
+	    "\"handshake_failures\":%llu}", (unsigned long long)sl->resumed,
+	    (unsigned long long)sl->handshake_failures);
 }
 
 static void
-json_server(struct evbuffer *out, const struct group_conf *gc,
-    const struct server *s)
+json_server(struct evbuffer *out, const struct status_server *ss)
 {
-	const struct server_shared *sh = s->sh;
+	const struct server_conf *sc = ss->s->conf;
 	char why[200];
 
 	evbuffer_add(out, "{\"name\":", 8);
-	jstr(out, s->conf->name);
+	jstr(out, sc->name);
 	evbuffer_add(out, ",\"address\":", 11);
-	jstr(out, s->conf->addr.text);
-	evbuffer_add_printf(out, ",\"weight\":%u,\"state\":\"%s\",\"since\":",
-	    s->conf->weight, atomic_load(&sh->up) ? "UP" : "DOWN");
-	jtime(out, (long)atomic_load(&sh->since));
-	if (gc->health_check && atomic_load(&sh->checks) > 0) {
+	jstr(out, sc->addr.text);
+	evbuffer_add_printf(out, ",\"weight\":%u,\"state\":\"%s\","
+	    "\"admin_state\":\"%s\",\"since\":", sc->weight,
+	    ss->up ? "UP" : "DOWN", balancer_admin_name(ss->admin));
+	jtime(out, ss->since);
+	if (ss->probed) {
 		evbuffer_add_printf(out, ",\"last_probe\":{\"result\":");
-		jstr(out, health_result(s, why, sizeof(why)));
+		jstr(out, health_result_str(ss->last_error, ss->last_detail,
+		    why, sizeof(why)));
 		evbuffer_add_printf(out, ",\"status\":%d,\"latency_ms\":%.3f,"
-		    "\"checks\":%llu}", atomic_load(&sh->last_status),
-		    atomic_load(&sh->last_latency_us) / 1000.0,
-		    (unsigned long long)atomic_load(&sh->checks));
+		    "\"checks\":%llu,\"time\":", ss->last_status,
+		    ss->last_latency_ms, (unsigned long long)ss->checks);
+		jtime(out, ss->last_check);
+		evbuffer_add(out, "}", 1);
 	} else {
 		evbuffer_add_printf(out, ",\"last_probe\":null");
 	}
 	evbuffer_add_printf(out, ",\"active_connections\":%u,"
-	    "\"total_connections\":%llu,\"requests\":%llu,\"failures\":%llu}",
-	    atomic_load(&sh->active),
-	    (unsigned long long)atomic_load(&sh->connections),
-	    (unsigned long long)atomic_load(&sh->requests),
-	    (unsigned long long)atomic_load(&sh->failures));
+	    "\"total_connections\":%llu,\"requests\":%llu,\"failures\":%llu,"
+	    "\"responses_5xx\":%llu,\"latency_ms\":{", ss->active,
+	    (unsigned long long)ss->connections,
+	    (unsigned long long)ss->requests,
+	    (unsigned long long)ss->failures,
+	    (unsigned long long)ss->responses_5xx);
+	jlatency(out, "p50", &ss->p50);
+	evbuffer_add(out, ",", 1);
+	jlatency(out, "p90", &ss->p90);
+	evbuffer_add(out, ",", 1);
+	jlatency(out, "p99", &ss->p99);
+	evbuffer_add(out, "}}", 2);
 }
 
 void
-metrics_status_json(struct evbuffer *out, const struct runtime *rt,
-    long started)
+metrics_status_json(struct evbuffer *out, const struct status *st)
 {
-	struct balancer *b = rt->bal;
-	long now = (long)time(NULL);
 	size_t i, j;
 
 	evbuffer_add_printf(out, "{\"version\":\"%s\",\"pid\":%ld,"
-	    "\"uptime_seconds\":%ld,\"started\":", PACKAGE_VERSION,
-	    (long)getpid(), now - started);
-	jtime(out, started);
+	    "\"uptime_seconds\":%ld,\"started\":", PACKAGE_VERSION, st->pid,
+	    st->now - st->started);
+	jtime(out, st->started);
 	evbuffer_add_printf(out, ",\"config_file\":");
-	jstr(out, rt->cfg->path);
+	jstr(out, st->config_file);
 	evbuffer_add_printf(out, ",\"config_loaded\":");
-	jtime(out, rt->loaded_at);
+	jtime(out, st->loaded_at);
 	evbuffer_add_printf(out, ",\"workers\":%u,\"listeners\":[",
-	    rt->nworkers);
-	for (i = 0; i < rt->nlsns; i++) {
+	    st->workers);
+	for (i = 0; i < st->nlisteners; i++) {
 		if (i)
 			evbuffer_add(out, ",", 1);
-		json_listener(out, rt, &rt->lsns[i]);
+		json_listener(out, &st->listeners[i]);
 	}
 	evbuffer_add_printf(out, "],\"server_groups\":[");
-	for (i = 0; i < balancer_ngroups(b); i++) {
-		struct group *g = balancer_group_at(b, i);
-		const struct group_conf *gc = group_conf(g);
+	for (i = 0; i < st->ngroups; i++) {
+		const struct status_group *sg = &st->groups[i];
 
 		if (i)
 			evbuffer_add(out, ",", 1);
 		evbuffer_add(out, "{\"name\":", 8);
-		jstr(out, gc->name);
+		jstr(out, sg->conf->name);
 		evbuffer_add_printf(out, ",\"scheduler\":\"%s\","
 		    "\"health_check\":%s,\"servers\":[",
-		    sched_names[gc->scheduler],
-		    gc->health_check ? "true" : "false");
-		for (j = 0; j < group_nservers(g); j++) {
+		    sched_names[sg->conf->scheduler],
+		    sg->conf->health_check ? "true" : "false");
+		for (j = 0; j < sg->nservers; j++) {
 			if (j)
 				evbuffer_add(out, ",", 1);
-			json_server(out, gc, group_server(g, j));
+			json_server(out, &sg->servers[j]);
 		}
 		evbuffer_add(out, "]}", 2);
 	}
-	evbuffer_add(out, "]}\n", 3);
+	evbuffer_add_printf(out, "],\"reloads\":{\"count\":%u,\"last\":",
+	    st->reloads.count);
+	jtime(out, st->reloads.last_at);
+	evbuffer_add_printf(out, ",\"failed_at\":");
+	jtime(out, st->reloads.failed_at);
+	evbuffer_add_printf(out, ",\"error\":");
+	jstr(out, st->reloads.error[0] != '\0' ? st->reloads.error : NULL);
+	evbuffer_add(out, "}}\n", 3);
 }

@@ -1,7 +1,8 @@
 /*
  * metrics: renders the shared counters of a generation as Prometheus text
- * exposition (version 0.0.4) and as the /status JSON document. Reads
- * shared memory only; the per-worker slots are summed here.
+ * exposition (version 0.0.4), and a status snapshot (status.h) as the
+ * /status JSON document. Reads shared memory only; the per-worker slots
+ * are summed here and in status.c.
  */
 #ifndef MTLSLB_METRICS_H
 #define MTLSLB_METRICS_H
@@ -13,14 +14,14 @@ struct evbuffer;
 struct lsn;
 struct runtime;
 struct server;
+struct status;
 
 /* Appends the Prometheus exposition of rt to out. */
 void metrics_render(struct evbuffer *out, const struct runtime *rt,
     long started);
 
-/* Appends the /status JSON document of rt to out. */
-void metrics_status_json(struct evbuffer *out, const struct runtime *rt,
-    long started);
+/* Appends the /status JSON document of the snapshot st to out. */
+void metrics_status_json(struct evbuffer *out, const struct status *st);
 
 /*
  * The data path's counters (metrics_count.c): each names what happened;
@@ -42,5 +43,7 @@ void metrics_count_server_request(struct server *s);
 void metrics_count_server_done(struct server *s);
 /* A response head from s arrived us microseconds after the pick. */
 void metrics_count_server_latency(struct server *s, uint64_t us);
+/* That response head from s had a 5xx status. */
+void metrics_count_server_5xx(struct server *s);
 
 #endif

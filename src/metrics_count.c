@@ -100,3 +100,9 @@ metrics_count_server_latency(struct server *s, uint64_t us)
 	atomic_fetch_add_explicit(&s->sh->latency_sum_us, us,
 	    memory_order_relaxed);
 }
+
+void
+metrics_count_server_5xx(struct server *s)
+{
+	INC(s->sh->responses_5xx);
+}

@@ -268,6 +268,82 @@ parse_name(const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool
+is_attr_type_char(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' &&
+	    c <= 'Z') || c == '.' || c == '-';
+}
+
+int
+parse_dn(const char *s, char *out, size_t outlen, char *err, size_t errlen)
+{
+	const char *p = s, *type;
+	size_t o = 0, keep, value;
+	int tlen;
+
+#define PUT(ch) do {							\
+	if (o + 1 >= outlen)						\
+		return fail(err, errlen, "'%.40s...' is longer than %zu "\
+		    "bytes", s, outlen - 1);				\
+	out[o++] = (ch);						\
+} while (0)
+	for (;;) {
+		while (is_blank(*p))
+			p++;
+		for (type = p; is_attr_type_char(*p); p++)
+			PUT(*p);
+		if (p == type)
+			return fail(err, errlen, "'%s' is not a subject like "
+			    "'CN=alice, OU=ops': an attribute has no type", s);
+		tlen = (int)(p - type);
+		while (is_blank(*p))
+			p++;
+		if (*p != '=')
+			return fail(err, errlen, "'%s' is not a subject like "
+			    "'CN=alice, OU=ops': no '=' after '%.*s'", s,
+			    tlen, type);
+		PUT('=');
+		p++;
+		while (is_blank(*p))
+			p++;
+		value = keep = o;
+		while (*p != '\0' && *p != ',' && *p != '+') {
+			if (*p == '\\') {
+				if (p[1] == '\0')
+					return fail(err, errlen, "'%s' ends "
+					    "with a lone '\\'", s);
+				PUT(p[0]);
+				PUT(p[1]);
+				p += 2;
+				keep = o;
+				continue;
+			}
+			PUT(*p);
+			if (!is_blank(*p))
+				keep = o;
+			p++;
+		}
+		o = keep;		/* unescaped trailing blanks */
+		if (o == value)
+			return fail(err, errlen, "'%s': attribute '%.*s' has no "
+			    "value", s, tlen, type);
+		if (*p == '\0')
+			break;
+		PUT(*p);
+		p++;
+	}
+#undef PUT
+	out[o] = '\0';
+	return 0;
+}
+
 int
 parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len,
     char *err, size_t errlen)
@@ -358,6 +434,64 @@ next_word(const char **sp, char *buf, size_t len)
 	return n;
 }
 
+/* True for "1.2.3.4": a numeric IPv4 address, and no port. */
+static bool
+is_ipv4(const char *s)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, s, &a) == 1;
+}
+
+static bool
+is_digits(const char *s)
+{
+	return *s != '\0' && strspn(s, "0123456789") == strlen(s);
+}
+
+/*
+ * A server line that starts with an address lost its name (or has it after
+ * the address): say what the line should be rather than what a name may
+ * contain. word is the first word of s. Returns -1 after writing the
+ * message, or 0 when the line is not one of these.
+ */
+static int
+server_addr_first(const char *s, const char *word, char *err, size_t errlen)
+{
+	const char *p = s, *rest, *line = s + strspn(s, BLANKS);
+	char next[PARSE_ADDR_MAX + 2];
+	size_t n;
+
+	(void)next_word(&p, next, sizeof(next));	/* word again */
+	rest = p + strspn(p, BLANKS);			/* after word */
+	n = next_word(&p, next, sizeof(next));
+	p += strspn(p, BLANKS);				/* after next */
+	if (strchr(word, ':') != NULL) {
+		/* "ADDR NAME [options]" */
+		if (n > 0 && strchr(next, '=') == NULL && !is_ipv4(next) &&
+		    parse_name(next, NULL, 0) == 0)
+			return fail(err, errlen, "the name comes before the "
+			    "address: write \"server = %s %s%s%s\"", next,
+			    word, *p != '\0' ? " " : "", p);
+		return fail(err, errlen, "needs a name before the address: "
+		    "write \"server = NAME %s\", e.g. \"server = ecs01 %s\"",
+		    line, line);
+	}
+	/* a bare IPv4 address is a valid name, unless no address follows */
+	if (!is_ipv4(word) || (n > 0 && strchr(next, ':') != NULL))
+		return 0;
+	if (n > 0 && is_digits(next))		/* "1.2.3.4 8080" */
+		return fail(err, errlen, "a server line is NAME HOST:PORT "
+		    "[weight=N]: write \"server = NAME %s:%s%s%s\", e.g. "
+		    "\"server = ecs01 %s:%s%s%s\"", word, next,
+		    *p != '\0' ? " " : "", p, word, next,
+		    *p != '\0' ? " " : "", p);
+	return fail(err, errlen, "a server line is NAME HOST:PORT [weight=N]: "
+	    "write \"server = NAME %s:PORT%s%s\", e.g. \"server = ecs01 "
+	    "%s:8080%s%s\"", word, *rest != '\0' ? " " : "", rest, word,
+	    *rest != '\0' ? " " : "", rest);
+}
+
 int
 parse_server_line(const char *s, struct parse_server *out, char *err,
     size_t errlen)
@@ -372,6 +506,8 @@ parse_server_line(const char *s, struct parse_server *out, char *err,
 	out->weight = 1;
 	if ((n = next_word(&p, word, sizeof(word))) == 0)
 		return fail(err, errlen, "value is empty");
+	if (n < sizeof(word) && server_addr_first(s, word, err, errlen) < 0)
+		return -1;
 	if (n >= sizeof(word) || parse_name(word, NULL, 0) < 0)
 		return parse_name(word, err, errlen);
 	memcpy(out->name, word, n + 1);
@@ -398,6 +534,36 @@ parse_server_line(const char *s, struct parse_server *out, char *err,
 		out->weight = (unsigned)w;
 		have_weight = true;
 	}
+	return 0;
+}
+
+int
+parse_path(const char *dir, const char *s, char *out, size_t len,
+    char *err, size_t errlen)
+{
+	const char *rel = s;
+	size_t dlen;
+	int n;
+
+	if (*s == '\0')
+		return fail(err, errlen, "value is empty");
+	if (*s == '/')
+		n = snprintf(out, len, "%s", s);
+	else {
+		dlen = strlen(dir);
+		while (rel[0] == '.' && rel[1] == '/')
+			rel += 2 + strspn(rel + 2, "/");
+		if (dlen > 0 && dir[dlen - 1] == '/')
+			dlen--;
+		if (*rel == '\0')	/* "./": the directory itself */
+			n = snprintf(out, len, "%s", dir);
+		else
+			n = snprintf(out, len, "%.*s/%s", (int)dlen, dir, rel);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return fail(err, errlen, "'%s' is too long for a path (at most "
+		    "%zu characters, relative names with their directory)", s,
+		    len - 1);
 	return 0;
 }
 

@@ -79,6 +79,29 @@ int parse_hostport(const char *s, struct sockaddr_storage *ss,
 int parse_server_line(const char *s, struct parse_server *out, char *err,
     size_t errlen);
 
+/*
+ * Resolves the file name s against dir, an absolute directory, into out
+ * (len bytes): s itself when it is absolute, else "dir/s" without the
+ * leading "./" of s. Fails when s is empty or the result does not fit.
+ */
+int parse_path(const char *dir, const char *s, char *out, size_t len,
+    char *err, size_t errlen);
+
+/* Longest distinguished name parse_dn() accepts, in bytes. */
+#define PARSE_DN_MAX	1024
+
+/*
+ * Normalises a distinguished name written as RFC 2253 prints it, last RDN
+ * first ("CN=alice, OU=ops"), into out (outlen bytes): the blanks around
+ * the ',' and '+' between attributes and around each '=' after a type
+ * are dropped, so that it compares byte for byte with what OpenSSL's
+ * XN_FLAG_RFC2253 prints ("CN=alice,OU=ops"). Escapes ("\,", "\C3")
+ * are kept as written. Each attribute is TYPE=VALUE: a type of letters,
+ * digits, '.' or '-', and a value that is not empty.
+ */
+int parse_dn(const char *s, char *out, size_t outlen, char *err,
+    size_t errlen);
+
 /* The bit parse_http_codes() sets for the status class Nxx, N in 2..5. */
 #define PARSE_HTTP_CLASS(n)	(1u << (n))
 

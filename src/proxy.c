@@ -433,6 +433,8 @@ response_heads(struct request *r)
 		health_passive_success(s);
 		metrics_count_server_latency(s, (uint64_t)(proxy_tv_diff(
 		    &r->t_upstream, &r->t_resp) * 1e6 + 0.5));
+		if (m.status >= 500)
+			metrics_count_server_5xx(s);
 		r->resp_body = m.status == 101 ? HTTP_BODY_NONE : m.body;
 		r->resp_remaining = m.content_length;
 		if (m.body == HTTP_BODY_CHUNKED)

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "balancer.h"
 #include "config.h"
 #include "diag.h"
@@ -88,6 +89,12 @@ runtime_load(const char *path, struct diag *d)
 			if (f.kind == CONFIG_FILE_KEY)
 				keyperm_check(f.key, f.path, f.line, d);
 	}
+	if (admin_tls_new(cfg, d, &rt->admin_ctx) == -1)
+		failed = true;
+	if (cfg->admin_server_private_key != NULL)
+		keyperm_check("server_private_key",
+		    cfg->admin_server_private_key,
+		    cfg->admin_server_private_key_line, d);
 	if (failed) {
 		runtime_free(rt);
 		return NULL;
@@ -157,6 +164,7 @@ runtime_free(struct runtime *rt)
 	for (i = 0; rt->gctxs != NULL && i < rt->cfg->ngroups; i++)
 		SSL_CTX_free(rt->gctxs[i]);
 	free(rt->gctxs);
+	SSL_CTX_free(rt->admin_ctx);
 	balancer_free(rt->bal);
 	shm_free(rt->shm);
 	config_free(rt->cfg);

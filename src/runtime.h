@@ -20,6 +20,7 @@ struct shm;
 
 struct runtime {
 	struct config *cfg;
+	SSL_CTX *admin_ctx;		/* [admin] TLS, NULL: plain HTTP */
 	struct shm *shm;
 	struct balancer *bal;
 	struct lsn *lsns;

@@ -3,8 +3,11 @@
  *
  *   header | buckets[nbuckets] | slots[nslots]
  *
- * A slot is 4 KiB: a 64-byte head (chain link, id, expiry, length) and
- * the serialised session. Buckets hold slot index + 1 (0: empty) and
+ * A slot is 1 KiB: a 64-byte head (chain link, id, expiry, length) and
+ * the serialised session, which without its client certificate (see
+ * tls_session.c) is 300-400 bytes. Every new session touches a slot of
+ * shared memory, which counts in the workers' RSS: a page per session
+ * would add 4 KiB to every connection. Buckets hold slot index + 1 (0: empty) and
  * chain through the slots' next fields. New entries take the slot under
  * the ring cursor, so the oldest entry is the one replaced: no LRU list
  * to update on every hit, and a full cache costs nothing extra.
@@ -58,7 +61,7 @@ struct sesscache {
 	unsigned refs;
 };
 
-_Static_assert(sizeof(struct sc_slot) == 4096, "a slot is one page");
+_Static_assert(sizeof(struct sc_slot) == 1024, "four slots a page");
 
 struct sesscache *
 sesscache_new(unsigned entries, const char *listener)

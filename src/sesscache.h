@@ -15,7 +15,7 @@
 
 /* Largest session id and serialised session a slot holds. */
 #define SESSCACHE_MAX_ID	32
-#define SESSCACHE_MAX_DATA	(4096 - 64)
+#define SESSCACHE_MAX_DATA	(1024 - 64)
 
 struct sesscache;
 

@@ -434,24 +434,57 @@ tls_check_crls(STACK_OF(X509_CRL) *crls, STACK_OF(X509) *cas,
 	}
 }
 
+/*
+ * True when x can anchor a client's chain: a CA as OpenSSL's
+ * X509_check_ca() sees it (basicConstraints CA:TRUE, or a self-signed v1
+ * certificate, or keyCertSign without basicConstraints), or any
+ * self-signed certificate, which OpenSSL trusts for itself alone when a
+ * client presents exactly it (pinning).
+ */
+static bool
+can_anchor(X509 *x)
+{
+	return X509_check_ca(x) != 0 || X509_self_signed(x, 0) == 1;
+}
+
 void
 tls_check_cas(STACK_OF(X509) *cas, const struct listener_conf *lc,
     struct diag *d)
 {
 	int line = lc->ca_certificate_line;
 	char *subj, *iss;
+	bool none = true;
 	X509 *x;
 	int i;
 
+	for (i = 0; i < sk_X509_num(cas) && none; i++)
+		none = !can_anchor(sk_X509_value(cas, i));
+	ERR_clear_error();
+	if (none && sk_X509_num(cas) > 0) {
+		/* the usual slip: the client certificate instead of its CA */
+		x = sk_X509_value(cas, 0);
+		subj = tls_peer_name(X509_get_subject_name(x));
+		iss = tls_peer_name(X509_get_issuer_name(x));
+		diag_error(d, line, "ca_certificate: '%s' holds only "
+		    "end-entity certificates ('%s'%s), no CA, so no client "
+		    "certificate can ever verify: use the root or "
+		    "intermediate CA certificate that signed the client "
+		    "certificates instead, e.g. root.crt ('%s' was issued by "
+		    "'%s')", lc->ca_certificate, subj,
+		    sk_X509_num(cas) > 1 ? ", ..." : "", subj, iss);
+		free(iss);
+		free(subj);
+	}
 	for (i = 0; i < sk_X509_num(cas); i++) {
 		x = sk_X509_value(cas, i);
 		check_cert_strength(x, "ca_certificate", d, line);
 		subj = tls_peer_name(X509_get_subject_name(x));
-		if (X509_check_ca(x) == 0)
-			diag_warn(d, line, "ca_certificate: '%s' is not a CA "
-			    "certificate, so it cannot issue client "
-			    "certificates", subj);
-		else if (X509_self_signed(x, 0) != 1 &&
+		if (X509_check_ca(x) == 0) {
+			if (!none)
+				diag_warn(d, line, "ca_certificate: '%s' is "
+				    "not a CA certificate, so it cannot issue "
+				    "client certificates", subj);
+		} else if (X509_self_signed(x, 0) != 1 &&
 		    find_issuer(cas, X509_get_issuer_name(x)) == NULL) {
 			iss = tls_peer_name(X509_get_issuer_name(x));
 			diag_warn(d, line, "ca_certificate: the issuer '%s' "

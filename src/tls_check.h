@@ -38,7 +38,11 @@ EVP_PKEY *tls_check_read_key(const char *key, const char *path,
  */
 void tls_check_server_chain(STACK_OF(X509) *chain, struct diag *d, int line);
 
-/* Warns about ca_certificate entries that cannot work as issuers. */
+/*
+ * Records an error when no certificate of cas can anchor a client chain
+ * (only end-entity certificates, none self-signed), and warns about the
+ * entries that cannot work as issuers in a bundle that has some CA.
+ */
 void tls_check_cas(STACK_OF(X509) *cas, const struct listener_conf *lc,
     struct diag *d);
 

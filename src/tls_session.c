@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "log.h"
 #include "sesscache.h"
 #include "tls_peer.h"
 
@@ -189,7 +190,7 @@ new_cb(SSL *ssl, SSL_SESSION *sess)
 {
 	SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
 	struct sesscache *sc = cache_of(ctx);
-	unsigned char der[SESSCACHE_MAX_DATA], *p = der;
+	unsigned char der[8192], *p = der;
 	const unsigned char *id;
 	unsigned int idlen;
 	bool strip = false;
@@ -222,6 +223,11 @@ new_cb(SSL *ssl, SSL_SESSION *sess)
 	}
 	if (strip && (len = (int)tls_session_strip_peer(der, (size_t)len)) == 0)
 		return 0;
+	if (len > SESSCACHE_MAX_DATA) {
+		log_msg(LL_DEBUG, "session cache: a %d-byte session does not "
+		    "fit a slot (%d): not kept", len, SESSCACHE_MAX_DATA);
+		return 0;
+	}
 	id = SSL_SESSION_get_id(sess, &idlen);
 	(void)sesscache_put(sc, id, idlen, der, (size_t)len,
 	    (time_t)SSL_SESSION_get_time(sess) + SSL_SESSION_get_timeout(sess),

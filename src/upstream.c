@@ -5,6 +5,9 @@
  * and a request written into a dead socket cannot always be retried.
  * A group with send_proxy_protocol gets its PROXY header first on every
  * connection, and never pools one (it names a single client).
+ * A server an operator disabled (balancer_admin) keeps no idle
+ * connection: none is pooled, and upstream_pool_sweep() closes the ones
+ * it had.
  */
 #include "ac_config.h"
 #include "upstream.h"
@@ -48,6 +51,7 @@ struct idle_list {
 	struct idle_head head;
 	unsigned count;
 	SSL_SESSION *session;		/* backend_tls: to resume */
+	struct server *server;		/* set by upstream_put */
 };
 
 struct upstream_pool {
@@ -175,6 +179,11 @@ upstream_put(struct upstream_pool *p, struct server *s,
 		return;
 	}
 	l = &p->lists[s->id];
+	l->server = s;
+	if (balancer_admin(s) == BAL_DISABLED) {
+		bufferevent_free(bev);
+		return;
+	}
 	if (l->count >= gc->max_idle_connections) {
 		/* Full: drop the oldest, keep the warm one. */
 		if ((it = TAILQ_FIRST(&l->head)) == NULL) {
@@ -195,6 +204,25 @@ upstream_put(struct upstream_pool *p, struct server *s,
 	bufferevent_setcb(bev, idle_read_cb, NULL, idle_event_cb, it);
 	bufferevent_set_timeouts(bev, &tv, NULL);
 	bufferevent_enable(bev, EV_READ);
+}
+
+size_t
+upstream_pool_sweep(struct upstream_pool *p)
+{
+	struct idle *it;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nlists; i++) {
+		struct idle_list *l = &p->lists[i];
+
+		if (l->count == 0 || balancer_admin(l->server) != BAL_DISABLED)
+			continue;
+		while ((it = TAILQ_FIRST(&l->head)) != NULL) {
+			idle_drop(it);
+			n++;
+		}
+	}
+	return n;
 }
 
 /*

@@ -39,10 +39,18 @@ struct bufferevent *upstream_take(struct upstream_pool *p, struct server *s,
 
 /*
  * Takes ownership of bev, an open connection to s with nothing pending,
- * and keeps it idle for reuse, or frees it when the pool is full.
+ * and keeps it idle for reuse, or frees it when the pool is full or s is
+ * disabled (BAL_DISABLED).
  */
 void upstream_put(struct upstream_pool *p, struct server *s,
     struct bufferevent *bev);
+
+/*
+ * Closes every idle connection to a server that is disabled now (the
+ * admin endpoint sets that in shared memory; each worker's pool notices
+ * it here). Returns how many were closed.
+ */
+size_t upstream_pool_sweep(struct upstream_pool *p);
 
 /*
  * Starts a non-blocking connect to s for a request of client connection

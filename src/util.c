@@ -1,11 +1,13 @@
 /*
  * util: allocation wrappers. Running out of memory is fatal by design:
  * the daemon cannot do anything useful without it, and aborting here keeps
- * every caller free of untestable recovery code.
+ * every caller free of untestable recovery code. Also util_abs_path().
  */
 #include "ac_config.h"
 #include "util.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,4 +69,36 @@ xstrndup(const char *s, size_t n)
 	memcpy(p, s, len);
 	p[len] = '\0';
 	return p;
+}
+
+int
+util_abs_path(const char *path, char *out, size_t len)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base = path;
+	int n;
+
+	if (*path == '/')
+		n = snprintf(out, len, "%s", path);
+	else {
+		if (slash != NULL) {
+			if ((size_t)(slash - path) >= sizeof(dir)) {
+				errno = ENAMETOOLONG;
+				return -1;
+			}
+			memcpy(dir, path, (size_t)(slash - path));
+			dir[slash - path] = '\0';
+			base = slash + 1;
+		} else
+			snprintf(dir, sizeof(dir), ".");
+		if (realpath(dir, real) == NULL)
+			return -1;
+		n = snprintf(out, len, "%s%s%s", real,
+		    strcmp(real, "/") == 0 ? "" : "/", base);
+	}
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
 }

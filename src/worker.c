@@ -45,6 +45,7 @@ struct worker {
 	struct event *stop_poll;	/* while stopping: exit when idle */
 	struct event *stop_deadline;
 	struct event *resume;		/* EMFILE back-off */
+	struct event *sweep;		/* idle pool of disabled servers */
 	struct log_limit accept_log;	/* accept failures */
 	unsigned index;
 };
@@ -196,6 +197,23 @@ begin_stop(struct worker *wk)
 	stop_if_idle(wk);
 }
 
+/*
+ * Once a second: close the idle pooled connections of servers an
+ * operator disabled. Polling one shared word per pooled server is
+ * cheaper and simpler than a signal from the master to every worker of
+ * every generation.
+ */
+static void
+sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *wk = arg;
+	size_t n;
+
+	if ((n = upstream_pool_sweep(wk->cw.pool)) > 0)
+		log_msg(LL_DEBUG, "closed %zu idle connections to disabled "
+		    "servers", n);
+}
+
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -245,6 +263,8 @@ worker_free(struct worker *wk)
 		event_free(wk->stop_deadline);
 	if (wk->resume)
 		event_free(wk->resume);
+	if (wk->sweep)
+		event_free(wk->sweep);
 	free(wk->cw.hdrs);
 	if (wk->cw.scratch != NULL)
 		evbuffer_free(wk->cw.scratch);
@@ -277,6 +297,7 @@ int
 worker_main(struct runtime *rt, unsigned index)
 {
 	struct worker wk;
+	struct timeval sweep_tv = { 1, 0 };
 	char role[32];
 	size_t i, j, k = 0, nfds = 0;
 
@@ -330,6 +351,13 @@ worker_main(struct runtime *rt, unsigned index)
 		}
 	}
 	wk.resume = evtimer_new(wk.cw.base, resume_cb, &wk);
+	wk.sweep = event_new(wk.cw.base, -1, EV_PERSIST, sweep_cb, &wk);
+	if (wk.resume == NULL || wk.sweep == NULL ||
+	    event_add(wk.sweep, &sweep_tv) != 0) {
+		log_msg(LL_ERROR, "cannot create the worker's timers");
+		worker_free(&wk);
+		return 1;
+	}
 	wk.sigterm = evsignal_new(wk.cw.base, SIGTERM, signal_cb, &wk);
 	wk.sigint = evsignal_new(wk.cw.base, SIGINT, signal_cb, &wk);
 	wk.sigusr1 = evsignal_new(wk.cw.base, SIGUSR1, signal_cb, &wk);

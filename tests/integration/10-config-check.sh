@@ -95,18 +95,39 @@ bad "bad port 70000" \
 bad "bad server port" \
     "s/^server = ECS01 127.0.0.1:$P1/server = ECS01 127.0.0.1:0/" \
     '^server = ECS01' "port|127\.0\.0\.1:0|'0'"
+bad "server line without a name" \
+    "s/^server = ECS01 127.0.0.1:$P1/server = 127.0.0.1:$P1/" \
+    "^server = 127\\.0\\.0\\.1:$P1\$" \
+    "server: needs a name before the address: write \"server = NAME 127\\.0\\.0\\.1:$P1\", e\\.g\\. \"server = ecs01 127\\.0\\.0\\.1:$P1\"\$"
 bad "missing certificate file" \
     "s|^server_certificate = .*|server_certificate = $PKI/nonexistent.crt|" \
     '^server_certificate' nonexistent.crt
 bad "missing CA file" \
     "s|^ca_certificate = .*|ca_certificate = $PKI/nonexistent-ca.crt|" \
     '^ca_certificate' nonexistent-ca.crt
+bad "client certificate as ca_certificate" \
+    "s|^ca_certificate = .*|ca_certificate = $PKI/client.crt|" \
+    '^ca_certificate' \
+    "ca_certificate: '.*/client\\.crt' holds only end-entity certificates \\('CN=client'\\), no CA, .*use the root or intermediate CA certificate that signed the client certificates"
 bad "key does not match certificate" \
     "s|^server_private_key = .*|server_private_key = $PKI/client.key|" \
     '^server_(private_key|certificate)' match
 bad "unreadable CRL" \
     "s|^crl = .*|crl = $PKI/server.crt|" \
     '^crl' crl
+
+# -t said valid and the start failed: a log directory that does not exist.
+bad "log directory missing" \
+    "s|^access_log = stderr|access_log = $T/nolog/access.log|" \
+    '^access_log' \
+    "access_log: cannot create '.*/nolog/access\\.log': the directory '.*/nolog' does not exist \\(create it: mkdir -p '.*/nolog'\\)\$"
+[ ! -e "$T/nolog" ] || fail "-t created $T/nolog"
+RC=0
+timeout 20 "$MTLSLB_BIN" -c "$BAD" >"$T/start.out" 2>&1 || RC=$?
+[ "$RC" = 1 ] || fail "start with a missing log directory: exit $RC"
+grep -q "cannot create '.*/nolog/access\.log'" "$T/start.out" ||
+    fail "start with a missing log directory: $(cat "$T/start.out")"
+pass "the start fails the same way, and nothing was created"
 
 # Several problems are all reported, not just the first.
 sed -e 's/^verify_depth = 3/verify_depth = 99/' \

@@ -56,17 +56,9 @@ curl20() {
 	    "identity headers"
 }
 
-# sclient NAME [IN]: one s_client request; saves the session in
-# $T/NAME.sess, offers $T/IN.sess if given; prints New or Reused.
+# sclient NAME [IN]: tls_resume on the daemon's port.
 sclient() {
-	local name=$1 in=${2:-} a=()
-	a=(-connect "127.0.0.1:$MTLSLB_PORT" -CAfile "$PKI/root.crt"
-	    -cert "$PKI/${CERT:-client}.crt" -key "$PKI/${CERT:-client}.key"
-	    -sess_out "$T/$name.sess" -ign_eof)
-	[ -z "$in" ] || a+=(-sess_in "$T/$in.sess")
-	printf 'GET /headers HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' |
-	    timeout 20 openssl s_client "${a[@]}" >"$T/$name.out" 2>&1
-	sed -n 's/^\(New\|Reused\), .*/\1/p' "$T/$name.out" | head -n 1
+	tls_resume "$MTLSLB_PORT" "$@"
 }
 
 # expect_sclient WHAT NAME [IN]: sclient must print WHAT.
@@ -140,15 +132,12 @@ LB_PORT=$(free_port)
 WORKERS=2 SERVERS="server = BAD 127.0.0.1:$BAD_PORT" std_config "$CONF"
 start_mtlslb "$CONF"
 cut_resp() {
-	local a=(-connect "127.0.0.1:$MTLSLB_PORT" -CAfile "$PKI/root.crt"
-	    -cert "$PKI/client.crt" -key "$PKI/client.key" -ign_eof
-	    -sess_out "$T/$1.sess")
-	[ -z "${2:-}" ] || a+=(-sess_in "$T/$2.sess")
-	printf 'GET /mode/cl-long HTTP/1.1\r\nHost: t\r\n\r\n' |
-	    timeout 60 openssl s_client "${a[@]}" >"$T/$1.out" 2>&1
+	local got
+	got=$(tls_resume "$MTLSLB_PORT" "$1" "${2:-}" \
+	    'GET /mode/cl-long HTTP/1.1\r\nHost: t\r\n\r\n')
 	grep -q '^HTTP/1.1 200' "$T/$1.out" ||
 	    fail "cut response $1: $(head -c 600 "$T/$1.out")"
-	sed -n 's/^\(New\|Reused\), .*/\1/p' "$T/$1.out" | head -n 1
+	echo "$got"
 }
 [ "$(cut_resp c1)" = New ] || fail "cut response c1: not a full handshake"
 for i in 2 3 4; do
@@ -235,6 +224,38 @@ v=$(metric 'mtlslb_tls_session_cache_entries{listener="https"}')
 v=$(metric 'mtlslb_tls_session_cache_evictions_total{listener="https"}')
 [ "$v" = 0 ] || fail "session cache evictions on https: '$v'"
 pass "/metrics: handshakes by resumed, cache entries and evictions"
+stop_mtlslb
+
+# --- a session too large for a slot is not kept: full handshakes, no error ----
+# The client's identity travels in the stored session: a subject of ~900
+# bytes makes it larger than a slot (960 bytes).
+long=$(printf 'o%.0s' $(seq 1 60))
+subj="/CN=long"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
+	subj="$subj/OU=$long$i"
+done
+printf 'basicConstraints = CA:FALSE\nextendedKeyUsage = clientAuth\n' \
+    >"$T/long.ext"
+{ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc \
+    -keyout "$PKI/long.key" -subj "$subj" -out "$T/long.csr" &&
+    openssl x509 -req -in "$T/long.csr" -CA "$PKI/root.crt" \
+    -CAkey "$PKI/root.key" -CAcreateserial -CAserial "$T/long.srl" \
+    -days 2 -sha256 -extfile "$T/long.ext" -out "$PKI/long.crt"; } \
+    >"$T/long.log" 2>&1 || {
+	cat "$T/long.log" >&2
+	harness_error "cannot issue the long-subject client certificate"
+}
+LB_PORT=$(free_port)
+WORKERS=2 LOG_LEVEL=debug std_config "$CONF"
+start_mtlslb "$CONF"
+[ "$(CERT=long sclient L1)" = New ] || fail "L1"
+grep -q '^HTTP/1.1 200 ' "$T/L1.out" || fail "long subject: no 200"
+[ "$(CERT=long sclient L2 L1)" = New ] ||
+    fail "a session larger than a slot was resumed"
+grep -q '^HTTP/1.1 200 ' "$T/L2.out" || fail "long subject, again: no 200"
+wait_mtlslb_log 'session cache: a [0-9]+-byte session does not fit a slot' 10 ||
+    fail "no debug line for the session that did not fit"
+pass "a session larger than a slot is not kept: full handshakes, 200"
 stop_mtlslb
 
 # --- a full cache evicts the oldest session -----------------------------------

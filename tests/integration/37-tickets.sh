@@ -29,17 +29,10 @@ rotate() {
 	[ "$(grep -c . "$1")" -le 2 ] || fail "$1: more than two keys"
 }
 
-# sclient PORT NAME [IN]: one request; saves the session in $T/NAME.sess;
-# prints New or Reused.
 sclient() {
-	local a=(-connect "127.0.0.1:$1" -CAfile "$PKI/root.crt"
-	    -cert "$PKI/${CERT:-client}.crt" -key "$PKI/${CERT:-client}.key"
-	    -sess_out "$T/$2.sess" -ign_eof)
-	[ -z "${3:-}" ] || a+=(-sess_in "$T/$3.sess")
-	printf 'GET /headers HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' |
-	    timeout 20 openssl s_client "${a[@]}" >"$T/$2.out" 2>&1
-	sed -n 's/^\(New\|Reused\), .*/\1/p' "$T/$2.out" | head -n 1
+	tls_resume "$@"
 }
+
 # start_lb NAME KEYFILE [more listener lines]: an instance on a new port;
 # sets PORT_NAME and PID_NAME.
 start_lb() {
@@ -61,7 +54,7 @@ reload_lb() {
 
 rotate "$T/k1"		# creates it
 newkey "$T/k2"
-start_lb A "$T/k1"
+GLOBAL_EXTRA="reload_on_change = on" start_lb A "$T/k1"
 start_lb B "$T/k1"
 start_lb C "$T/k2"
 
@@ -76,17 +69,23 @@ pass "a ticket from A resumes on B (same key file), not on C (another)"
 
 # rotation (mtlslb-certs ticket-key): [k1' k1] still decrypts a1's
 # ticket; [k1'' k1'] no longer does
-rotate "$T/k1"
-reload_lb A
+# A watches its files (reload_on_change): a rotation reloads it
+rotated() {
+	log_mark
+	rotate "$T/k1"
+	wait_mtlslb_log 'reload_on_change: a watched file changed' 60 ||
+	    fail "A did not notice the rotated key file"
+	wait_mtlslb_log 'configuration reloaded' 60 || fail "A did not reload"
+}
+rotated
 [ "$(sclient "$PORT_A" r1 a1)" = Reused ] ||
     fail "one rotation: the old key no longer decrypts"
-rotate "$T/k1"
-reload_lb A
+rotated
 [ "$(sclient "$PORT_A" r2 a1)" = New ] ||
     fail "two rotations: the rotated-out key still decrypts"
 [ "$(sclient "$PORT_A" r3 r2)" = Reused ] ||
     fail "after two rotations: a new ticket does not resume"
-pass "a key decrypts until it has been rotated out twice"
+pass "a key decrypts until it has been rotated out twice (reload_on_change)"
 
 # a failed verdict is never resumed (http_400 mode: the ticket is issued)
 [ "$(CERT=other sclient "$PORT_A" f1)" = New ] || fail "f1"

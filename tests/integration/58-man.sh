@@ -30,7 +30,7 @@ for s in GLOBAL LISTENER SERVER_GROUP ADMIN; do
 done
 pass "all $(wc -l <"$T/keys") keys are in mtlslb.ini(5) and conf/mtlslb.ini"
 
-for o in -c -t -V -h; do
+for o in -c -t -s -V -h; do
 	grep -q "^\.It Fl ${o#-}" "$M8" || fail "mtlslb.8 lacks option $o"
 done
 for s in SIGHUP SIGTERM SIGUSR1; do

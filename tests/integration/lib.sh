@@ -942,6 +942,22 @@ req_header_count() {
 	    END { print c }'
 }
 
+# tls_resume PORT NAME [IN [REQUEST]]: one openssl s_client connection
+# to 127.0.0.1:PORT with the client certificate $PKI/${CERT:-client}.*
+# sending REQUEST (printf format; default a GET /headers that closes);
+# saves the session in $T/NAME.sess and the output in $T/NAME.out,
+# offers the session $T/IN.sess when IN is given, and prints New or Reused.
+tls_resume() {
+	local a=(-connect "127.0.0.1:$1" -CAfile "$PKI/root.crt"
+	    -cert "$PKI/${CERT:-client}.crt" -key "$PKI/${CERT:-client}.key"
+	    -sess_out "$T/$2.sess" -ign_eof)
+	[ -z "${3:-}" ] || a+=(-sess_in "$T/$3.sess")
+	# shellcheck disable=SC2059 # the request is a format
+	printf "${4:-GET /headers HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n\\r\\n}" |
+	    timeout 60 openssl s_client "${a[@]}" >"$T/$2.out" 2>&1
+	sed -n 's/^\(New\|Reused\), .*/\1/p' "$T/$2.out" | head -n 1
+}
+
 # expect_tls_reject URL [curl args...]: the TLS layer refuses the client
 # (CERT, as in curl_mtls) and no HTTP status arrives. Only a real
 # rejection passes: the certificate files must exist (curl exit 58, "cannot

@@ -49,6 +49,9 @@
 #   server-chain-encrypted.key  server-chain.key under AES-256 ("secret")
 #   server-combined.pem      server-chain.crt and server-chain.key in one
 #   empty.pem, garbage-crl.pem  no PEM block; a CRL block of bad base64
+#   leaves.crt               client.crt + client2.crt (no CA at all)
+#   root-and-leaf.crt        root.crt + client.crt
+#   pinned.crt/key           CN=pinned, self-signed client (CA:FALSE)
 set -eu
 
 prog=mkpki.sh
@@ -392,6 +395,13 @@ unit_files() {
 	run openssl pkey -in server-chain.key -aes256 -passout pass:secret \
 	    -out server-chain-encrypted.key
 	cat server-chain.crt server-chain.key >server-combined.pem
+	# ca_certificate mistakes: client certificates instead of their CA
+	cat client.crt client2.crt >leaves.crt
+	cat root.crt client.crt >root-and-leaf.crt
+	# a self-signed client certificate, trusted as itself (pinning)
+	run openssl req -x509 -new -config "$cnf" -newkey ec \
+	    -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout pinned.key \
+	    -subj /CN=pinned -days 825 -extensions ext_client -out pinned.crt
 	: >empty.pem
 	printf -- '-----BEGIN X509 CRL-----\nnot base64 !!\n-----END X509 CRL-----\n' \
 	    >garbage-crl.pem

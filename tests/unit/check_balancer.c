@@ -1,5 +1,5 @@
 /* Unit tests for balancer.c: each scheduler's sequence, health skipping,
- * drained servers, the tried set and all_servers_down. */
+ * drained servers, drain/disable, the tried set and all_servers_down. */
 #include "ac_config.h"
 
 #include <check.h>
@@ -185,6 +185,74 @@ START_TEST(server_ids_unique)
 }
 END_TEST
 
+/*
+ * drain and disable take a server out of every scheduler whatever its
+ * health, and try_all never brings it back; enable restores it.
+ */
+START_TEST(admin_state_skips)
+{
+	struct test_group f;
+	unsigned w[] = { 1, 1, 1 };
+	enum balancer_admin a;
+	struct server *b;
+	char s[16];
+
+	test_group_init(&f, SCHED_ROUND_ROBIN, w, 3);
+	b = group_server(f.g, 1);
+	ck_assert_int_eq(balancer_admin(b), BAL_ACTIVE);
+	ck_assert_int_eq(balancer_set_admin(b, BAL_DRAINING), BAL_ACTIVE);
+	seq(&f, 6, s);
+	ck_assert_str_eq(s, "ACACAC");
+	ck_assert_int_eq(balancer_set_admin(b, BAL_DISABLED), BAL_DRAINING);
+	seq(&f, 4, s);
+	ck_assert_str_eq(s, "ACAC");
+	/* A and C down, B disabled: try_all may use A or C, never B. */
+	set_up(&f, 0, 0);
+	set_up(&f, 2, 0);
+	ck_assert(!group_any_up(f.g));
+	f.gc.all_servers_down_try_all = true;
+	seq(&f, 6, s);
+	ck_assert_ptr_null(strchr(s, 'B'));
+	ck_assert_ptr_null(strchr(s, '-'));
+	/* B up but disabled still counts as no server up */
+	ck_assert_ptr_null(balancer_pick(f.g, 5));
+	ck_assert_int_eq(balancer_set_admin(b, BAL_ACTIVE), BAL_DISABLED);
+	ck_assert(group_any_up(f.g));
+	ck_assert_str_eq(balancer_pick(f.g, 0)->conf->name, "B");
+	test_group_free(&f);
+
+	test_group_init(&f, SCHED_LEAST_CONNECTIONS, w, 3);
+	balancer_set_admin(group_server(f.g, 0), BAL_DRAINING);
+	atomic_store(&group_server(f.g, 1)->sh->active, 4);
+	atomic_store(&group_server(f.g, 2)->sh->active, 2);
+	ck_assert_str_eq(balancer_pick(f.g, 0)->conf->name, "C");
+	test_group_free(&f);
+
+	ck_assert_int_eq(balancer_admin_verb("drain", &a), 0);
+	ck_assert_int_eq(a, BAL_DRAINING);
+	ck_assert_int_eq(balancer_admin_verb("disable", &a), 0);
+	ck_assert_int_eq(a, BAL_DISABLED);
+	ck_assert_int_eq(balancer_admin_verb("enable", &a), 0);
+	ck_assert_int_eq(a, BAL_ACTIVE);
+	ck_assert_int_eq(balancer_admin_verb("Drain", &a), -1);
+	ck_assert_int_eq(balancer_admin_verb("", &a), -1);
+	ck_assert_str_eq(balancer_admin_name(BAL_DISABLED), "DISABLED");
+}
+END_TEST
+
+START_TEST(server_named)
+{
+	struct test_group f;
+	unsigned w[] = { 1, 1 };
+
+	test_group_init(&f, SCHED_ROUND_ROBIN, w, 2);
+	ck_assert_ptr_eq(group_server_named(f.g, "B"), group_server(f.g, 1));
+	ck_assert_ptr_null(group_server_named(f.g, "b"));
+	ck_assert_ptr_null(group_server_named(f.g, ""));
+	test_group_free(&f);
+}
+END_TEST
+
 struct race_arg {
 	struct group *g;
 	long nulls;
@@ -248,6 +316,8 @@ balancer_suite(void)
 	ADD(least_connections_ties_rotate);
 	ADD(all_down_reject_or_try_all);
 	ADD(server_ids_unique);
+	ADD(admin_state_skips);
+	ADD(server_named);
 	ADD(concurrent_pickers_never_miss);
 #undef ADD
 	return s;

@@ -24,6 +24,49 @@
 #include "test_main.h"
 
 static char conf_example[PATH_MAX];	/* absolute conf/mtlslb.ini */
+static char data_dir[PATH_MAX];		/* absolute tests/unit/data */
+
+/*
+ * Relative file names are stored relative to the config's directory,
+ * here data_dir: returns data_dir/file, in one of 4 static buffers.
+ */
+static const char *
+in_data(const char *file)
+{
+	static char buf[4][PATH_MAX + 64];
+	static unsigned i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", data_dir, file);
+	return buf[i];
+}
+
+/*
+ * Writes s into a new string with every data_dir replaced by "@DATA@",
+ * so that .err files do not depend on where the tree is.
+ */
+static char *
+data_placeholder(const char *s)
+{
+	size_t dlen = strlen(data_dir), n = 0;
+	const char *p;
+	char *out;
+
+	ck_assert_uint_ge(dlen, 6);
+	out = malloc(strlen(s) + 1);
+	ck_assert_ptr_nonnull(out);
+	for (p = s; *p != '\0';) {
+		if (strncmp(p, data_dir, dlen) == 0) {
+			/* "@DATA@" is never longer than an absolute path */
+			memcpy(out + n, "@DATA@", 6);
+			n += 6;
+			p += dlen;
+		} else
+			out[n++] = *p++;
+	}
+	out[n] = '\0';
+	return out;
+}
 
 /* Returns the contents of path (caller frees), or NULL. */
 static char *
@@ -90,7 +133,7 @@ static void
 fixture(const char *name)
 {
 	char ini[128], errfile[128];
-	char *want, *got, *wline, *gline;
+	char *want, *got, *wline, *gline, *p;
 	int line;
 	struct config *c;
 	struct diag *d;
@@ -101,6 +144,9 @@ fixture(const char *name)
 	ck_assert_msg(want != NULL, "cannot read %s: %s", errfile,
 	    strerror(errno));
 	got = load(ini, &c, &d);
+	p = data_placeholder(got);
+	free(got);
+	got = p;
 	if (strcmp(got, want) != 0) {
 		/* check limits its messages: the whole story goes to stderr */
 		fprintf(stderr, "%s: diagnostics differ\n--- expected\n%s"
@@ -169,6 +215,21 @@ START_TEST(test_check)
 }
 END_TEST
 
+START_TEST(test_log_files)
+{
+	fixture("logs");
+}
+END_TEST
+
+/* [admin]: TLS keys that need each other, allow, loopback or insecure. */
+START_TEST(test_admin)
+{
+	fixture("admin");
+	fixture("admin2");
+	fixture("admin3");
+}
+END_TEST
+
 START_TEST(test_no_group)
 {
 	fixture("nogroup");
@@ -218,6 +279,37 @@ START_TEST(test_unreadable_file)
 }
 END_TEST
 
+/*
+ * config_read (for "mtlslb -s") reads the values but skips the checks over
+ * the whole file: a missing group is no error there, a bad value is.
+ */
+START_TEST(test_read_only)
+{
+	struct config *c;
+	struct diag *d;
+
+	d = diag_new("nogroup.ini");
+	c = config_read("nogroup.ini", d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(diag_errors(d), 0);
+	ck_assert_uint_eq(c->nlisteners, 1);
+	config_free(c);
+	diag_free(d);
+
+	d = diag_new("good.ini");
+	c = config_read("good.ini", d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->pid_file, "/run/mtlslb/test.pid");
+	config_free(c);
+	diag_free(d);
+
+	d = diag_new("values-global2.ini");
+	ck_assert_ptr_null(config_read("values-global2.ini", d));
+	ck_assert_uint_eq(diag_errors(d), 3);
+	diag_free(d);
+}
+END_TEST
+
 static unsigned
 port_of(const struct addr_conf *a)
 {
@@ -243,10 +335,11 @@ START_TEST(test_good)
 
 	ck_assert_uint_eq(c->workers, 4);
 	ck_assert_int_eq(c->log_level, LOGLEVEL_DEBUG);
-	ck_assert_str_eq(c->error_log, "/var/log/mtlslb/error.log");
+	ck_assert_str_eq(c->error_log, "/tmp/mtlslb-check-config-error.log");
 	ck_assert_str_eq(c->access_log, "stderr");
 	ck_assert(c->access_log_json);
 	ck_assert_str_eq(c->user, "nobody");
+	ck_assert_str_eq(c->pid_file, "/run/mtlslb/test.pid");
 	ck_assert_uint_eq(c->shutdown_timeout_ms, 60000);
 	ck_assert(c->reload_on_change);
 	ck_assert_uint_eq(c->expiry_warning_s, 30 * 86400);
@@ -263,15 +356,15 @@ START_TEST(test_good)
 	ck_assert_str_eq(l->binds[1].text, "[::1]:8443");
 	ck_assert_int_eq(l->binds[1].ss.ss_family, AF_INET6);
 	ck_assert_uint_eq(l->binds[1].len, sizeof(struct sockaddr_in6));
-	ck_assert_str_eq(l->server_certificate, "cert.pem");
+	ck_assert_str_eq(l->server_certificate, in_data("cert.pem"));
 	ck_assert_int_eq(l->server_certificate_line, 16);
-	ck_assert_str_eq(l->server_private_key, "key.pem");
+	ck_assert_str_eq(l->server_private_key, in_data("key.pem"));
 	ck_assert_int_eq(l->server_private_key_line, 17);
 	ck_assert_int_eq(l->mutual_authentication, MTLS_OPTIONAL);
 	ck_assert_int_eq(l->mutual_authentication_line, 18);
-	ck_assert_str_eq(l->ca_certificate, "ca.pem");
+	ck_assert_str_eq(l->ca_certificate, in_data("ca.pem"));
 	ck_assert_int_eq(l->ca_certificate_line, 19);
-	ck_assert_str_eq(l->crl, "crl.pem");
+	ck_assert_str_eq(l->crl, in_data("crl.pem"));
 	ck_assert_int_eq(l->crl_line, 20);
 	ck_assert_uint_eq(l->verify_depth, 5);
 	ck_assert_int_eq(l->verify_depth_line, 21);
@@ -370,6 +463,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c->access_log, "stderr");
 	ck_assert(!c->access_log_json);
 	ck_assert_ptr_null(c->user);
+	ck_assert_ptr_null(c->pid_file);
 	ck_assert_uint_eq(c->shutdown_timeout_ms, 30000);
 	ck_assert(!c->reload_on_change);
 	ck_assert_uint_eq(c->expiry_warning_s, 7 * 86400);
@@ -462,15 +556,16 @@ START_TEST(test_foreach_key)
 
 	memset(&kl, 0, sizeof(kl));
 	config_foreach_key(collect_cb, &kl);
-	ck_assert_uint_eq(kl.n[0], 9);
+	ck_assert_uint_eq(kl.n[0], 10);
 	ck_assert_uint_eq(kl.n[1], 33);
 	ck_assert_uint_eq(kl.n[2], 26);
-	ck_assert_uint_eq(kl.n[3], 1);
+	ck_assert_uint_eq(kl.n[3], 6);
 	ck_assert(strstr(kl.text, "\nlistener.verify_depth") != NULL);
 	ck_assert(strstr(kl.text, "\nserver_group.health_check_initial") !=
 	    NULL);
 	ck_assert(strstr(kl.text, "\nadmin.bind") != NULL);
 	ck_assert(strstr(kl.text, "\nglobal.expiry_warning") != NULL);
+	ck_assert(strstr(kl.text, "\nglobal.pid_file") != NULL);
 }
 END_TEST
 
@@ -583,10 +678,13 @@ config_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("checks");
 	tcase_add_test(tc, test_check);
+	tcase_add_test(tc, test_log_files);
+	tcase_add_test(tc, test_admin);
 	tcase_add_test(tc, test_no_group);
 	tcase_add_test(tc, test_no_listener);
 	tcase_add_test(tc, test_warnings_only);
 	tcase_add_test(tc, test_protocol);
+	tcase_add_test(tc, test_read_only);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("io");
 	tcase_add_test(tc, test_unreadable_file);
@@ -616,7 +714,7 @@ config_setup(void)
 		return 99;
 	}
 	snprintf(path, sizeof(path), "%s/tests/unit/data", test_srcdir());
-	if (chdir(path) < 0) {
+	if (chdir(path) < 0 || getcwd(data_dir, sizeof(data_dir)) == NULL) {
 		fprintf(stderr, "check_config: %s: %s\n", path,
 		    strerror(errno));
 		return 99;

@@ -418,6 +418,11 @@ START_TEST(test_server)
 	OK(parse_server_line("x localhost:1 WEIGHT=100", &ps, err,
 	    sizeof(err)));
 	ck_assert_uint_eq(ps.weight, 100);
+
+	/* a name may look like an address, when an address follows */
+	OK(parse_server_line("10.0.0.1 10.0.0.1:80", &ps, err, sizeof(err)));
+	ck_assert_str_eq(ps.name, "10.0.0.1");
+	ck_assert_str_eq(ps.addr, "10.0.0.1:80");
 }
 END_TEST
 
@@ -433,9 +438,30 @@ START_TEST(test_server_bad)
 	    "[weight=N])");
 	BAD("ECS/01 127.0.0.1:80", "name 'ECS/01' may only contain letters, "
 	    "digits, '-', '_' and '.'");
-	BAD("127.0.0.1:80", "name '127.0.0.1:80' may only contain letters, "
-	    "digits, '-', '_' and '.'");
 	BAD("a 127.0.0.1", "'127.0.0.1' has no port (use HOST:PORT)");
+	/* no name: the address came first */
+	BAD("127.0.0.1:8082", "needs a name before the address: write "
+	    "\"server = NAME 127.0.0.1:8082\", e.g. \"server = ecs01 "
+	    "127.0.0.1:8082\"");
+	BAD("[::1]:8082  weight=2", "needs a name before the address: write "
+	    "\"server = NAME [::1]:8082  weight=2\", e.g. \"server = ecs01 "
+	    "[::1]:8082  weight=2\"");
+	BAD("backend:80", "needs a name before the address: write "
+	    "\"server = NAME backend:80\", e.g. \"server = ecs01 "
+	    "backend:80\"");
+	BAD("127.0.0.1:8082 ECS01", "the name comes before the address: "
+	    "write \"server = ECS01 127.0.0.1:8082\"");
+	BAD("localhost:8082\tECS01 weight=3", "the name comes before the "
+	    "address: write \"server = ECS01 localhost:8082 weight=3\"");
+	BAD("127.0.0.1", "a server line is NAME HOST:PORT [weight=N]: write "
+	    "\"server = NAME 127.0.0.1:PORT\", e.g. \"server = ecs01 "
+	    "127.0.0.1:8080\"");
+	BAD("127.0.0.1 8082 weight=0", "a server line is NAME HOST:PORT "
+	    "[weight=N]: write \"server = NAME 127.0.0.1:8082 weight=0\", e.g. "
+	    "\"server = ecs01 127.0.0.1:8082 weight=0\"");
+	BAD("10.0.0.1 weight=2", "a server line is NAME HOST:PORT [weight=N]: "
+	    "write \"server = NAME 10.0.0.1:PORT weight=2\", e.g. \"server = "
+	    "ecs01 10.0.0.1:8080 weight=2\"");
 	BAD("a b:80", "'b:80': 'b' is not a numeric IPv4 address, "
 	    "'localhost' or '*' (names are not resolved)");
 	BAD("a 127.0.0.1:80 weight=101", "weight '101' is not in 0..100");
@@ -455,6 +481,41 @@ START_TEST(test_server_bad)
 	strcpy(line + 280, " 1.2.3.4:5");
 	ck_assert_int_eq(parse_server_line(line, &ps, err, sizeof(err)), -1);
 	ck_assert(strstr(err, "is longer than 64 characters") != NULL);
+}
+END_TEST
+
+START_TEST(test_path)
+{
+	char out[32];
+
+#define PATH_OK(dir, s, want) do {					\
+	OK(parse_path(dir, s, out, sizeof(out), err, sizeof(err)));	\
+	ck_assert_str_eq(out, want);					\
+} while (0)
+	PATH_OK("/etc/mtlslb", "/srv/pki/ca.crt", "/srv/pki/ca.crt");
+	PATH_OK("/etc/mtlslb", "pki/ca.crt", "/etc/mtlslb/pki/ca.crt");
+	PATH_OK("/etc/mtlslb/", "ca.crt", "/etc/mtlslb/ca.crt");
+	PATH_OK("/etc/mtlslb", "./ca.crt", "/etc/mtlslb/ca.crt");
+	PATH_OK("/etc/mtlslb", "././/ca.crt", "/etc/mtlslb/ca.crt");
+	PATH_OK("/etc/mtlslb", "../ca.crt", "/etc/mtlslb/../ca.crt");
+	PATH_OK("/etc/mtlslb", ".ca.crt", "/etc/mtlslb/.ca.crt");
+	PATH_OK("/etc/mtlslb", "./", "/etc/mtlslb");
+	PATH_OK("/", "ca.crt", "/ca.crt");
+	PATH_OK("/", "./", "/");
+	/* 31 characters fit in out[32], 32 do not */
+	PATH_OK("/a", "bcdefghijklmnopqrstuvwxyz012",
+	    "/a/bcdefghijklmnopqrstuvwxyz012");
+#undef PATH_OK
+	FAIL(parse_path("/a", "", out, sizeof(out), err, sizeof(err)),
+	    "value is empty");
+	FAIL(parse_path("/a", "bcdefghijklmnopqrstuvwxyz0123", out,
+	    sizeof(out), err, sizeof(err)), "'bcdefghijklmnopqrstuvwxyz0123' "
+	    "is too long for a path (at most 31 characters, relative names "
+	    "with their directory)");
+	FAIL(parse_path("/", "/bcdefghijklmnopqrstuvwxyz012345", out,
+	    sizeof(out), err, sizeof(err)),
+	    "'/bcdefghijklmnopqrstuvwxyz012345' is too long for a path (at "
+	    "most 31 characters, relative names with their directory)");
 }
 END_TEST
 
@@ -483,6 +544,42 @@ START_TEST(test_http_codes)
 	FAIL(parse_http_codes("http_2xx http_3xx", &v, err, sizeof(err)),
 	    "'http_2xx http_3xx' is not 'http_2xx', 'http_3xx', 'http_4xx' "
 	    "or 'http_5xx'");
+}
+END_TEST
+
+/* [admin] allow: subjects compare with what XN_FLAG_RFC2253 prints. */
+START_TEST(test_dn)
+{
+	char out[64];
+
+	OK(parse_dn("CN=alice, OU=ops", out, sizeof(out), err, sizeof(err)));
+	ck_assert_str_eq(out, "CN=alice,OU=ops");
+	OK(parse_dn("  CN = alice ,OU=ops + UID=7 ", out, sizeof(out), err,
+	    sizeof(err)));
+	ck_assert_str_eq(out, "CN=alice,OU=ops+UID=7");
+	/* escapes stay, escaped blanks are significant */
+	OK(parse_dn("O=M\\C3\\BCller\\, Acme,CN=\\ x\\ ", out, sizeof(out),
+	    err, sizeof(err)));
+	ck_assert_str_eq(out, "O=M\\C3\\BCller\\, Acme,CN=\\ x\\ ");
+	OK(parse_dn("CN=client", out, sizeof(out), err, sizeof(err)));
+	ck_assert_str_eq(out, "CN=client");
+	FAIL(parse_dn("", out, sizeof(out), err, sizeof(err)),
+	    "'' is not a subject like 'CN=alice, OU=ops': an attribute has "
+	    "no type");
+	FAIL(parse_dn("alice", out, sizeof(out), err, sizeof(err)),
+	    "'alice' is not a subject like 'CN=alice, OU=ops': no '=' after "
+	    "'alice'");
+	FAIL(parse_dn("CN=alice,", out, sizeof(out), err, sizeof(err)),
+	    "'CN=alice,' is not a subject like 'CN=alice, OU=ops': an "
+	    "attribute has no type");
+	FAIL(parse_dn("CN= ,OU=x", out, sizeof(out), err, sizeof(err)),
+	    "'CN= ,OU=x': attribute 'CN' has no value");
+	FAIL(parse_dn("CN=x\\", out, sizeof(out), err, sizeof(err)),
+	    "'CN=x\\' ends with a lone '\\'");
+	FAIL(parse_dn("CN=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	    out, sizeof(out), err, sizeof(err)),
+	    "'CN=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' is longer than 63 "
+	    "bytes");
 }
 END_TEST
 
@@ -602,6 +699,12 @@ parse_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cidr");
 	tcase_add_test(tc, test_cidr);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("path");
+	tcase_add_test(tc, test_path);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("dn");
+	tcase_add_test(tc, test_dn);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("log_limit");
 	tcase_add_test(tc, test_log_limit);

@@ -272,6 +272,41 @@ START_TEST(test_ok_then_pooled)
 }
 END_TEST
 
+/*
+ * Drained, the server keeps its pooled connection and gets no request
+ * (503: none available); disabled, the sweep closes that connection
+ * (the backend sees the close); enabled again, it gets a new one.
+ */
+START_TEST(test_disable_closes_pooled)
+{
+	struct server *sv = group_server(F.tg.g, 0);
+	time_t t0;
+
+	test_backend_script(&F.be, TEST_BE_REPLY, OK, strlen(OK));
+	request(GET, NULL);
+	ck_assert_int_eq(F.s.status[0], 200);
+	evbuffer_drain(F.s.out, evbuffer_get_length(F.s.out));
+	balancer_set_admin(sv, BAL_DRAINING);
+	ck_assert_uint_eq(upstream_pool_sweep(F.w.pool), 0);
+	request(GET, NULL);
+	ck_assert_int_eq(F.s.error, 1);
+	ck_assert_int_eq(F.s.err_status, 503);
+	ck_assert_int_eq(F.be.closed, 0);
+	balancer_set_admin(sv, BAL_DISABLED);
+	ck_assert_uint_eq(upstream_pool_sweep(F.w.pool), 1);
+	ck_assert_uint_eq(upstream_pool_sweep(F.w.pool), 0);
+	t0 = time(NULL);
+	while (F.be.closed == 0 && time(NULL) - t0 < 60)
+		event_base_loop(F.base, EVLOOP_ONCE);
+	ck_assert_int_eq(F.be.closed, 1);
+	balancer_set_admin(sv, BAL_ACTIVE);
+	evbuffer_drain(F.s.out, evbuffer_get_length(F.s.out));
+	request(GET, NULL);
+	ck_assert_int_eq(F.s.status[0], 200);
+	ck_assert_int_eq(F.be.accepted, 2);
+}
+END_TEST
+
 START_TEST(test_invalid_status_line)
 {
 	static const char r[] = "HTTP/1.1 abc\r\n\r\n";
@@ -447,6 +482,7 @@ proxy_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_ok_then_pooled);
+	tcase_add_test(tc, test_disable_closes_pooled);
 	tcase_add_test(tc, test_invalid_status_line);
 	tcase_add_test(tc, test_unsolicited_101);
 	tcase_add_test(tc, test_interim_flood);

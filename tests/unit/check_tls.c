@@ -313,6 +313,33 @@ START_TEST(test_err_ca_crl)
 }
 END_TEST
 
+/* Client certificates where their CA belongs: nobody could ever pass. */
+START_TEST(test_err_ca_only_leaves)
+{
+	struct listener_conf lc;
+	char want[3 * PATH_MAX];
+
+	test_tls_lc(&lc);
+	lc.ca_certificate = P("client.crt");
+	snprintf(want, sizeof(want), "t.ini:14: ca_certificate: '%s' holds "
+	    "only end-entity certificates ('CN=client'), no CA, so no client "
+	    "certificate can ever verify: use the root or intermediate CA "
+	    "certificate that signed the client certificates instead, e.g. "
+	    "root.crt ('CN=client' was issued by '" ROOT_DN "')\n",
+	    P("client.crt"));
+	expect_error(&lc, want);
+
+	lc.ca_certificate = P("leaves.crt");
+	snprintf(want, sizeof(want), "t.ini:14: ca_certificate: '%s' holds "
+	    "only end-entity certificates ('CN=client', ...), no CA, so no "
+	    "client certificate can ever verify: use the root or "
+	    "intermediate CA certificate that signed the client certificates "
+	    "instead, e.g. root.crt ('CN=client' was issued by '" ROOT_DN
+	    "')\n", P("leaves.crt"));
+	expect_error(&lc, want);
+}
+END_TEST
+
 START_TEST(test_err_all_recorded)
 {
 	struct listener_conf lc;
@@ -384,6 +411,34 @@ START_TEST(test_warn_weak_ca)
 	expect_warnings(&lc, "t.ini:14: warning: ca_certificate: '"
 	    SHA1_INTER_DN "' is signed with sha1, which OpenSSL 3 refuses at security "
 	    "level 1 and above: reissue it with -sha256\n");
+}
+END_TEST
+
+/*
+ * A bundle with a CA and a client certificate works for that CA's clients
+ * (a warning), and a self-signed client certificate can be trusted as
+ * itself: neither is the all-leaves error.
+ */
+START_TEST(test_warn_ca_leaf)
+{
+	struct listener_conf lc;
+	struct peer_cert *pc;
+	bool ok;
+
+	test_tls_lc(&lc);
+	lc.ca_certificate = P("root-and-leaf.crt");
+	expect_warnings(&lc, "t.ini:14: warning: ca_certificate: 'CN=client' "
+	    "is not a CA certificate, so it cannot issue client "
+	    "certificates\n");
+
+	lc.ca_certificate = P("pinned.crt");
+	expect_warnings(&lc, "t.ini:14: warning: ca_certificate: 'CN=pinned' "
+	    "is not a CA certificate, so it cannot issue client "
+	    "certificates\n");
+	pc = peer(&lc, "pinned.crt", "pinned.key", &ok);
+	ck_assert(ok);
+	ck_assert_int_eq(pc->verdict, TLS_PEER_OK);
+	tls_peer_cert_free(pc);
 }
 END_TEST
 
@@ -910,12 +965,14 @@ tls_suite(void)
 	tcase_add_test(tc, test_err_missing_files);
 	tcase_add_test(tc, test_err_key_mismatch);
 	tcase_add_test(tc, test_err_ca_crl);
+	tcase_add_test(tc, test_err_ca_only_leaves);
 	tcase_add_test(tc, test_err_all_recorded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("warnings");
 	tcase_add_test(tc, test_warn_crl_expired);
 	tcase_add_test(tc, test_warn_weak_ca);
+	tcase_add_test(tc, test_warn_ca_leaf);
 	tcase_add_test(tc, test_warn_crl_per_ca);
 	tcase_add_test(tc, test_warn_server_cert);
 	suite_add_tcase(s, tc);

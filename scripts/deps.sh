@@ -7,10 +7,11 @@ mtlslb_deps="build-essential autoconf automake autoconf-archive pkg-config
 libssl-dev libevent-dev libinih-dev check libsystemd-dev
 curl openssl python3 procps ca-certificates"
 
-# What the tests add: a real nginx backend, libFuzzer, valgrind,
-# systemd-analyze, mandoc, and Chromium with NSS tools for the browser test.
-mtlslb_test_deps="nginx-light clang libclang-rt-14-dev valgrind systemd
-mandoc man-db chromium libnss3-tools"
+# What the tests add: a real nginx backend, HAProxy (an L4 balancer sending
+# the PROXY protocol), libFuzzer, valgrind, systemd-analyze, mandoc, and
+# Chromium with NSS tools for the browser test.
+mtlslb_test_deps="nginx-light haproxy clang libclang-rt-14-dev valgrind
+systemd mandoc man-db chromium libnss3-tools"
 
 mtlslb_install_deps() {
 	_missing=

@@ -10,7 +10,7 @@
 # removed unless something crashed), FUZZ_ARGS (extra libFuzzer flags),
 # FUZZ_JOBS (targets run at once; default the CPU count), KEEP=1 (keep
 # FUZZ_DIR).
-# Targets: http_request http_response http_chunked config.
+# Targets: http_request http_response http_chunked config proxyproto.
 #
 # Reproduce a crash: $FUZZ_DIR/bin/fuzz_NAME CRASH-FILE; then add the
 # input to tests/fuzz/corpus/NAME/ as a regression seed.
@@ -22,7 +22,7 @@ case $secs in
 '' | *[!0-9]*) echo "usage: $prog [SECONDS] [TARGET...]" >&2; exit 2 ;;
 esac
 [ $# -gt 0 ] && shift
-targets=${*:-http_request http_response http_chunked config}
+targets=${*:-http_request http_response http_chunked config proxyproto}
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 CC=${CC:-clang}
@@ -95,6 +95,8 @@ for t in $targets; do
 		build "$t" "$top/src/config.c" "$top/src/config_check.c" \
 		    "$top/src/config_keys.c" "$top/src/parse.c" \
 		    "$top/src/diag.c" "$top/src/util.c" $ini $ssl ;;
+	proxyproto)
+		build "$t" "$top/src/proxyproto.c" ;;
 	*) echo "$prog: unknown target '$t'" >&2; exit 2 ;;
 	esac
 done

@@ -24,6 +24,8 @@ segv-third-request plain 30-proxy,80-smuggling
 worker-leak asan 30-proxy
 session-dropped-on-cut plain 36-resumption
 ticket-resumes-failed plain 37-tickets
+backend-verify-ignored plain 42-backend-tls
+proxy-from-ignored plain 39-proxy-protocol
 '
 
 want=${*:-$(echo "$mutations" | awk 'NF { print $1 }')}

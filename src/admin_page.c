@@ -347,7 +347,7 @@ static void
 probe_cell(struct evbuffer *out, const struct status *st,
     const struct status_server *ss)
 {
-	char span[32];
+	char span[32], why[200];
 
 	if (!ss->probed) {
 		evbuffer_add_printf(out, "<td class=\"note\">%s</td>",
@@ -356,7 +356,8 @@ probe_cell(struct evbuffer *out, const struct status *st,
 	}
 	evbuffer_add_printf(out, "<td%s>", ss->last_error == HE_OK ? "" :
 	    " class=\"bad\"");
-	esc(out, health_error_str((enum health_error)ss->last_error));
+	esc(out, health_result_str(ss->last_error, ss->last_detail, why,
+	    sizeof(why)));
 	if (ss->last_status > 0)
 		evbuffer_add_printf(out, ", HTTP %d", ss->last_status);
 	evbuffer_add_printf(out, ", %.1f ms, %s ago</td>",

@@ -14,6 +14,7 @@
 
 struct config;
 struct group_conf;
+struct ssl_ctx_st;
 struct server_conf;
 struct shm;
 
@@ -53,6 +54,11 @@ struct server_shared {
 	atomic_uint fail_streak;
 	atomic_int last_status;		/* HTTP status of the last probe */
 	atomic_int last_error;		/* enum health_error of the last probe */
+	/*
+	 * HE_TLS: OpenSSL's reason. Plain bytes, not atomics: only the
+	 * master writes them (the prober) and reads them (/status).
+	 */
+	char last_detail[120];
 	atomic_uint last_latency_us;
 	atomic_uint_fast64_t checks;
 	atomic_int_fast64_t last_check;	/* time the last probe ended */
@@ -69,6 +75,8 @@ struct server {
 	struct server_shared *sh;
 	unsigned index;			/* position in its group */
 	unsigned id;			/* unique across all groups */
+	struct ssl_ctx_st *tls;		/* backend_tls: the group's client
+					   SSL_CTX (runtime.c owns it) */
 };
 
 struct group;

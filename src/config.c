@@ -542,6 +542,13 @@ config_listener_file_next(const struct listener_conf *lc, size_t *pos,
 	return config_keys_file_next(lc, pos, f);
 }
 
+bool
+config_group_file_next(const struct group_conf *gc, size_t *pos,
+    struct config_file *f)
+{
+	return config_keys_group_file_next(gc, pos, f);
+}
+
 void
 config_foreach_key(void (*cb)(const char *section, const char *key,
     void *arg), void *arg)

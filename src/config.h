@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 struct diag;
+struct parse_cidr;
 
 /* One HOST:PORT as written in the file, resolved numerically. */
 struct addr_conf {
@@ -40,6 +41,14 @@ enum sched_kind {
 #define HC_CODE_4XX	(1u << 4)
 #define HC_CODE_5XX	(1u << 5)
 
+/* send_proxy_protocol: the header that starts every backend connection. */
+enum pp_send {
+	PP_SEND_OFF,
+	PP_SEND_V1,
+	PP_SEND_V2,
+	PP_SEND_V2_SSL,			/* v2 with PP2_TYPE_SSL */
+};
+
 struct group_conf {
 	char *name;
 	int line;
@@ -63,6 +72,23 @@ struct group_conf {
 	bool health_check_head;		/* health_check_method = HEAD */
 	bool all_servers_down_try_all;	/* all_servers_down = try_all */
 	bool health_check_initial_healthy; /* health_check_initial, true */
+	enum pp_send send_proxy_protocol;	/* off */
+	int send_proxy_protocol_line;
+	/* TLS to the servers */
+	bool backend_tls;		/* off */
+	int backend_tls_line;
+	char *backend_ca_certificate;	/* NULL: the system store */
+	int backend_ca_certificate_line;
+	bool backend_verify;		/* on */
+	int backend_verify_line;
+	char *backend_server_name;	/* NULL: each server's HOST */
+	int backend_server_name_line;
+	char *backend_certificate;	/* mTLS to the servers; NULL: none */
+	int backend_certificate_line;
+	char *backend_private_key;
+	int backend_private_key_line;
+	int backend_tls_min_version;	/* 0x0303 TLSv1.2 */
+	int backend_tls_min_version_line;
 };
 
 enum session_cache_mode {
@@ -80,6 +106,17 @@ enum mtls_mode {
 struct listener_conf {
 	char *name;			/* "https" from [listener https] */
 	int line;
+	bool plain_http;		/* protocol = http: no TLS */
+	int protocol_line;
+	bool redirect_to_https;		/* 308 to https://HOST[:https_port] */
+	int redirect_to_https_line;
+	unsigned https_port;		/* 443 */
+	int https_port_line;
+	bool accept_proxy_protocol;	/* a PROXY header before TLS */
+	int accept_proxy_protocol_line;
+	struct parse_cidr *proxy_from;	/* peers that may send one */
+	size_t nproxy_from;
+	int proxy_protocol_from_line;
 	struct addr_conf *binds;
 	size_t nbinds;
 	char *server_certificate;
@@ -207,6 +244,10 @@ struct config_file {
  * path NULL; f->path belongs to lc.
  */
 bool config_listener_file_next(const struct listener_conf *lc, size_t *pos,
+    struct config_file *f);
+
+/* Like config_listener_file_next(), for a server group's files. */
+bool config_group_file_next(const struct group_conf *gc, size_t *pos,
     struct config_file *f);
 
 /*

@@ -277,6 +277,92 @@ check_group_ref(const struct checker *ck, const struct config_section *s,
 	    "[server_group %s] (defined: %s)", l->server_group, names);
 }
 
+/* Keys that configure TLS towards clients: none fits protocol = http. */
+static const char *const tls_only_keys[] = {
+	"server_certificate", "server_private_key", "mutual_authentication",
+	"ca_certificate", "crl", "crl_check", "verify_depth",
+	"tls_min_version", "forward_client_cert",
+	"max_client_cert_header_size", "reject_with", "session_cache",
+	"session_ticket_keys", "session_cache_size", "session_timeout", NULL,
+};
+
+/*
+ * A protocol = http listener has no TLS: every TLS key is an error that
+ * says so (a certificate set there would silently protect nothing), and
+ * redirect_to_https needs no server group. The keys that only such a
+ * listener reads are errors elsewhere.
+ */
+static void
+check_protocol(const struct checker *ck, const struct config_section *s,
+    const struct listener_conf *l, const char *label)
+{
+	size_t i;
+	int line;
+
+	if (!l->plain_http) {
+		if (l->redirect_to_https_line != 0)
+			diag_error(ck->d, l->redirect_to_https_line,
+			    "redirect_to_https: only a protocol = http "
+			    "listener redirects (remove it from %s, or add "
+			    "protocol = http)", label);
+		if (l->https_port_line != 0)
+			diag_error(ck->d, l->https_port_line, "https_port: "
+			    "only a protocol = http listener with "
+			    "redirect_to_https = on uses it (remove it from "
+			    "%s)", label);
+		return;
+	}
+	for (i = 0; tls_only_keys[i] != NULL; i++)
+		if ((line = config_keys_seen_line(s, tls_only_keys[i])) != 0)
+			diag_error(ck->d, line, "%s: %s has protocol = http "
+			    "and no TLS (remove the key, or set protocol = "
+			    "https)", tls_only_keys[i], label);
+	if (l->https_port_line != 0 && !l->redirect_to_https)
+		diag_warn(ck->d, l->https_port_line, "https_port: has no "
+		    "effect without redirect_to_https = on in %s", label);
+	if (l->redirect_to_https && l->server_group_line != 0)
+		diag_warn(ck->d, l->server_group_line, "server_group: not "
+		    "used: %s answers every request with a redirect "
+		    "(redirect_to_https = on)", label);
+}
+
+/* PROXY protocol from an L4 balancer: only from the peers named. */
+static void
+check_proxy_protocol(const struct checker *ck,
+    const struct listener_conf *l, const char *label)
+{
+	if (l->accept_proxy_protocol && l->nproxy_from == 0 &&
+	    l->proxy_protocol_from_line == 0)
+		diag_error(ck->d, l->accept_proxy_protocol_line,
+		    "accept_proxy_protocol: needs proxy_protocol_from in %s, "
+		    "the addresses of the balancers that send the header "
+		    "(0.0.0.0/0 ::/0 trusts every peer to name any client)",
+		    label);
+	if (!l->accept_proxy_protocol && l->proxy_protocol_from_line != 0)
+		diag_warn(ck->d, l->proxy_protocol_from_line,
+		    "proxy_protocol_from: has no effect without "
+		    "accept_proxy_protocol = on in %s", label);
+}
+
+/* Whether a key flagged required is required in this section. */
+static bool
+required_here(const struct checker *ck, const struct config_section *s,
+    const char *key)
+{
+	const struct listener_conf *l;
+
+	if (s->kind != SEC_LISTENER)
+		return true;
+	l = &ck->c->listeners[s->idx];
+	if (l->plain_http && (strcmp(key, "server_certificate") == 0 ||
+	    strcmp(key, "server_private_key") == 0))
+		return false;
+	if (l->plain_http && l->redirect_to_https &&
+	    strcmp(key, "server_group") == 0)
+		return false;
+	return true;
+}
+
 static void
 check_listener(const struct checker *ck, const struct config_section *s)
 {
@@ -287,8 +373,10 @@ check_listener(const struct checker *ck, const struct config_section *s)
 	int line;
 
 	config_keys_label(s, label, sizeof(label));
+	check_protocol(ck, s, l, label);
+	check_proxy_protocol(ck, l, label);
 	/* a bad mutual_authentication value was reported already */
-	if (l->mutual_authentication != MTLS_OFF &&
+	if (l->mutual_authentication != MTLS_OFF && !l->plain_http &&
 	    l->ca_certificate == NULL &&
 	    (config_keys_seen_line(s, "mutual_authentication") == 0 ||
 	    l->mutual_authentication_line != 0)) {
@@ -328,6 +416,45 @@ check_listener(const struct checker *ck, const struct config_section *s)
 	}
 	check_group_ref(ck, s, l);
 	for (pos = 0; config_keys_file_next(l, &pos, &f);)
+		check_file(ck, &f);
+}
+
+/* Keys that only matter with backend_tls = on. */
+static const char *const backend_tls_keys[] = {
+	"backend_ca_certificate", "backend_verify", "backend_server_name",
+	"backend_certificate", "backend_private_key",
+	"backend_tls_min_version", NULL,
+};
+
+/* TLS to the servers: keys that need each other, files that must open. */
+static void
+check_backend_tls(const struct checker *ck, const struct config_section *s,
+    const struct group_conf *g, const char *label)
+{
+	struct config_file f;
+	size_t i, pos;
+	int line;
+
+	if (!g->backend_tls) {
+		for (i = 0; backend_tls_keys[i] != NULL; i++)
+			if ((line = config_keys_seen_line(s,
+			    backend_tls_keys[i])) != 0)
+				diag_warn(ck->d, line, "%s: has no effect "
+				    "without backend_tls = on in %s",
+				    backend_tls_keys[i], label);
+		return;
+	}
+	if (g->backend_certificate != NULL && g->backend_private_key == NULL &&
+	    config_keys_seen_line(s, "backend_private_key") == 0)
+		diag_error(ck->d, g->backend_certificate_line,
+		    "backend_certificate: needs backend_private_key in %s",
+		    label);
+	if (g->backend_private_key != NULL && g->backend_certificate == NULL &&
+	    config_keys_seen_line(s, "backend_certificate") == 0)
+		diag_error(ck->d, g->backend_private_key_line,
+		    "backend_private_key: needs backend_certificate in %s",
+		    label);
+	for (pos = 0; config_keys_group_file_next(g, &pos, &f);)
 		check_file(ck, &f);
 }
 
@@ -400,6 +527,7 @@ check_group(const struct checker *ck, const struct config_section *s,
 	int line;
 
 	config_keys_label(s, label, sizeof(label));
+	check_backend_tls(ck, s, g, label);
 	if (!used)
 		diag_warn(ck->d, s->line, "%s is not used by any listener",
 		    label);
@@ -459,7 +587,8 @@ config_check_run(struct config *c, const struct config_section *secs,
 		keys = config_keys_of(s->kind);
 		for (j = 0; keys[j].name != NULL; j++) {
 			if ((keys[j].flags & CONFIG_KEY_REQUIRED) &&
-			    s->seen[j] == 0)
+			    s->seen[j] == 0 &&
+			    required_here(ck, s, keys[j].name))
 				diag_error(ck->d, s->line, "missing key '%s' "
 				    "in %s", keys[j].name,
 				    config_keys_label(s, label, sizeof(label)));

@@ -37,6 +37,7 @@ enum store {
 	ST_INT,			/* int-sized enum */
 	ST_ADDRS,		/* struct addr_conf *, counted at count_off */
 	ST_SERVERS,		/* struct server_conf *, counted at count_off */
+	ST_CIDRS,		/* struct parse_cidr *, counted at count_off */
 	ST_STRINGS,		/* char **, owned, counted at count_off */
 };
 
@@ -56,6 +57,7 @@ struct config_type {
 static_assert(sizeof(enum sched_kind) == sizeof(int), "enum is not int");
 static_assert(sizeof(enum mtls_mode) == sizeof(int), "enum is not int");
 static_assert(sizeof(enum log_level_conf) == sizeof(int), "enum is not int");
+static_assert(sizeof(enum pp_send) == sizeof(int), "enum is not int");
 static_assert(HC_CODE_2XX == PARSE_HTTP_CLASS(2) &&
     HC_CODE_3XX == PARSE_HTTP_CLASS(3) && HC_CODE_4XX == PARSE_HTTP_CLASS(4) &&
     HC_CODE_5XX == PARSE_HTTP_CLASS(5),
@@ -92,6 +94,7 @@ store_number(const struct config_key *k, void *obj, uint64_t n)
 	case ST_STRING:
 	case ST_ADDRS:
 	case ST_SERVERS:
+	case ST_CIDRS:
 	case ST_STRINGS:
 		assert(!"not a number");
 		break;
@@ -297,6 +300,43 @@ key_bind(const struct config_key_ctx *ctx, const struct config_key *k,
 	return 0;
 }
 
+/* Appends every blank-separated ADDR[/BITS] of v to the list at k->off. */
+static int
+key_cidrs(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	struct parse_cidr **list = FIELD(struct parse_cidr *, obj, k);
+	size_t *n = (size_t *)(void *)((char *)obj + k->count_off);
+	struct parse_cidr c;
+	char word[64];
+	size_t len;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v == '\0') {
+		snprintf(err, errlen, "value is empty");
+		return -1;
+	}
+	while (*v != '\0') {
+		len = strcspn(v, " \t");
+		if (len >= sizeof(word)) {
+			snprintf(err, errlen, "'%.*s' is not an address or "
+			    "ADDRESS/BITS", (int)len, v);
+			return -1;
+		}
+		memcpy(word, v, len);
+		word[len] = '\0';
+		if (parse_cidr(word, &c, err, errlen) < 0)
+			return -1;
+		*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+		(*list)[(*n)++] = c;
+		v += len;
+		while (*v == ' ' || *v == '\t')
+			v++;
+	}
+	return 0;
+}
+
 /*
  * Appends one client certificate subject ([admin] allow), normalised by
  * parse_dn() so that it compares with what tls_peer_name() prints.
@@ -390,6 +430,7 @@ static const struct config_type t_enum_bool = { key_enum, ST_BOOL, NULL };
 static const struct config_type t_enum = { key_enum, ST_INT, NULL };
 static const struct config_type t_binds = { key_bind, ST_ADDRS, NULL };
 static const struct config_type t_servers = { key_server, ST_SERVERS, NULL };
+static const struct config_type t_cidrs = { key_cidrs, ST_CIDRS, NULL };
 static const struct config_type t_subjects = { key_allow, ST_STRINGS, NULL };
 
 /* Key tables: one per section kind, in the order of the documentation. */
@@ -424,6 +465,9 @@ static const struct parse_enum reject_withs[] = {
 static const struct parse_enum xff_modes[] = {
 	{ "append", 0 }, { "replace", 1 }, { NULL, 0 },
 };
+static const struct parse_enum protocols[] = {
+	{ "https", 0 }, { "http", 1 }, { NULL, 0 },
+};
 static const struct parse_enum crl_checks[] = {
 	{ "leaf", 0 }, { "chain", 1 }, { NULL, 0 },
 };
@@ -437,6 +481,10 @@ static const struct parse_enum hc_methods[] = {
 };
 static const struct parse_enum all_down[] = {
 	{ "reject", 0 }, { "try_all", 1 }, { NULL, 0 },
+};
+static const struct parse_enum pp_sends[] = {
+	{ "off", PP_SEND_OFF }, { "v1", PP_SEND_V1 }, { "v2", PP_SEND_V2 },
+	{ "v2_ssl", PP_SEND_V2_SSL }, { NULL, 0 },
 };
 static const struct parse_enum hc_initial[] = {
 	{ "healthy", 1 }, { "unhealthy", 0 }, { NULL, 0 },
@@ -469,6 +517,18 @@ static const struct config_key global_keys[] = {
 static const struct config_key listener_keys[] = {
 	{ "bind", &t_binds, L(binds), .count_off = L(nbinds),
 	    .flags = CONFIG_KEY_REPEAT | CONFIG_KEY_REQUIRED },
+	{ "protocol", &t_enum_bool, L(plain_http),
+	    .line_off = L(protocol_line), .tab = protocols, .def = false },
+	{ "redirect_to_https", &t_onoff, L(redirect_to_https),
+	    .line_off = L(redirect_to_https_line), .def = false },
+	{ "https_port", &t_uint, L(https_port), .line_off = L(https_port_line),
+	    .min = 1, .max = 65535, .def = 443 },
+	{ "accept_proxy_protocol", &t_onoff, L(accept_proxy_protocol),
+	    .line_off = L(accept_proxy_protocol_line), .def = false },
+	{ "proxy_protocol_from", &t_cidrs, L(proxy_from),
+	    .count_off = L(nproxy_from),
+	    .line_off = L(proxy_protocol_from_line),
+	    .flags = CONFIG_KEY_REPEAT },
 	{ "server_certificate", &t_path, L(server_certificate),
 	    .line_off = L(server_certificate_line),
 	    .flags = CONFIG_KEY_REQUIRED, .file = CONFIG_FILE_CERT },
@@ -568,6 +628,27 @@ static const struct config_key group_keys[] = {
 	    .tab = all_down, .def = false },
 	{ "health_check_initial", &t_enum_bool,
 	    S(health_check_initial_healthy), .tab = hc_initial, .def = true },
+	{ "send_proxy_protocol", &t_enum, S(send_proxy_protocol),
+	    .line_off = S(send_proxy_protocol_line), .tab = pp_sends,
+	    .def = PP_SEND_OFF },
+	{ "backend_tls", &t_onoff, S(backend_tls),
+	    .line_off = S(backend_tls_line), .def = false },
+	{ "backend_ca_certificate", &t_path, S(backend_ca_certificate),
+	    .line_off = S(backend_ca_certificate_line),
+	    .file = CONFIG_FILE_CA },
+	{ "backend_verify", &t_onoff, S(backend_verify),
+	    .line_off = S(backend_verify_line), .def = true },
+	{ "backend_server_name", &t_hc_host, S(backend_server_name),
+	    .line_off = S(backend_server_name_line), .def_str = NULL },
+	{ "backend_certificate", &t_path, S(backend_certificate),
+	    .line_off = S(backend_certificate_line),
+	    .file = CONFIG_FILE_CERT },
+	{ "backend_private_key", &t_path, S(backend_private_key),
+	    .line_off = S(backend_private_key_line),
+	    .file = CONFIG_FILE_KEY },
+	{ "backend_tls_min_version", &t_enum, S(backend_tls_min_version),
+	    .line_off = S(backend_tls_min_version_line), .tab = tls_versions,
+	    .def = 0x0303 },
 	{ .name = NULL },
 };
 
@@ -666,15 +747,15 @@ config_keys_parse(const struct config_key *k,
 	return 0;
 }
 
-bool
-config_keys_file_next(const struct listener_conf *lc, size_t *pos,
+/* The next file key of keys at or after *pos, read from the object base. */
+static bool
+file_next(const struct config_key *keys, const char *base, size_t *pos,
     struct config_file *f)
 {
-	const char *base = (const char *)lc;
 	const struct config_key *k;
 
-	for (; listener_keys[*pos].name != NULL; (*pos)++) {
-		k = &listener_keys[*pos];
+	for (; keys[*pos].name != NULL; (*pos)++) {
+		k = &keys[*pos];
 		if (k->file == 0)
 			continue;
 		f->kind = k->file;
@@ -686,6 +767,20 @@ config_keys_file_next(const struct listener_conf *lc, size_t *pos,
 		return true;
 	}
 	return false;
+}
+
+bool
+config_keys_file_next(const struct listener_conf *lc, size_t *pos,
+    struct config_file *f)
+{
+	return file_next(listener_keys, (const char *)lc, pos, f);
+}
+
+bool
+config_keys_group_file_next(const struct group_conf *gc, size_t *pos,
+    struct config_file *f)
+{
+	return file_next(group_keys, (const char *)gc, pos, f);
 }
 
 void *
@@ -735,13 +830,14 @@ config_keys_defaults(enum config_sec kind, void *obj)
 {
 	const struct config_key *k;
 
-	/* lists (ST_ADDRS, ST_SERVERS, ST_STRINGS) start empty */
+	/* lists (ST_ADDRS, ST_SERVERS, ST_CIDRS, ST_STRINGS) start empty */
 	for (k = config_keys_of(kind); k->name != NULL; k++) {
 		if (k->type->store == ST_STRING)
 			*FIELD(char *, obj, k) = k->def_str != NULL ?
 			    xstrdup(k->def_str) : NULL;
 		else if (k->type->store != ST_ADDRS &&
 		    k->type->store != ST_SERVERS &&
+		    k->type->store != ST_CIDRS &&
 		    k->type->store != ST_STRINGS)
 			store_number(k, obj, k->def);
 	}
@@ -775,6 +871,9 @@ config_keys_free(enum config_sec kind, void *obj)
 				free(s[i].addr.text);
 			}
 			free(s);
+			break;
+		case ST_CIDRS:
+			free(*FIELD(struct parse_cidr *, obj, k));
 			break;
 		case ST_STRINGS:
 			n = *(size_t *)(void *)((char *)obj + k->count_off);

@@ -19,7 +19,7 @@ struct diag;
 struct parse_enum;
 
 /* Most keys in one section kind (the size of config_section.seen). */
-#define CONFIG_KEYS_MAX		32
+#define CONFIG_KEYS_MAX		48
 
 #define CONFIG_KEY_REPEAT	0x01	/* may appear more than once */
 #define CONFIG_KEY_REQUIRED	0x02	/* a section is incomplete without it */
@@ -106,6 +106,10 @@ int config_keys_parse(const struct config_key *k,
  * file key of the listener table at or after *pos (see config.h).
  */
 bool config_keys_file_next(const struct listener_conf *lc, size_t *pos,
+    struct config_file *f);
+
+/* The same for the server group table (config_group_file_next()). */
+bool config_keys_group_file_next(const struct group_conf *gc, size_t *pos,
     struct config_file *f);
 
 /* The struct that holds the keys of section s of c. */

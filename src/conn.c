@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -30,7 +31,9 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "parse.h"
 #include "proxy.h"
+#include "proxyproto.h"
 #include "util.h"
 
 #define CONN_CHECK(c)	assert((c) != NULL && (c)->magic == CONN_MAGIC && \
@@ -129,24 +132,47 @@ conn_peer(struct conn *c)
 	return c->peer;
 }
 
+/* Formats an address as IP and port (IPv6 without brackets). */
 static void
-peer_name(struct conn *c, const struct sockaddr *sa)
+addr_name(const struct sockaddr *sa, char *ip, size_t iplen, unsigned *port)
 {
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)sa;
 
-		evutil_inet_ntop(AF_INET, &in->sin_addr, c->client_ip,
-		    sizeof(c->client_ip));
-		c->client_port = ntohs(in->sin_port);
+		evutil_inet_ntop(AF_INET, &in->sin_addr, ip, iplen);
+		*port = ntohs(in->sin_port);
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const void *)sa;
 
-		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, c->client_ip,
-		    sizeof(c->client_ip));
-		c->client_port = ntohs(in6->sin6_port);
+		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, ip, iplen);
+		*port = ntohs(in6->sin6_port);
 	} else {
-		snprintf(c->client_ip, sizeof(c->client_ip), "unix");
+		snprintf(ip, iplen, "unix");
+		*port = 0;
 	}
+}
+
+static void
+peer_name(struct conn *c, const struct sockaddr *sa, socklen_t salen)
+{
+	if (salen > sizeof(c->client_sa))
+		salen = sizeof(c->client_sa);
+	memcpy(&c->client_sa, sa, salen);
+	addr_name(sa, c->client_ip, sizeof(c->client_ip), &c->client_port);
+}
+
+const struct sockaddr *
+conn_local_addr(struct conn *c)
+{
+	socklen_t len = sizeof(c->local_sa);
+
+	/* asked only when a backend wants a PROXY header: one syscall then */
+	if (c->local_len == 0 && c->cbev != NULL &&
+	    getsockname(bufferevent_getfd(c->cbev),
+	    (struct sockaddr *)&c->local_sa, &len) == 0)
+		c->local_len = len;
+	return c->local_len != 0 ? (const struct sockaddr *)&c->local_sa :
+	    NULL;
 }
 
 /* One line per few seconds however many connections are refused. */
@@ -172,12 +198,188 @@ overloaded(struct conn_worker *w, struct lsn *l)
 		    w->max_conns, n);
 }
 
+/*
+ * Wraps c's socket fd in its bufferevent: a TLS accept, or, on a
+ * protocol = http listener, a plain socket whose session starts at once.
+ * Plain function: called on accept (or once a PROXY header was read).
+ */
+static int
+start_transport(struct conn *c, int fd)
+{
+	struct lsn *l = c->lsn;
+
+	if (l->conf->plain_http) {
+		c->cbev = bufferevent_socket_new(c->w->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (c->cbev == NULL) {
+			close(fd);
+			log_msg(LL_ERROR, "listener %s: cannot create "
+			    "connection", l->conf->name);
+			return conn_close(c, CONN_END_CLEAN, "no bufferevent");
+		}
+		c->handshake_done = true;
+		evtimer_del(c->timer);
+		bufferevent_setwatermark(c->cbev, EV_READ, 0,
+		    l->conf->max_request_header_size + 16384);
+		bufferevent_enable(c->cbev, EV_READ | EV_WRITE);
+		return h1_start(c);
+	}
+	if ((c->ssl = SSL_new(l->ctx)) == NULL) {
+		close(fd);
+		log_ssl(LL_ERROR, "listener %s: SSL_new", l->conf->name);
+		return conn_close(c, CONN_END_CLEAN, "SSL_new failed");
+	}
+	/* The bufferevent owns ssl and fd from here on. */
+	c->cbev = bufferevent_openssl_socket_new(c->w->base, fd, c->ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->cbev == NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		close(fd);
+		log_msg(LL_ERROR, "listener %s: cannot create connection",
+		    l->conf->name);
+		return conn_close(c, CONN_END_CLEAN, "no bufferevent");
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(c->cbev, 1);
+	bufferevent_setcb(c->cbev, NULL, NULL, handshake_event_cb, c);
+	/* Bounded input: one head plus a little; pipelined data waits. */
+	bufferevent_setwatermark(c->cbev, EV_READ, 0,
+	    l->conf->max_request_header_size + 16384);
+	bufferevent_enable(c->cbev, EV_READ | EV_WRITE);
+	return CONN_OK;
+}
+
+/* --- PROXY protocol (accept_proxy_protocol) ----------------------------- */
+
+/* A PROXY header being read: bytes that belong to it, and its event. */
+struct conn_pp {
+	struct event *ev;
+	int fd;
+	size_t len;
+	uint8_t buf[PROXYPROTO_MAX];
+};
+
+static void pp_read_cb(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * One warn line per few seconds for refused PROXY connections, however
+ * many: a misconfigured balancer (or a scan) must not flood the log.
+ */
+static void
+pp_warn(struct conn_worker *w, const struct listener_conf *lc,
+    const char *ip, unsigned port, const char *what)
+{
+	struct timeval now;
+	unsigned n;
+
+	event_base_gettimeofday_cached(w->base, &now);
+	if (!log_limit_pass(&w->proxy_log, now.tv_sec, 5, &n))
+		return;
+	log_msg(LL_WARN, "listener %s: %s:%u: %s; connection closed (%u more "
+	    "since the last line)", lc->name, ip, port, what, n);
+}
+
+static bool
+pp_allowed(const struct listener_conf *lc, const struct sockaddr *sa)
+{
+	size_t i;
+
+	for (i = 0; i < lc->nproxy_from; i++)
+		if (parse_cidr_match(&lc->proxy_from[i], sa))
+			return true;
+	return false;
+}
+
+/* Ends the PROXY phase: frees its state, not the socket. */
+static void
+pp_free(struct conn *c)
+{
+	if (c->pp == NULL)
+		return;
+	if (c->pp->ev != NULL)
+		event_free(c->pp->ev);
+	free(c->pp);
+	c->pp = NULL;
+}
+
+static int
+pp_fail(struct conn *c, const char *what)
+{
+	pp_warn(c->w, c->lsn->conf, c->client_ip, c->client_port, what);
+	return conn_close(c, CONN_END_CLEAN, what);
+}
+
+/*
+ * The header names the client: from now on it is the client (access log,
+ * X-Forwarded-For, rejections); the balancer is kept for the log.
+ */
+static void
+pp_apply(struct conn *c, const struct proxyproto_hdr *h)
+{
+	snprintf(c->proxy_peer, sizeof(c->proxy_peer), "%s%s%s:%u",
+	    c->client_sa.ss_family == AF_INET6 ? "[" : "", c->client_ip,
+	    c->client_sa.ss_family == AF_INET6 ? "]" : "", c->client_port);
+	if (h->local)
+		return;		/* the balancer's own connection */
+	peer_name(c, (const struct sockaddr *)&h->src, h->srclen);
+	memcpy(&c->local_sa, &h->dst, h->dstlen);
+	c->local_len = h->dstlen;
+}
+
+/*
+ * Reads the header without reading past it: what follows (the TLS
+ * ClientHello) stays in the socket. Bytes are peeked, and consumed only
+ * as far as they are known to be header: all of them while the header
+ * is incomplete, exactly its length once it is complete. Plain function.
+ */
+static int
+pp_read(struct conn *c)
+{
+	struct conn_pp *pp = c->pp;
+	struct proxyproto_hdr h;
+	ssize_t n, want;
+	int r, fd = pp->fd;
+
+	n = recv(fd, pp->buf + pp->len, sizeof(pp->buf) - pp->len, MSG_PEEK);
+	if (n == 0)
+		return pp_fail(c, "closed before its PROXY protocol header");
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return CONN_OK;
+		return pp_fail(c, "error before its PROXY protocol header");
+	}
+	r = proxyproto_parse(pp->buf, pp->len + (size_t)n, &h);
+	if (r < 0)
+		return pp_fail(c, pp->len + (size_t)n > 0 &&
+		    pp->buf[0] == 0x16 ? "no PROXY protocol header (a TLS "
+		    "handshake came first)" : "invalid PROXY protocol header");
+	want = r == 0 ? n : (ssize_t)((size_t)r - pp->len);
+	if (recv(fd, pp->buf + pp->len, (size_t)want, 0) != want)
+		return pp_fail(c, "error reading its PROXY protocol header");
+	pp->len += (size_t)want;
+	if (r == 0)
+		return CONN_OK;
+	pp_apply(c, &h);
+	pp_free(c);
+	return start_transport(c, fd);
+}
+
+static void
+pp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	CONN_CHECK(c);
+	(void)pp_read(c);
+}
+
+/* --- accept --------------------------------------------------------------- */
+
 void
 conn_accept(struct conn_worker *w, struct lsn *l, int fd,
     const struct sockaddr *sa, socklen_t salen)
 {
 	struct conn *c;
-	SSL *ssl;
 	int one = 1;
 
 	if ((l->conf->max_connections != 0 &&
@@ -188,8 +390,12 @@ conn_accept(struct conn_worker *w, struct lsn *l, int fd,
 		close(fd);
 		return;
 	}
-	if ((ssl = SSL_new(l->ctx)) == NULL) {
-		log_ssl(LL_ERROR, "listener %s: SSL_new", l->conf->name);
+	if (l->conf->accept_proxy_protocol && !pp_allowed(l->conf, sa)) {
+		char ip[46];
+		unsigned port;
+
+		addr_name(sa, ip, sizeof(ip), &port);
+		pp_warn(w, l->conf, ip, port, "not in proxy_protocol_from");
 		close(fd);
 		return;
 	}
@@ -199,31 +405,28 @@ conn_accept(struct conn_worker *w, struct lsn *l, int fd,
 	c->w = w;
 	c->lsn = l;
 	c->id = ++w->next_id;
-	c->ssl = ssl;
-	peer_name(c, sa);
-	/* The bufferevent owns ssl and fd from here on. */
-	c->cbev = bufferevent_openssl_socket_new(w->base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (c->cbev == NULL) {
-		log_msg(LL_ERROR, "listener %s: cannot create connection",
-		    l->conf->name);
-		SSL_free(ssl);
-		close(fd);
-		free(c);
-		return;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(c->cbev, 1);
-	bufferevent_setcb(c->cbev, NULL, NULL, handshake_event_cb, c);
-	/* Bounded input: one head plus a little; pipelined data waits. */
-	bufferevent_setwatermark(c->cbev, EV_READ, 0,
-	    l->conf->max_request_header_size + 16384);
+	peer_name(c, sa, salen);
 	c->timer = evtimer_new(w->base, timer_cb, c);
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
 	w->nconns++;
 	l->nconns++;
 	metrics_count_accept(l);
+	/* the handshake (and a PROXY header before it) within its timeout */
 	conn_timer_arm(c, l->conf->handshake_timeout_ms);
-	bufferevent_enable(c->cbev, EV_READ | EV_WRITE);
+	if (!l->conf->accept_proxy_protocol) {
+		(void)start_transport(c, fd);
+		return;
+	}
+	c->pp = xmalloc(sizeof(*c->pp));
+	c->pp->fd = fd;
+	c->pp->len = 0;
+	c->pp->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, pp_read_cb,
+	    c);
+	if (c->pp->ev == NULL || event_add(c->pp->ev, NULL) == -1) {
+		log_msg(LL_ERROR, "listener %s: cannot watch a connection",
+		    l->conf->name);
+		(void)conn_close(c, CONN_END_CLEAN, "no event");
+	}
 }
 
 int
@@ -237,6 +440,11 @@ conn_close(struct conn *c, enum conn_end how, const char *why)
 		    why);
 	c->closed = true;
 	h1_end(c->h1);
+	if (c->pp != NULL) {
+		/* still reading the PROXY header: nobody owns the socket yet */
+		close(c->pp->fd);
+		pp_free(c);
+	}
 	if (c->cbev != NULL) {
 		/*
 		 * close_notify only after a complete exchange: a client that
@@ -244,7 +452,7 @@ conn_close(struct conn *c, enum conn_end how, const char *why)
 		 * Best effort; never waits.
 		 */
 		if (how == CONN_END_CLEAN && c->handshake_done &&
-		    SSL_is_init_finished(c->ssl))
+		    c->ssl != NULL && SSL_is_init_finished(c->ssl))
 			(void)SSL_shutdown(c->ssl);
 		/*
 		 * However it ended, the session stays resumable: OpenSSL
@@ -252,7 +460,7 @@ conn_close(struct conn *c, enum conn_end how, const char *why)
 		 * was sent, and most clients just close their socket. A
 		 * session a fatal alert ended was dropped when it was sent.
 		 */
-		if (c->handshake_done)
+		if (c->handshake_done && c->ssl != NULL)
 			SSL_set_shutdown(c->ssl, SSL_get_shutdown(c->ssl) |
 			    SSL_SENT_SHUTDOWN);
 		ERR_clear_error();
@@ -360,6 +568,11 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	CONN_CHECK(c);
 	if (c->h1 != NULL) {
 		(void)h1_timer(c->h1);
+		return;
+	}
+	if (c->pp != NULL) {
+		(void)pp_fail(c, "no PROXY protocol header within "
+		    "handshake_timeout");
 		return;
 	}
 	log_msg(LL_INFO, "listener %s: %s:%u: TLS handshake timed out",

@@ -38,6 +38,7 @@ struct lsn;
 struct upstream_pool;
 struct proxy_freelist;
 struct conn;
+struct conn_pp;
 struct h1;
 
 TAILQ_HEAD(conn_list, conn);
@@ -60,6 +61,7 @@ struct conn_worker {
 	size_t nconns;
 	size_t max_conns;		/* descriptor budget; 0: none */
 	struct log_limit overload_log;	/* "connection refused" lines */
+	struct log_limit proxy_log;	/* bad or missing PROXY headers */
 	uint64_t next_id;
 	bool stopping;			/* no new requests; close when idle */
 	/* libevent common-timeout timevals, one per configured duration */
@@ -89,13 +91,24 @@ struct conn {
 	struct lsn *lsn;
 	TAILQ_ENTRY(conn) link;
 	uint64_t id;
-	struct bufferevent *cbev;	/* the client side, TLS */
-	SSL *ssl;			/* owned by cbev */
+	struct bufferevent *cbev;	/* the client side, TLS or plain */
+	SSL *ssl;			/* owned by cbev; NULL: plain HTTP */
 	struct event *timer;		/* handshake, then the session's */
 	enum tls_verdict verdict;	/* from the handshake */
 	struct peer_cert *peer;		/* its names, built on first use */
 	char client_ip[46];
 	unsigned client_port;
+	/*
+	 * The client's address (a PROXY header's source when one came) and
+	 * the one it connected to (its destination; local_len 0 until
+	 * known), for a PROXY header towards the backend.
+	 */
+	struct sockaddr_storage client_sa;
+	struct sockaddr_storage local_sa;
+	socklen_t local_len;
+	struct conn_pp *pp;		/* reading a PROXY header; then NULL */
+	char proxy_peer[56];		/* "IP:PORT" of the balancer that sent
+					   a PROXY header; "" without one */
 	struct h1 *h1;			/* the HTTP/1 session, once started */
 };
 
@@ -109,7 +122,8 @@ void conn_worker_free(struct conn_worker *w);
 
 /*
  * Takes ownership of the accepted socket fd from listener l and starts
- * the TLS handshake. On failure the socket is closed and logged.
+ * the TLS handshake (on a protocol = http listener: the HTTP session).
+ * On failure the socket is closed and logged.
  */
 void conn_accept(struct conn_worker *w, struct lsn *l, int fd,
     const struct sockaddr *sa, socklen_t salen);
@@ -119,6 +133,12 @@ void conn_accept(struct conn_worker *w, struct lsn *l, int fd,
  * memory later. Idempotent. Always returns CONN_CLOSED.
  */
 int conn_close(struct conn *c, enum conn_end how, const char *why);
+
+/*
+ * The address c's client connected to (the PROXY header's destination
+ * when one came); NULL when it cannot be known.
+ */
+const struct sockaddr *conn_local_addr(struct conn *c);
 
 /* The client certificate's names, formatted on first use; NULL if none. */
 struct peer_cert *conn_peer(struct conn *c);

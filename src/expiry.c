@@ -18,6 +18,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "tls.h"
+#include "tls_backend.h"
 #include "util.h"
 
 #define DAY	86400L
@@ -39,9 +40,10 @@ span(char *buf, size_t len, long secs)
 		snprintf(buf, len, "%ld minutes", secs / 60);
 }
 
-void
-expiry_format(char *buf, size_t len, const char *listener, const char *kind,
-    const char *file, long t, long now)
+/* expiry_format() for a section of kind what ("listener", "server_group"). */
+static void
+format_as(char *buf, size_t len, const char *what, const char *name,
+    const char *kind, const char *file, long t, long now)
 {
 	char date[64], when[32];
 	struct tm tm;
@@ -52,13 +54,20 @@ expiry_format(char *buf, size_t len, const char *listener, const char *kind,
 		snprintf(date, sizeof(date), "?");
 	if (t > now) {
 		span(when, sizeof(when), t - now);
-		snprintf(buf, len, "listener %s: %s %s expires on %s (in %s)",
-		    listener, kind, file ? file : "-", date, when);
+		snprintf(buf, len, "%s %s: %s %s expires on %s (in %s)",
+		    what, name, kind, file ? file : "-", date, when);
 	} else {
 		span(when, sizeof(when), now - t);
-		snprintf(buf, len, "listener %s: %s %s expired on %s (%s ago)",
-		    listener, kind, file ? file : "-", date, when);
+		snprintf(buf, len, "%s %s: %s %s expired on %s (%s ago)",
+		    what, name, kind, file ? file : "-", date, when);
 	}
+}
+
+void
+expiry_format(char *buf, size_t len, const char *listener, const char *kind,
+    const char *file, long t, long now)
+{
+	format_as(buf, len, "listener", listener, kind, file, t, now);
 }
 
 static unsigned
@@ -108,6 +117,19 @@ expiry_check(const struct runtime *rt, long now)
 				break;		/* a key does not expire */
 			}
 		}
+	}
+	/* backend_certificate: mTLS to the servers stops when it expires */
+	for (i = 0; rt->gctxs != NULL && i < rt->cfg->ngroups; i++) {
+		const struct group_conf *gc = &rt->cfg->groups[i];
+		long t = tls_backend_cert_not_after(rt->gctxs[i]);
+		char line[1024];
+
+		if (t == 0 || t - now > window)
+			continue;
+		format_as(line, sizeof(line), "server_group", gc->name,
+		    "backend certificate", gc->backend_certificate, t, now);
+		log_msg(LL_WARN, "%s", line);
+		n++;
 	}
 	return n;
 }

@@ -217,6 +217,13 @@ send_scratch(struct h1 *h)
 	 * output as one chain of the same length, which libevent's next
 	 * SSL_write passes unchanged.
 	 */
+	if (c->ssl == NULL) {
+		/* plain HTTP: the same shortcut with one write(2) */
+		if (evbuffer_get_length(out) == 0)
+			(void)evbuffer_write(sb, bufferevent_getfd(c->cbev));
+		evbuffer_add_buffer(out, sb);
+		return;
+	}
 	if (len > 0 && len <= 16384 && evbuffer_get_length(out) == 0) {
 		const void *p = evbuffer_pullup(sb, -1);
 
@@ -250,7 +257,8 @@ linger_for(struct h1 *h, const char *why, unsigned ms, bool always)
 		return conn_close(c, CONN_END_CLEAN, why);
 	h->lingering = true;
 	evbuffer_drain(in, evbuffer_get_length(in));
-	(void)SSL_shutdown(c->ssl);
+	if (c->ssl != NULL)
+		(void)SSL_shutdown(c->ssl);
 	ERR_clear_error();
 	(void)shutdown(bufferevent_getfd(c->cbev), SHUT_WR);
 	bufferevent_set_timeouts(c->cbev, NULL, NULL);
@@ -282,31 +290,59 @@ tunnel_end(struct h1 *h)
 }
 
 /*
+ * Sends the local page assembled in the worker's scratch buffer as the
+ * answer to the current request, and closes the connection once it is
+ * written. Nothing more is read from the client.
+ */
+static int
+send_page(struct h1 *h, int status)
+{
+	struct conn *c = h->c;
+	struct evbuffer *out = bufferevent_get_output(c->cbev);
+
+	evtimer_del(c->timer);
+	set_state(h, H1_REJECT);
+	h->head_pending = false;
+	proxy_local_response(h->r, status,
+	    evbuffer_get_length(c->w->scratch));
+	send_scratch(h);
+	bufferevent_enable(c->cbev, EV_WRITE);
+	if (evbuffer_get_length(out) == 0)
+		return linger_or_close(h, "error page sent");
+	return CONN_OK;
+}
+
+/*
  * Answers the current request with a local error page and closes the
  * connection once it is written. Nothing more is read from the client.
  */
 static int
 reject(struct h1 *h, int status, const char *detail)
 {
-	struct conn *c = h->c;
-	struct evbuffer *out = bufferevent_get_output(c->cbev);
-	struct evbuffer *sb = c->w->scratch;
+	struct evbuffer *sb = h->c->w->scratch;
 
 	if (h->r != NULL && proxy_response_started(h->r))
 		/* Part of a response is out: an error page would corrupt it. */
-		return conn_close(c, CONN_END_ABORT,
+		return conn_close(h->c, CONN_END_ABORT,
 		    "error after the response started");
-	evtimer_del(c->timer);
-	set_state(h, H1_REJECT);
-	h->head_pending = false;
 	evbuffer_drain(sb, evbuffer_get_length(sb));
 	http_write_error(sb, status, detail, true);
-	proxy_local_response(h->r, status, evbuffer_get_length(sb));
-	send_scratch(h);
-	bufferevent_enable(c->cbev, EV_WRITE);
-	if (evbuffer_get_length(out) == 0)
-		return linger_or_close(h, "error page sent");
-	return CONN_OK;
+	return send_page(h, status);
+}
+
+/*
+ * redirect_to_https: a 308 to the same host and target over https,
+ * written before the head's len bytes (which m points into) are dropped.
+ */
+static int
+redirect(struct h1 *h, int len, const struct http_msg *m)
+{
+	struct evbuffer *sb = h->c->w->scratch;
+
+	evbuffer_drain(sb, evbuffer_get_length(sb));
+	http_write_redirect(sb, m, h->c->lsn->conf->https_port, true);
+	evbuffer_drain(bufferevent_get_input(h->c->cbev), (size_t)len);
+	return send_page(h, 308);
 }
 
 /* --- reading requests ---------------------------------------------------- */
@@ -375,8 +411,15 @@ process_head(struct h1 *h)
 	if (http_token_eq(m.method, m.method_len, "CONNECT"))
 		/* A tunnel request: a 2xx would be misread as a body. */
 		return reject_parsed(h, rc, 501, NULL);
+	if (lc->redirect_to_https) {
+		/* an HTTP/1.0 request may come without Host: nowhere to go */
+		if (m.authority == NULL || m.authority_len == 0)
+			return reject_parsed(h, rc, 400,
+			    "No Host to redirect to");
+		return redirect(h, rc, &m);
+	}
 	/* nginx's mTLS behaviour: the handshake passed, the request fails. */
-	if (lc->mutual_authentication != MTLS_OFF) {
+	if (lc->mutual_authentication != MTLS_OFF && !lc->plain_http) {
 		if (c->verdict == TLS_PEER_FAILED)
 			return reject_parsed(h, rc, 400,
 			    "The SSL certificate error");

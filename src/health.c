@@ -19,11 +19,16 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "balancer.h"
 #include "config.h"
 #include "log.h"
+#include "proxyproto.h"
+#include "tls_backend.h"
 #include "util.h"
 
 /* A status line longer than this is not HTTP. */
@@ -57,6 +62,7 @@ static const char *const error_words[] = {
 	[HE_BAD_RESPONSE] = "not an HTTP response",
 	[HE_CONNECT] = "cannot connect",
 	[HE_CLOSED] = "closed without a response",
+	[HE_TLS] = "TLS handshake failed",
 };
 
 const char *
@@ -65,6 +71,22 @@ health_error_str(enum health_error e)
 	if ((unsigned)e >= sizeof(error_words) / sizeof(error_words[0]))
 		return "unknown";
 	return error_words[e];
+}
+
+const char *
+health_result_str(int err, const char *detail, char *buf, size_t len)
+{
+	if (err != HE_TLS || detail == NULL || detail[0] == '\0')
+		return health_error_str((enum health_error)err);
+	snprintf(buf, len, "%s: %s", health_error_str(HE_TLS), detail);
+	return buf;
+}
+
+const char *
+health_result(const struct server *s, char *buf, size_t len)
+{
+	return health_result_str(atomic_load(&s->sh->last_error),
+	    s->sh->last_detail, buf, len);
 }
 
 bool
@@ -171,19 +193,21 @@ probe_finish(struct probe *p, enum health_error err, int status)
 	if (err == HE_OK && !health_code_ok(status, gc->health_check_http_code))
 		err = HE_BAD_STATUS;
 	atomic_store(&s->sh->last_status, status);
+	if (err != HE_TLS)
+		s->sh->last_detail[0] = '\0';
 	atomic_store(&s->sh->last_error, (int)err);
 	atomic_store(&s->sh->last_latency_us, (unsigned)(us > 0 ? us : 0));
 	atomic_store(&s->sh->last_check, (long)time(NULL));
 	flip = health_record(s, err == HE_OK, (long)time(NULL));
 	if (flip < 0) {
-		char why[64] = "";
+		char why[64] = "", res[200];
 
 		if (err == HE_BAD_STATUS)
 			snprintf(why, sizeof(why), " %d", status);
 		log_msg(LL_WARN, "server_group %s: server %s %s is DOWN (%u "
 		    "consecutive failures: %s%s)", gc->name, s->conf->name,
 		    s->conf->addr.text, atomic_load(&s->sh->fail_streak),
-		    health_error_str(err), why);
+		    health_result(s, res, sizeof(res)), why);
 	} else if (flip > 0) {
 		log_msg(LL_INFO, "server_group %s: server %s %s is UP (%u "
 		    "consecutive successes)", gc->name, s->conf->name,
@@ -251,6 +275,26 @@ socket_error(evutil_socket_t fd)
 	}
 }
 
+/*
+ * backend_tls: a failed handshake's reason goes to the server's detail
+ * (the log's DOWN line and /status name it). True when it was TLS.
+ */
+static bool
+tls_failed(struct probe *p, struct bufferevent *bev)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	struct server_shared *sh = p->s->sh;
+	unsigned long e, last = 0;
+
+	while ((e = bufferevent_get_openssl_error(bev)) != 0)
+		last = e;
+	if (tls_backend_failure(ssl, last, sh->last_detail,
+	    sizeof(sh->last_detail)) == NULL)
+		return false;
+	ERR_clear_error();
+	return true;
+}
+
 static void
 probe_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -258,6 +302,11 @@ probe_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED)
 		return;
+	if ((what & BEV_EVENT_ERROR) && p->s->tls != NULL &&
+	    tls_failed(p, bev)) {
+		probe_finish(p, HE_TLS, 0);
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		struct evbuffer *in = bufferevent_get_input(bev);
 		int st = status_line(in);
@@ -282,8 +331,10 @@ static void
 probe_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe *p = arg;
-	const struct group_conf *gc = p->s->group;
+	struct server *s = p->s;
+	const struct group_conf *gc = s->group;
 	struct timeval tv;
+	SSL *ssl = NULL;
 	int sfd;
 
 	if (p->bev != NULL)
@@ -308,8 +359,22 @@ probe_tick_cb(evutil_socket_t fd, short what, void *arg)
 		probe_finish(p, e, 0);
 		return;
 	}
-	p->bev = bufferevent_socket_new(p->h->base, sfd, BEV_OPT_CLOSE_ON_FREE);
-	if (p->bev == NULL) {
+	if (s->tls != NULL) {
+		/* the handshake starts once the socket is writable */
+		if ((ssl = tls_backend_ssl(s->tls, gc, s->conf, NULL)) ==
+		    NULL || (p->bev = bufferevent_openssl_socket_new(
+		    p->h->base, sfd, ssl, BUFFEREVENT_SSL_CONNECTING,
+		    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+			log_ssl(LL_ERROR, "server_group %s: server %s: cannot "
+			    "start TLS", gc->name, s->conf->name);
+			SSL_free(ssl);
+			close(sfd);
+			probe_finish(p, HE_CONNECT, 0);
+			return;
+		}
+		bufferevent_openssl_set_allow_dirty_shutdown(p->bev, 1);
+	} else if ((p->bev = bufferevent_socket_new(p->h->base, sfd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		close(sfd);
 		probe_finish(p, HE_CONNECT, 0);
 		return;
@@ -319,7 +384,8 @@ probe_tick_cb(evutil_socket_t fd, short what, void *arg)
 	tv.tv_usec = (gc->health_check_timeout_ms % 1000) * 1000;
 	evtimer_add(p->deadline, &tv);
 	/* NULL address: the socket is already connecting. */
-	if (bufferevent_socket_connect(p->bev, NULL, 0) == -1) {
+	if (s->tls == NULL && bufferevent_socket_connect(p->bev, NULL, 0) ==
+	    -1) {
 		probe_finish(p, HE_CONNECT, 0);
 		return;
 	}
@@ -332,7 +398,8 @@ probe_init(struct health *h, struct probe *p, struct server *s)
 {
 	const struct group_conf *gc = s->group;
 	struct timeval tv;
-	char host[300];
+	char host[300], pp[PROXYPROTO_V1_MAX];
+	size_t pre = 0;
 	int n;
 
 	p->h = h;
@@ -353,12 +420,24 @@ probe_init(struct health *h, struct probe *p, struct server *s)
 	    "Connection: close\r\nUser-Agent: mtlslb-health-check\r\n\r\n",
 	    gc->health_check_head ? "HEAD" : "GET", gc->health_check_path,
 	    host);
-	p->request = xmalloc((size_t)n + 1);
-	snprintf(p->request, (size_t)n + 1, "%s %s HTTP/1.1\r\nHost: %s\r\n"
-	    "Connection: close\r\nUser-Agent: mtlslb-health-check\r\n\r\n",
+	/*
+	 * A backend that wants a PROXY header refuses a probe without one:
+	 * it gets the header of a connection on the sender's own behalf
+	 * (v2 LOCAL, v1 UNKNOWN), as HAProxy's check-send-proxy sends.
+	 */
+	if (gc->send_proxy_protocol == PP_SEND_V1)
+		pre = proxyproto_write_v1(pp, sizeof(pp), NULL, NULL);
+	else if (gc->send_proxy_protocol != PP_SEND_OFF)
+		pre = proxyproto_write_v2((uint8_t *)pp, sizeof(pp), NULL, NULL,
+		    NULL);
+	p->request = xmalloc(pre + (size_t)n + 1);
+	memcpy(p->request, pp, pre);
+	snprintf(p->request + pre, (size_t)n + 1, "%s %s HTTP/1.1\r\n"
+	    "Host: %s\r\nConnection: close\r\n"
+	    "User-Agent: mtlslb-health-check\r\n\r\n",
 	    gc->health_check_head ? "HEAD" : "GET", gc->health_check_path,
 	    host);
-	p->reqlen = (size_t)n;
+	p->reqlen = pre + (size_t)n;
 	p->deadline = evtimer_new(h->base, probe_deadline_cb, p);
 	p->tick = event_new(h->base, -1, EV_PERSIST, probe_tick_cb, p);
 	tv.tv_sec = gc->health_check_interval_ms / 1000;

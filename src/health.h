@@ -8,6 +8,7 @@
 #define MTLSLB_HEALTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct balancer;
 struct event_base;
@@ -22,10 +23,22 @@ enum health_error {
 	HE_BAD_RESPONSE,
 	HE_CONNECT,
 	HE_CLOSED,
+	HE_TLS,			/* backend_tls: the handshake failed */
 };
 
 /* Words for an error, for logs and /status ("connection refused"). */
 const char *health_error_str(enum health_error e);
+
+/*
+ * A probe's result in words: health_error_str(err), or for a TLS failure
+ * with a detail "TLS handshake failed: " and the detail (OpenSSL's
+ * reason, server_shared.last_detail). Returns buf or a static string.
+ */
+const char *health_result_str(int err, const char *detail, char *buf,
+    size_t len);
+
+/* health_result_str() of s's last probe. Master only. */
+const char *health_result(const struct server *s, char *buf, size_t len);
 
 /* True when status is in one of the classes of mask (HC_CODE_*). */
 bool health_code_ok(int status, unsigned mask);

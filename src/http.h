@@ -127,6 +127,8 @@ struct http_fwd {
 					   NULL: no X-Forwarded-Clientcert-* */
 	bool xff_replace;		/* X-Forwarded-For is client_ip alone
 					   (x_forwarded_for = replace) */
+	bool plain;			/* the client spoke plain HTTP:
+					   X-Forwarded-Proto: http */
 };
 
 /*
@@ -168,6 +170,16 @@ bool http_forward_interim(int status, int client_version);
  */
 void http_write_error(struct evbuffer *out, int status, const char *detail,
     bool close);
+
+/*
+ * Writes a complete 308 response into out whose Location is
+ * https://HOST[:port]/path: HOST is m->authority without its port (an
+ * IPv6 literal keeps its brackets), port is left out when it is 443, and
+ * path is m->path ("/" when it is empty or "*"). m->authority must not be
+ * NULL. Bytes a header may not carry are percent-encoded.
+ */
+void http_write_redirect(struct evbuffer *out, const struct http_msg *m,
+    unsigned port, bool close);
 
 /* Returns the reason phrase of status, or "Unknown". */
 const char *http_reason(int status);

@@ -326,7 +326,8 @@ request_head(struct hw *w, const void *arg)
 	}
 	if (xff)
 		hw_put(w, "\r\n", 2);
-	hw_str(w, "X-Forwarded-Proto: https\r\n");
+	hw_str(w, fwd != NULL && fwd->plain ? "X-Forwarded-Proto: http\r\n" :
+	    "X-Forwarded-Proto: https\r\n");
 
 	if (fwd != NULL && fwd->cert_verify != NULL) {
 		hw_sanitised_header(w, "X-Forwarded-Clientcert-subjectdn",
@@ -584,3 +585,62 @@ http_write_error(struct evbuffer *out, int status, const char *detail,
 	error_body(out, code, reason, detail);
 }
 
+
+/* Appends s[0..n) to out, percent-encoding blanks, controls and 8-bit. */
+static void
+put_location(struct evbuffer *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, start = 0;
+	char esc[3];
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch > ' ' && ch < 0x7f)
+			continue;
+		evbuffer_add(out, s + start, i - start);
+		esc[0] = '%';
+		esc[1] = hex[ch >> 4];
+		esc[2] = hex[ch & 15];
+		evbuffer_add(out, esc, 3);
+		start = i + 1;
+	}
+	evbuffer_add(out, s + start, n - start);
+}
+
+void
+http_write_redirect(struct evbuffer *out, const struct http_msg *m,
+    unsigned port, bool close)
+{
+	static const char body[] = "<html>\r\n<head><title>308 Permanent "
+	    "Redirect</title></head>\r\n<body>\r\n<center><h1>308 Permanent "
+	    "Redirect</h1></center>\r\n<hr><center>mtlslb</center>\r\n"
+	    "</body>\r\n</html>\r\n";
+	const char *host = m->authority;
+	size_t hlen = m->authority_len, i;
+
+	/* "[::1]:80" -> "[::1]", "lb.example.com:80" -> "lb.example.com" */
+	if (hlen > 0 && host[0] == '[') {
+		for (i = 0; i < hlen && host[i] != ']'; i++)
+			;
+		hlen = i < hlen ? i + 1 : hlen;
+	} else {
+		for (i = 0; i < hlen && host[i] != ':'; i++)
+			;
+		hlen = i;
+	}
+	evbuffer_add_printf(out, "HTTP/1.1 308 Permanent Redirect\r\n"
+	    "Server: mtlslb\r\nContent-Type: text/html\r\n"
+	    "Content-Length: %zu\r\nLocation: https://", sizeof(body) - 1);
+	put_location(out, host, hlen);
+	if (port != 443)
+		evbuffer_add_printf(out, ":%u", port);
+	if (m->path_len == 0 || m->path[0] != '/')
+		evbuffer_add(out, "/", 1);
+	else
+		put_location(out, m->path, m->path_len);
+	evbuffer_add_printf(out, "\r\nConnection: %s\r\n\r\n",
+	    close ? "close" : "keep-alive");
+	evbuffer_add(out, body, sizeof(body) - 1);
+}

@@ -96,6 +96,8 @@ struct log_access_entry {
 	bool resumed;			/* the TLS session was resumed */
 	double rt;			/* request time, seconds */
 	double urt;			/* upstream response time; < 0: none */
+	const char *proxy;		/* the balancer that sent a PROXY
+					   header ("IP:PORT"); NULL: none */
 };
 
 /*

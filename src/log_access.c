@@ -94,9 +94,13 @@ combined(const struct log_access_entry *f, char *b, size_t cap, size_t *off)
 	    f->cipher, f->resumed ? 'r' : '.', f->verify_prefix, f->verify, f->server ? f->server : "-",
 	    f->upstream ? f->upstream : "-", f->rt))
 		return false;
-	if (f->urt >= 0)
-		return bprintf(b, cap, off, "%.3f\n", f->urt);
-	return bprintf(b, cap, off, "-\n");
+	if (f->urt >= 0 ? !bprintf(b, cap, off, "%.3f", f->urt) :
+	    !bprintf(b, cap, off, "-"))
+		return false;
+	/* only behind an L4 balancer: other lines keep their shape */
+	if (f->proxy != NULL && !bprintf(b, cap, off, " proxy=%s", f->proxy))
+		return false;
+	return bprintf(b, cap, off, "\n");
 }
 
 static bool
@@ -138,9 +142,12 @@ json(const struct log_access_entry *f, char *b, size_t cap, size_t *off)
 		return false;
 	if (!bprintf(b, cap, off, "\"rt\":%.3f,\"urt\":", f->rt))
 		return false;
-	if (f->urt >= 0)
-		return bprintf(b, cap, off, "%.3f}\n", f->urt);
-	return bprintf(b, cap, off, "null}\n");
+	if (f->urt >= 0 ? !bprintf(b, cap, off, "%.3f", f->urt) :
+	    !bprintf(b, cap, off, "null"))
+		return false;
+	if (f->proxy == NULL)
+		return bprintf(b, cap, off, ",\"proxy\":null}\n");
+	return bprintf(b, cap, off, ",\"proxy\":\"%s\"}\n", f->proxy);
 }
 
 void

@@ -525,7 +525,7 @@ sig_file(uint64_t h, const char *path)
 	return h;
 }
 
-/* The config file and every file its listeners and [admin] name. */
+/* The config file and every file its listeners, groups and [admin] name. */
 static uint64_t
 files_sig(const char *path, const struct config *cfg)
 {
@@ -540,6 +540,11 @@ files_sig(const char *path, const struct config *cfg)
 	for (i = 0; i < cfg->nlisteners; i++)
 		for (pos = 0; config_listener_file_next(&cfg->listeners[i],
 		    &pos, &f);)
+			h = sig_file(h, f.path);
+	/* and the backend_tls files of the server groups */
+	for (i = 0; i < cfg->ngroups; i++)
+		for (pos = 0; cfg->groups[i].backend_tls &&
+		    config_group_file_next(&cfg->groups[i], &pos, &f);)
 			h = sig_file(h, f.path);
 	return h;
 }

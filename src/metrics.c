@@ -21,6 +21,7 @@
 #include "sesscache.h"
 #include "status.h"
 #include "tls.h"
+#include "tls_backend.h"
 
 static const char *const sched_names[] = {
 	"round_robin", "weighted_round_robin", "least_connections",
@@ -291,6 +292,15 @@ metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 			    "kind=\"crl\"} %ld\n", rt->lsns[i].conf->name,
 			    e.crl - now);
 	}
+	for (i = 0; rt->gctxs != NULL && i < rt->cfg->ngroups; i++) {
+		long t = tls_backend_cert_not_after(rt->gctxs[i]);
+
+		if (t != 0)
+			evbuffer_add_printf(out,
+			    "mtlslb_certificate_expiry_seconds{server_group="
+			    "\"%s\",kind=\"backend\"} %ld\n",
+			    rt->cfg->groups[i].name, t - now);
+	}
 
 	server_metric(out, b, "mtlslb_server_up", "gauge",
 	    "1 when the server is healthy (or unchecked), 0 when down.",
@@ -442,6 +452,7 @@ static void
 json_server(struct evbuffer *out, const struct status_server *ss)
 {
 	const struct server_conf *sc = ss->s->conf;
+	char why[200];
 
 	evbuffer_add(out, "{\"name\":", 8);
 	jstr(out, sc->name);
@@ -453,7 +464,8 @@ json_server(struct evbuffer *out, const struct status_server *ss)
 	jtime(out, ss->since);
 	if (ss->probed) {
 		evbuffer_add_printf(out, ",\"last_probe\":{\"result\":");
-		jstr(out, health_error_str((enum health_error)ss->last_error));
+		jstr(out, health_result_str(ss->last_error, ss->last_detail,
+		    why, sizeof(why)));
 		evbuffer_add_printf(out, ",\"status\":%d,\"latency_ms\":%.3f,"
 		    "\"checks\":%llu,\"time\":", ss->last_status,
 		    ss->last_latency_ms, (unsigned long long)ss->checks);

@@ -607,3 +607,65 @@ parse_http_codes(const char *s, unsigned *out, char *err, size_t errlen)
 	*out = bits;
 	return 0;
 }
+
+int
+parse_cidr(const char *s, struct parse_cidr *out, char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	uint64_t bits;
+	size_t hlen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	unsigned i, max;
+
+	memset(out, 0, sizeof(*out));
+	if (hlen == 0 || hlen >= sizeof(host))
+		return fail(err, errlen, "'%s' is not an address or "
+		    "ADDRESS/BITS", s);
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else
+		return fail(err, errlen, "'%s': '%s' is not a numeric IPv4 or "
+		    "IPv6 address", s, host);
+	bits = max;
+	if (slash != NULL && parse_uint(slash + 1, 0, max, &bits, NULL, 0) < 0)
+		return fail(err, errlen, "'%s': prefix length '%s' is not in "
+		    "0..%u", s, slash + 1, max);
+	out->bits = (unsigned)bits;
+	for (i = out->bits; i < max; i++)
+		if (out->addr[i / 8] & (0x80 >> (i % 8)))
+			return fail(err, errlen, "'%s' has host bits set (the "
+			    "network is written with them zero)", s);
+	return 0;
+}
+
+bool
+parse_cidr_match(const struct parse_cidr *c, const struct sockaddr *sa)
+{
+	const uint8_t *a;
+	unsigned i;
+
+	if (sa->sa_family != c->family)
+		return false;
+	if (sa->sa_family == AF_INET)
+		a = (const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr;
+	else
+		a = (const uint8_t *)&((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr;
+	for (i = 0; i < c->bits / 8; i++)
+		if (a[i] != c->addr[i])
+			return false;
+	if (c->bits % 8 != 0) {
+		uint8_t m = (uint8_t)(0xff << (8 - c->bits % 8));
+
+		if ((a[i] & m) != c->addr[i])
+			return false;
+	}
+	return true;
+}

@@ -123,4 +123,22 @@ char *parse_fmt_duration(uint64_t ms, char *buf, size_t len);
  */
 char *parse_fmt_size(uint64_t n, char *buf, size_t len);
 
+/* An address block: family AF_INET or AF_INET6, bits 0..32 or 0..128. */
+struct parse_cidr {
+	int family;
+	uint8_t addr[16];		/* network byte order, host bits zero */
+	unsigned bits;
+};
+
+/*
+ * Parses "ADDR/BITS" or a bare ADDR (a single host), numeric IPv4 or IPv6
+ * without brackets. Host bits set under the mask are an error (a typo
+ * for another network). Returns 0, or -1 with err set.
+ */
+int parse_cidr(const char *s, struct parse_cidr *out, char *err,
+    size_t errlen);
+
+/* True when sa (AF_INET or AF_INET6) lies in c. */
+bool parse_cidr_match(const struct parse_cidr *c, const struct sockaddr *sa);
+
 #endif

@@ -170,7 +170,7 @@ pick_and_connect(struct request *r)
 		if ((r->bev = upstream_take(c->w->pool, s,
 		    !r->replayable)) != NULL)
 			return start_forward(r);
-		if ((r->bev = upstream_connect(c->w->base, s)) != NULL)
+		if ((r->bev = upstream_connect(c->w->base, s, c)) != NULL)
 			break;
 		err = errno;
 		if (upstream_local_error(err)) {
@@ -213,7 +213,8 @@ proxy_prepare(struct request *r, const struct proxy_args *a)
 	memset(&fwd, 0, sizeof(fwd));
 	fwd.client_ip = c->client_ip;
 	fwd.xff_replace = lc->x_forwarded_for_replace;
-	if (lc->forward_client_cert) {
+	fwd.plain = lc->plain_http;
+	if (lc->forward_client_cert && !lc->plain_http) {
 		fwd.cert_verify = "NONE";
 		if (c->verdict == TLS_PEER_OK && (pc = conn_peer(c)) != NULL) {
 			char why[256];
@@ -260,12 +261,12 @@ static int
 connect_failed(struct request *r, short what)
 {
 	struct server *s = r->server;
-	int err = evutil_socket_geterror(bufferevent_getfd(r->bev));
+	char why[256];
 
+	/* the transport knows how it failed (a refusal, TLS, a timeout) */
 	log_msg(LL_WARN, "server_group %s: server %s %s: connect failed: %s",
 	    s->group->name, s->conf->name, s->conf->addr.text,
-	    (what & BEV_EVENT_TIMEOUT) ? "timed out" :
-	    err ? strerror(err) : "connection closed");
+	    upstream_failure(r->bev, what, why, sizeof(why)));
 	bufferevent_free(r->bev);
 	r->bev = NULL;
 	server_failed(r, s, true);

@@ -209,12 +209,13 @@ proxy_request_log(struct request *r)
 	}
 	e.server = r->server ? r->server->conf->name : NULL;
 	e.upstream = r->server ? r->server->conf->addr.text : NULL;
-	e.tls = SSL_get_version(c->ssl);
-	e.cipher = SSL_get_cipher_name(c->ssl);
-	e.resumed = SSL_session_reused(c->ssl) == 1;
+	e.tls = c->ssl != NULL ? SSL_get_version(c->ssl) : "-";
+	e.cipher = c->ssl != NULL ? SSL_get_cipher_name(c->ssl) : "-";
+	e.resumed = c->ssl != NULL && SSL_session_reused(c->ssl) == 1;
 	e.rt = proxy_tv_diff(&r->t_start, &now);
 	e.urt = r->server && r->t_resp.tv_sec != 0 ?
 	    proxy_tv_diff(&r->t_upstream, &r->t_resp) : -1;
+	e.proxy = c->proxy_peer[0] != '\0' ? c->proxy_peer : NULL;
 	log_access_entry(&e);
 }
 

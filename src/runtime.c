@@ -18,6 +18,7 @@
 #include "sesscache.h"
 #include "shm.h"
 #include "tls.h"
+#include "tls_backend.h"
 #include "tls_session.h"
 #include "util.h"
 
@@ -59,6 +60,8 @@ runtime_load(const char *path, struct diag *d)
 		l->fds = xcalloc(l->nfds ? l->nfds : 1, sizeof(int));
 		for (j = 0; j < l->nfds; j++)
 			l->fds[j] = -1;
+		if (l->conf->plain_http)
+			continue;	/* protocol = http: no TLS, no files */
 		if ((l->ctx = tls_ctx_new(l->conf, d)) == NULL)
 			failed = true;
 		else if (l->conf->session_cache == SESSION_CACHE_SHARED &&
@@ -70,6 +73,19 @@ runtime_load(const char *path, struct diag *d)
 			tls_session_use_cache(l->ctx, l->scache);
 		}
 		for (pos = 0; config_listener_file_next(l->conf, &pos, &f);)
+			if (f.kind == CONFIG_FILE_KEY)
+				keyperm_check(f.key, f.path, f.line, d);
+	}
+	rt->gctxs = xcalloc(cfg->ngroups ? cfg->ngroups : 1,
+	    sizeof(*rt->gctxs));
+	for (i = 0; i < cfg->ngroups; i++) {
+		const struct group_conf *gc = &cfg->groups[i];
+
+		if (!gc->backend_tls)
+			continue;
+		if ((rt->gctxs[i] = tls_backend_ctx_new(gc, d)) == NULL)
+			failed = true;
+		for (pos = 0; config_group_file_next(gc, &pos, &f);)
 			if (f.kind == CONFIG_FILE_KEY)
 				keyperm_check(f.key, f.path, f.line, d);
 	}
@@ -93,11 +109,18 @@ runtime_load(const char *path, struct diag *d)
 		return NULL;
 	}
 	rt->bal = balancer_new(cfg, rt->shm);
+	for (i = 0; i < cfg->ngroups; i++) {
+		struct group *g = balancer_group_at(rt->bal, i);
+
+		for (j = 0; rt->gctxs[i] != NULL && j < group_nservers(g); j++)
+			group_server(g, j)->tls = rt->gctxs[i];
+	}
 	rt->nworkers = worker_count(cfg);
 	rt->loaded_at = (long)time(NULL);
 	for (i = 0; i < rt->nlsns; i++) {
-		rt->lsns[i].group = balancer_group(rt->bal,
-		    rt->lsns[i].conf->server_group);
+		if (rt->lsns[i].conf->server_group != NULL)
+			rt->lsns[i].group = balancer_group(rt->bal,
+			    rt->lsns[i].conf->server_group);
 		rt->lsns[i].slots = shm_alloc(rt->shm, rt->nworkers *
 		    sizeof(struct listener_shared));
 	}
@@ -138,6 +161,9 @@ runtime_free(struct runtime *rt)
 		sesscache_unref(rt->lsns[i].scache);
 	}
 	free(rt->lsns);
+	for (i = 0; rt->gctxs != NULL && i < rt->cfg->ngroups; i++)
+		SSL_CTX_free(rt->gctxs[i]);
+	free(rt->gctxs);
 	SSL_CTX_free(rt->admin_ctx);
 	balancer_free(rt->bal);
 	shm_free(rt->shm);

@@ -25,6 +25,7 @@ struct runtime {
 	struct balancer *bal;
 	struct lsn *lsns;
 	size_t nlsns;
+	SSL_CTX **gctxs;		/* per cfg->groups[i]: backend_tls */
 	unsigned nworkers;		/* workers = auto resolved */
 	long loaded_at;			/* time(NULL) when loaded */
 };

@@ -106,6 +106,9 @@ build_server(const struct server *s, struct status_server *ss)
 	ss->checks = LOAD(sh->checks);
 	ss->probed = s->group->health_check && ss->checks > 0;
 	ss->last_error = LOAD(sh->last_error);
+	/* written by this process (the master's prober) only */
+	memcpy(ss->last_detail, sh->last_detail, sizeof(ss->last_detail));
+	ss->last_detail[sizeof(ss->last_detail) - 1] = '\0';
 	ss->last_status = LOAD(sh->last_status);
 	ss->last_latency_ms = LOAD(sh->last_latency_us) / 1000.0;
 	ss->last_check = (long)LOAD(sh->last_check);

@@ -55,6 +55,7 @@ struct status_server {
 	long since;			/* last up/down flip, 0: never */
 	bool probed;			/* checks on and one has ended */
 	int last_error;			/* enum health_error */
+	char last_detail[120];		/* HE_TLS: OpenSSL's reason, or "" */
 	int last_status;
 	double last_latency_ms;
 	uint64_t checks;

@@ -482,3 +482,56 @@ tls_peer_dn_over(const struct peer_cert *pc, size_t max, char *why,
 	}
 	return over;
 }
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+bool
+tls_peer_cn(const struct peer_cert *pc, char *buf, size_t len)
+{
+	const char *p;
+	size_t n = 0;
+	bool at_start = true;
+	int hi, lo;
+
+	if (pc == NULL || pc->subject == NULL || len == 0)
+		return false;
+	/* RDNs start the string or follow an unescaped ',' or '+' */
+	for (p = pc->subject; *p != '\0'; p++) {
+		if (at_start && strncmp(p, "CN=", 3) == 0)
+			break;
+		at_start = *p == ',' || *p == '+';
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+	}
+	if (*p == '\0')
+		return false;
+	for (p += 3; *p != '\0' && *p != ',' && *p != '+'; p++) {
+		char ch = *p;
+
+		if (ch == '\\') {
+			if (p[1] == '\0')
+				return false;
+			if ((hi = hexval(p[1])) >= 0 &&
+			    (lo = hexval(p[2])) >= 0) {
+				ch = (char)(hi << 4 | lo);
+				p += 2;
+			} else
+				ch = *++p;
+		}
+		if (n + 1 >= len)
+			return false;
+		buf[n++] = ch;
+	}
+	buf[n] = '\0';
+	return n > 0;
+}

@@ -115,4 +115,12 @@ const char *tls_reason_class(const struct peer_cert *pc);
 unsigned tls_peer_dn_over(const struct peer_cert *pc, size_t max, char *why,
     size_t len);
 
+/*
+ * Writes the most specific commonName of pc's subject (the first CN= of
+ * the RFC 2253 form, unescaped: UTF-8 as the certificate has it) into
+ * buf, NUL-terminated; returns false when there is none or it does not
+ * fit in len bytes. For the PROXY protocol's PP2_SUBTYPE_SSL_CN.
+ */
+bool tls_peer_cn(const struct peer_cert *pc, char *buf, size_t len);
+
 #endif

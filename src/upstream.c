@@ -3,6 +3,8 @@
  * and expires on its own timer; before reuse it is probed with a
  * non-blocking MSG_PEEK, since a backend may have closed it a moment ago
  * and a request written into a dead socket cannot always be retried.
+ * A group with send_proxy_protocol gets its PROXY header first on every
+ * connection, and never pools one (it names a single client).
  * A server an operator disabled (balancer_admin) keeps no idle
  * connection: none is pooled, and upstream_pool_sweep() closes the ones
  * it had.
@@ -10,20 +12,30 @@
 #include "ac_config.h"
 #include "upstream.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "balancer.h"
 #include "config.h"
+#include "conn.h"
+#include "log.h"
+#include "proxyproto.h"
+#include "tls_backend.h"
+#include "tls_peer.h"
 #include "util.h"
 
 struct idle {
@@ -38,6 +50,7 @@ TAILQ_HEAD(idle_head, idle);
 struct idle_list {
 	struct idle_head head;
 	unsigned count;
+	SSL_SESSION *session;		/* backend_tls: to resume */
 	struct server *server;		/* set by upstream_put */
 };
 
@@ -79,9 +92,11 @@ upstream_pool_free(struct upstream_pool *p)
 
 	if (p == NULL)
 		return;
-	for (i = 0; i < p->nlists; i++)
+	for (i = 0; i < p->nlists; i++) {
 		while ((it = TAILQ_FIRST(&p->lists[i].head)) != NULL)
 			idle_drop(it);
+		SSL_SESSION_free(p->lists[i].session);
+	}
 	free(p->lists);
 	free(p);
 }
@@ -118,7 +133,7 @@ upstream_take(struct upstream_pool *p, struct server *s, bool probe)
 	struct bufferevent *bev;
 	struct timeval now;
 
-	if (s->id >= p->nlists)
+	if (s->id >= p->nlists || s->group->send_proxy_protocol != PP_SEND_OFF)
 		return NULL;
 	l = &p->lists[s->id];
 	/* Most recently used first: the likeliest to be alive. */
@@ -158,13 +173,13 @@ upstream_put(struct upstream_pool *p, struct server *s,
 	struct idle *it;
 	struct timeval tv;
 
-	if (s->id >= p->nlists) {
+	gc = s->group;
+	if (s->id >= p->nlists || gc->send_proxy_protocol != PP_SEND_OFF) {
 		bufferevent_free(bev);
 		return;
 	}
 	l = &p->lists[s->id];
 	l->server = s;
-	gc = s->group;
 	if (balancer_admin(s) == BAL_DISABLED) {
 		bufferevent_free(bev);
 		return;
@@ -210,10 +225,115 @@ upstream_pool_sweep(struct upstream_pool *p)
 	return n;
 }
 
-struct bufferevent *
-upstream_connect(struct event_base *base, struct server *s)
+/*
+ * v2_ssl: what the client's TLS was. verify is 0 only for a verified
+ * certificate (the spec: non-zero otherwise, also without one).
+ */
+static void
+ssl_facts(struct conn *c, struct proxyproto_ssl *ssl, char *cn, size_t cnlen)
 {
-	struct bufferevent *bev;
+	struct peer_cert *pc = conn_peer(c);
+
+	memset(ssl, 0, sizeof(*ssl));
+	ssl->version = SSL_get_version(c->ssl);
+	ssl->cipher = SSL_get_cipher_name(c->ssl);
+	ssl->cert_sess = c->verdict != TLS_PEER_NONE;
+	ssl->cert_conn = ssl->cert_sess && !SSL_session_reused(c->ssl);
+	if (c->verdict == TLS_PEER_OK)
+		ssl->verify = 0;
+	else if (pc != NULL && pc->verify_err != 0)
+		ssl->verify = (uint32_t)pc->verify_err;
+	else
+		ssl->verify = 1;
+	if (tls_peer_cn(pc, cn, cnlen))
+		ssl->cn = cn;
+}
+
+/* Queues the PROXY header of c's client on bev, before anything else. */
+static void
+proxy_header(struct bufferevent *bev, const struct group_conf *gc,
+    struct conn *c)
+{
+	const struct sockaddr *src = (const struct sockaddr *)&c->client_sa;
+	const struct sockaddr *dst = conn_local_addr(c);
+	struct proxyproto_ssl ssl;
+	uint8_t hdr[1024];
+	char cn[256];
+	size_t n;
+
+	if (gc->send_proxy_protocol == PP_SEND_V1)
+		n = proxyproto_write_v1((char *)hdr, sizeof(hdr), src, dst);
+	else if (gc->send_proxy_protocol == PP_SEND_V2_SSL && c->ssl != NULL) {
+		ssl_facts(c, &ssl, cn, sizeof(cn));
+		n = proxyproto_write_v2(hdr, sizeof(hdr), src, dst, &ssl);
+	} else
+		n = proxyproto_write_v2(hdr, sizeof(hdr), src, dst, NULL);
+	/* cannot happen with these sizes; an empty header would be a lie */
+	assert(n > 0);
+	evbuffer_add(bufferevent_get_output(bev), hdr, n);
+}
+
+/*
+ * backend_tls: TLS over the connecting socket; BEV_EVENT_CONNECTED comes
+ * once the handshake is done, so connect_timeout covers both. With a
+ * PROXY header, which must precede the ClientHello on the wire, TLS is a
+ * filter over a socket bufferevent that holds the header (such
+ * connections are never pooled, so the extra layer costs little).
+ */
+static struct bufferevent *
+tls_bev(struct event_base *base, struct server *s, struct conn *c,
+    evutil_socket_t fd)
+{
+	struct upstream_pool *p = c->w->pool;
+	SSL_SESSION **slot = s->id < p->nlists ? &p->lists[s->id].session :
+	    NULL;
+	struct bufferevent *bev, *under;
+	SSL *ssl;
+
+	if ((ssl = tls_backend_ssl(s->tls, s->group, s->conf, slot)) == NULL) {
+		log_ssl(LL_ERROR, "server_group %s: server %s: cannot start "
+		    "TLS", s->group->name, s->conf->name);
+		close(fd);
+		errno = ENOMEM;		/* ours, not the server's */
+		return NULL;
+	}
+	if (s->group->send_proxy_protocol == PP_SEND_OFF) {
+		/* the bufferevent owns ssl and fd from here on */
+		bev = bufferevent_openssl_socket_new(base, fd, ssl,
+		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+		if (bev == NULL) {
+			SSL_free(ssl);
+			close(fd);
+		}
+	} else {
+		if ((under = bufferevent_socket_new(base, fd,
+		    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+			SSL_free(ssl);
+			close(fd);
+			errno = ENOMEM;
+			return NULL;
+		}
+		proxy_header(under, s->group, c);
+		bev = bufferevent_openssl_filter_new(base, under, ssl,
+		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+		if (bev == NULL) {
+			SSL_free(ssl);
+			bufferevent_free(under);
+		}
+	}
+	if (bev == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* a server's FIN is an end, as for plain HTTP (nginx does the same) */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+struct bufferevent *
+upstream_connect(struct event_base *base, struct server *s, struct conn *c)
+{
+	struct bufferevent *bev, *sock;
 	evutil_socket_t fd;
 	int one = 1;
 	const struct addr_conf *a = &s->conf->addr;
@@ -223,12 +343,18 @@ upstream_connect(struct event_base *base, struct server *s)
 	if (fd == -1)
 		return NULL;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
+	if (s->tls != NULL)
+		bev = tls_bev(base, s, c, fd);
+	else if ((bev = bufferevent_socket_new(base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		close(fd);
+	if (bev == NULL)
 		return NULL;
-	}
-	if (bufferevent_socket_connect(bev, (const struct sockaddr *)&a->ss,
+	/* a filter's socket is the one underneath */
+	sock = bufferevent_get_underlying(bev);
+	if (sock == NULL)
+		sock = bev;
+	if (bufferevent_socket_connect(sock, (const struct sockaddr *)&a->ss,
 	    (int)a->len) == -1) {
 		int e = errno;
 
@@ -236,7 +362,46 @@ upstream_connect(struct event_base *base, struct server *s)
 		errno = e;
 		return NULL;
 	}
+	if (s->tls == NULL && s->group->send_proxy_protocol != PP_SEND_OFF)
+		proxy_header(bev, s->group, c);
 	return bev;
+}
+
+const char *
+upstream_failure(struct bufferevent *bev, short what, char *buf,
+    size_t len)
+{
+	int saved = errno;
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	unsigned long e, last = 0;
+	int err = evutil_socket_geterror(bufferevent_getfd(bev));
+	char why[200];
+
+	/*
+	 * A TLS connection's refused connect shows in the failed write of
+	 * the ClientHello, whose errno libevent leaves, not in SO_ERROR.
+	 */
+	if (err == 0 && (what & BEV_EVENT_ERROR) && saved != EAGAIN &&
+	    saved != EWOULDBLOCK && saved != EINPROGRESS)
+		err = saved;
+
+	while ((e = bufferevent_get_openssl_error(bev)) != 0)
+		last = e;
+	if (what & BEV_EVENT_TIMEOUT)
+		snprintf(buf, len, "timed out%s", ssl != NULL &&
+		    !SSL_is_init_finished(ssl) ? " (TCP connect or TLS "
+		    "handshake)" : "");
+	else if (tls_backend_failure(ssl, last, why, sizeof(why)) != NULL)
+		snprintf(buf, len, "TLS handshake failed: %s", why);
+	else if (err != 0)
+		snprintf(buf, len, "%s", strerror(err));
+	else if (ssl != NULL && !SSL_is_init_finished(ssl))
+		snprintf(buf, len, "connection closed during the TLS "
+		    "handshake");
+	else
+		snprintf(buf, len, "connection closed");
+	ERR_clear_error();
+	return buf;
 }
 
 void
@@ -246,6 +411,12 @@ upstream_send(struct bufferevent *bev)
 
 	if (bufferevent_get_enabled(bev) & EV_WRITE)
 		return;
+	if (bufferevent_openssl_get_ssl(bev) != NULL) {
+		/* TLS: the bufferevent encrypts; the event writes */
+		if (evbuffer_get_length(out) > 0)
+			bufferevent_enable(bev, EV_WRITE);
+		return;
+	}
 	if (evbuffer_get_length(out) > 0)
 		(void)evbuffer_write(out, bufferevent_getfd(bev));
 	if (evbuffer_get_length(out) > 0)

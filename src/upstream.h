@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 struct bufferevent;
+struct conn;
 struct event_base;
 struct server;
 
@@ -27,7 +28,9 @@ void upstream_pool_free(struct upstream_pool *p);
 
 /*
  * Returns an idle connection to s that is still open, with no callbacks
- * set, or NULL. The caller owns it. With probe, the connection is always
+ * set, or NULL (always for a group that sends a PROXY header: its
+ * connections carry one client's address, so they are never pooled).
+ * The caller owns it. With probe, the connection is always
  * checked for a close the event loop has not seen yet (one recv); without,
  * only after a second of idleness.
  */
@@ -50,12 +53,14 @@ void upstream_put(struct upstream_pool *p, struct server *s,
 size_t upstream_pool_sweep(struct upstream_pool *p);
 
 /*
- * Starts a non-blocking connect to s. Returns a bufferevent the caller
- * owns (BEV_EVENT_CONNECTED or an error follows), or NULL when the connect
- * failed at once (errno set).
+ * Starts a non-blocking connect to s for a request of client connection
+ * c. Returns a bufferevent the caller owns (BEV_EVENT_CONNECTED or an
+ * error follows), or NULL when the connect failed at once (errno set).
+ * With send_proxy_protocol, the PROXY header naming c's client is the
+ * first thing the connection sends.
  */
 struct bufferevent *upstream_connect(struct event_base *base,
-    struct server *s);
+    struct server *s, struct conn *c);
 
 /*
  * Sends what is queued on bev now when no write is pending (the common
@@ -63,6 +68,16 @@ struct bufferevent *upstream_connect(struct event_base *base,
  * remainder, or an error, goes through bev's write event.
  */
 void upstream_send(struct bufferevent *bev);
+
+/*
+ * Describes in words why bev, a connection that failed with the event
+ * bits what, failed: "timed out", the TLS reason ("TLS handshake failed:
+ * certificate verify failed: hostname mismatch"), the socket error or
+ * "connection closed". Drains the connection's OpenSSL errors. Returns
+ * buf.
+ */
+const char *upstream_failure(struct bufferevent *bev, short what, char *buf,
+    size_t len);
 
 /*
  * True when err (from upstream_connect) is this process's shortage

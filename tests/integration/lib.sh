@@ -567,10 +567,15 @@ backend_hits() {
 #   /headers   200, the interesting request headers as "Name: value" lines
 #   /status/NNN (200, 400, 404, 500, 502, 503)  that status
 #   anything else 404; every answer carries X-Backend: NAME.
+#   /tls       200 "PROTOCOL REUSED CLIENT-DN" of the TLS connection
+#   /pp        200 "ADDR:PORT" of the PROXY header (NGINX_PROXY_PROTOCOL=1:
+#              every connection must start with one)
 # Requests are logged to $T/NAME.requests as "METHOD TARGET". Skips (77)
-# without nginx.
+# without nginx. With NGINX_TLS_CERT and NGINX_TLS_KEY it speaks HTTPS
+# (TLS backends), and with NGINX_CLIENT_CA too it requires a client
+# certificate issued by that CA (ssl_verify_client on).
 start_nginx_backend() {
-	local name=$1 port=$2 nginx dir pid v temps='' m
+	local name=$1 port=$2 nginx dir pid v temps='' m ssl='' listen=''
 	nginx=${NGINX_BIN:-$(command -v nginx 2>/dev/null || true)}
 	[ -n "$nginx" ] || nginx=/usr/sbin/nginx
 	[ -x "$nginx" ] || skip "nginx not found"
@@ -586,6 +591,17 @@ start_nginx_backend() {
 		temps="$temps	${m}_temp_path $dir/tmp/$m;
 "
 	done
+	if [ -n "${NGINX_TLS_CERT:-}" ]; then
+		listen=' ssl'
+		ssl="		ssl_certificate $NGINX_TLS_CERT;
+		ssl_certificate_key $NGINX_TLS_KEY;
+		ssl_session_cache shared:$name:1m;
+"
+		[ -z "${NGINX_CLIENT_CA:-}" ] || ssl="$ssl		ssl_client_certificate $NGINX_CLIENT_CA;
+		ssl_verify_client on;
+"
+	fi
+	[ -z "${NGINX_PROXY_PROTOCOL:-}" ] || listen="$listen proxy_protocol"
 	# Map each header to a whole "Name: value\n" line, empty when absent.
 	write_config "$dir/nginx.conf" <<EOF
 daemon off;
@@ -636,8 +652,14 @@ $temps
 		default "Connection: \$http_connection\n";
 	}
 	server {
-		listen 127.0.0.1:$port;
-		add_header X-Backend $name always;
+		listen 127.0.0.1:$port$listen;
+$ssl		add_header X-Backend $name always;
+		location = /tls {
+			return 200 "\$ssl_protocol \$ssl_session_reused \$ssl_client_s_dn\n";
+		}
+		location = /pp {
+			return 200 "\$proxy_protocol_addr:\$proxy_protocol_port\n";
+		}
 		location = / {
 			return 200 "Hello World ! This is $name.\n";
 		}

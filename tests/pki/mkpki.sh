@@ -1,5 +1,5 @@
 #!/bin/sh
-# mkpki.sh [-f] [-u] DIR: builds the throw-away test PKI for every test
+# mkpki.sh [-f] [-u] [-b] DIR: builds the throw-away test PKI for every test
 # (the integration tests and check_tls) with the openssl CLI (OpenSSL >=
 # 3.0). Keys are ECDSA P-256, sha256, at most 825 days, except the broken
 # and weak files at the end of this list, which only -u makes (the unit
@@ -33,6 +33,10 @@
 #                            C=DE, O=M\303\274ller (UTF-8), Acme+Co,
 #                            OU=R&D "lab";x,
 #                            CN=#lead<1> + UID=u1 (DN escaping tests)
+# With -b, server certificates for TLS backends (40s tests of backend_tls):
+#   other-server.crt/key     from other-root, the SAN of server.crt
+#   server-expired.crt/key   as below (also with -u)
+#   server-wrongname.crt/key from root, SAN DNS:other.example only
 # With -u, broken or weak on purpose (check_tls: diagnostics, verify errors):
 #   weak-root.crt/key        CN=mtlslb weak root, RSA 1024, self-signed md5
 #   weak.crt/key             CN=weak, serial 08, md5 from weak-root
@@ -53,14 +57,16 @@ set -eu
 prog=mkpki.sh
 force=no
 unit=no
+backend=no
 usage() {
-	echo "usage: $prog [-f] [-u] DIR" >&2
+	echo "usage: $prog [-f] [-u] [-b] DIR" >&2
 	exit 2
 }
-while getopts fu opt; do
+while getopts fub opt; do
 	case $opt in
 	f) force=yes ;;
 	u) unit=yes ;;
+	b) backend=yes ;;
 	*) usage ;;
 	esac
 done
@@ -242,6 +248,14 @@ subjectAltName = DNS:localhost
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 
+[ ext_server_other ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:other.example
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
 [ ext_crl ]
 authorityKeyIdentifier = keyid:always
 EOF
@@ -339,6 +353,18 @@ x509req root client-utf8 "$utf8_subj" 0x80A1B2 -sha256 \
 
 # unit_files: what tls_ctx_new() and the verify callback must warn about or
 # refuse (-u only).
+server_expired() {
+	[ -f server-expired.crt ] && return 0
+	issue CA_root ext_server server-expired localhost \
+	    -startdate 20200101000000Z -enddate 20210101000000Z
+}
+
+backend_files() {
+	issue CA_other ext_server other-server localhost
+	server_expired
+	issue CA_root ext_server_other server-wrongname other.example
+}
+
 unit_files() {
 	run openssl req -x509 -new -config "$cnf" -newkey rsa:1024 -noenc \
 	    -keyout weak-root.key -subj "/CN=mtlslb weak root" -md5 -days 825 \
@@ -365,8 +391,7 @@ unit_files() {
 	cat server-clientauth.leaf.crt inter.crt >server-clientauth.crt
 	mv server-clientauth.leaf.key server-clientauth.key
 	rm -f server-clientauth.leaf.crt
-	issue CA_root ext_server server-expired localhost \
-	    -startdate 20200101000000Z -enddate 20210101000000Z
+	server_expired
 	run openssl pkey -in server-chain.key -aes256 -passout pass:secret \
 	    -out server-chain-encrypted.key
 	cat server-chain.crt server-chain.key >server-combined.pem
@@ -382,6 +407,7 @@ unit_files() {
 	    >garbage-crl.pem
 }
 [ "$unit" = no ] || unit_files
+[ "$backend" = no ] || backend_files
 
 # CRLs: the empty one before the revocation, the others after it.
 gencrl CA_root crl-empty.pem -crldays 30

@@ -249,6 +249,15 @@ START_TEST(test_warnings_only)
 }
 END_TEST
 
+/* protocol = http listeners: TLS keys are errors, redirect keys only there */
+START_TEST(test_protocol)
+{
+	fixture("protocol");
+	fixture("proxy-protocol");
+	fixture("backend-tls");
+}
+END_TEST
+
 START_TEST(test_unreadable_file)
 {
 	struct config *c;
@@ -548,8 +557,8 @@ START_TEST(test_foreach_key)
 	memset(&kl, 0, sizeof(kl));
 	config_foreach_key(collect_cb, &kl);
 	ck_assert_uint_eq(kl.n[0], 10);
-	ck_assert_uint_eq(kl.n[1], 28);
-	ck_assert_uint_eq(kl.n[2], 18);
+	ck_assert_uint_eq(kl.n[1], 33);
+	ck_assert_uint_eq(kl.n[2], 26);
 	ck_assert_uint_eq(kl.n[3], 6);
 	ck_assert(strstr(kl.text, "\nlistener.verify_depth") != NULL);
 	ck_assert(strstr(kl.text, "\nserver_group.health_check_initial") !=
@@ -674,6 +683,7 @@ config_suite(void)
 	tcase_add_test(tc, test_no_group);
 	tcase_add_test(tc, test_no_listener);
 	tcase_add_test(tc, test_warnings_only);
+	tcase_add_test(tc, test_protocol);
 	tcase_add_test(tc, test_read_only);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("io");

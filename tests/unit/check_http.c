@@ -721,7 +721,7 @@ assert_rewrite(const char *in, const struct http_fwd *fwd, const char *want)
 START_TEST(test_rewrite_request)
 {
 	struct http_fwd fwd = { "127.0.0.1", "CN=client,O=Acme",
-	    "CN=CA", "AB:CD", "01", "SUCCESS", false };
+	    "CN=CA", "AB:CD", "01", "SUCCESS", false, false };
 
 	assert_rewrite("GET /p HTTP/1.0\r\n"
 	    "Host: example.com\r\n"
@@ -758,7 +758,7 @@ END_TEST
 START_TEST(test_rewrite_minimal)
 {
 	struct http_fwd fwd = { "::1", NULL, NULL, NULL, NULL, NULL,
-	    false };
+	    false, false };
 
 	assert_rewrite("POST /u HTTP/1.1\r\nHost: h\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n", &fwd,
@@ -780,12 +780,85 @@ START_TEST(test_rewrite_minimal)
 }
 END_TEST
 
+/* A protocol = http listener: X-Forwarded-Proto says http. */
+START_TEST(test_rewrite_plain)
+{
+	struct http_fwd fwd = { "10.0.0.9", NULL, NULL, NULL, NULL, NULL,
+	    false, true };
+
+	assert_rewrite("GET / HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-Proto: https\r\n"
+	    "X-Forwarded-Clientcert-subjectdn: CN=admin\r\n\r\n", &fwd,
+	    "GET / HTTP/1.1\r\nHost: h\r\n"
+	    "X-Forwarded-For: 10.0.0.9\r\n"
+	    "X-Forwarded-Proto: http\r\n\r\n");
+}
+END_TEST
+
+/* The Location of redirect_to_https for the request in s. */
+static char *
+redirect_location(const char *s, unsigned port)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *out, *loc, *end;
+
+	ck_assert_int_gt(req(s), 0);
+	http_write_redirect(b, &msg, port, true);
+	out = drain(b);
+	evbuffer_free(b);
+	ck_assert_msg(strncmp(out, "HTTP/1.1 308 Permanent Redirect\r\n",
+	    33) == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\r\nConnection: close\r\n"));
+	ck_assert_ptr_nonnull(loc = strstr(out, "\r\nLocation: "));
+	loc += 12;
+	ck_assert_ptr_nonnull(end = strstr(loc, "\r\n"));
+	memmove(out, loc, (size_t)(end - loc));
+	out[end - loc] = '\0';
+	return out;
+}
+
+static void
+assert_location(const char *in, unsigned port, const char *want)
+{
+	char *got = redirect_location(in, port);
+
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+START_TEST(test_redirect)
+{
+	assert_location("GET /a?b=c HTTP/1.1\r\nHost: lb.example.com\r\n\r\n",
+	    443, "https://lb.example.com/a?b=c");
+	assert_location("GET /a?b=c HTTP/1.1\r\nHost: lb.example.com\r\n\r\n",
+	    8443, "https://lb.example.com:8443/a?b=c");
+	/* the Host's own port is the plain one: it goes */
+	assert_location("GET / HTTP/1.1\r\nHost: lb.example.com:80\r\n\r\n",
+	    443, "https://lb.example.com/");
+	assert_location("GET /x HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
+	    8443, "https://[::1]:8443/x");
+	assert_location("GET /x HTTP/1.0\r\nHost: [2001:db8::1]\r\n\r\n",
+	    443, "https://[2001:db8::1]/x");
+	/* absolute-form: its authority is the host */
+	assert_location("GET http://other.example:81/p?q HTTP/1.1\r\n"
+	    "Host: lb.example.com\r\n\r\n", 443,
+	    "https://other.example/p?q");
+	assert_location("GET http://other.example HTTP/1.1\r\n"
+	    "Host: lb.example.com\r\n\r\n", 443, "https://other.example/");
+	assert_location("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", 443,
+	    "https://h/");
+	/* 8-bit bytes in the target are percent-encoded */
+	assert_location("GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n", 443,
+	    "https://h/caf%C3%A9");
+}
+END_TEST
+
 START_TEST(test_rewrite_spoofed_cert)
 {
 	struct http_fwd on = { "10.0.0.1", NULL, NULL, NULL, NULL, "NONE",
-	    false };
+	    false, false };
 	struct http_fwd off = { "10.0.0.1", "CN=x", "CN=y", "FF", "02",
-	    NULL, false };
+	    NULL, false, false };
 	const char *in = "GET / HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-Clientcert-SubjectDN: CN=admin\r\n"
 	    "x-forwarded-clientcert-clientverify: SUCCESS\r\n"
@@ -821,7 +894,7 @@ END_TEST
 START_TEST(test_rewrite_sanitise)
 {
 	struct http_fwd fwd = { "1.1.1.1", "CN=a\r\nX-Evil: 1", "",
-	    NULL, "0\x7f", "FAILED:certificate has expired", false };
+	    NULL, "0\x7f", "FAILED:certificate has expired", false, false };
 
 	assert_rewrite("GET / HTTP/1.1\r\nHost: h\r\n\r\n", &fwd,
 	    "GET / HTTP/1.1\r\nHost: h\r\n"
@@ -918,7 +991,7 @@ END_TEST
 START_TEST(test_rewrite_forwarded_family)
 {
 	struct http_fwd fwd = { "10.0.0.9", NULL, NULL, NULL, NULL, NULL,
-	    false };
+	    false, false };
 
 	assert_rewrite("GET / HTTP/1.1\r\nHost: h\r\n"
 	    "Forwarded: for=1.2.3.4;proto=http\r\n"
@@ -955,10 +1028,11 @@ END_TEST
 START_TEST(test_rewrite_xff)
 {
 	struct http_fwd app = { "10.0.0.9", NULL, NULL, NULL, NULL, NULL,
-	    false };
+	    false, false };
 	struct http_fwd rep = { "10.0.0.9", NULL, NULL, NULL, NULL, NULL,
-	    true };
-	struct http_fwd none = { NULL, NULL, NULL, NULL, NULL, NULL, true };
+	    true, false };
+	struct http_fwd none = { NULL, NULL, NULL, NULL, NULL, NULL, true,
+	    false };
 	const char *in = "GET / HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 1.1.1.1, 2.2.2.2\r\n"
 	    "X-Forwarded-For:\r\n"
@@ -1422,6 +1496,8 @@ http_suite(void)
 		{ "response_limits", test_response_limits },
 		{ "rewrite_request", test_rewrite_request },
 		{ "rewrite_minimal", test_rewrite_minimal },
+		{ "rewrite_plain", test_rewrite_plain },
+		{ "redirect", test_redirect },
 		{ "rewrite_spoofed_cert", test_rewrite_spoofed_cert },
 		{ "rewrite_underscore_framing", test_rewrite_underscore_framing },
 		{ "rewrite_sanitise", test_rewrite_sanitise },

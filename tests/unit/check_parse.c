@@ -605,6 +605,58 @@ START_TEST(test_log_limit)
 }
 END_TEST
 
+/* proxy_protocol_from: address blocks and who is in them. */
+static bool
+in_cidr(const char *cidr, const char *addr)
+{
+	struct parse_cidr c;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+	OK(parse_cidr(cidr, &c, err, sizeof(err)));
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1)
+		in->sin_family = AF_INET;
+	else {
+		ck_assert_int_eq(inet_pton(AF_INET6, addr, &in6->sin6_addr), 1);
+		in6->sin6_family = AF_INET6;
+	}
+	return parse_cidr_match(&c, (struct sockaddr *)&ss);
+}
+
+START_TEST(test_cidr)
+{
+	struct parse_cidr c;
+
+	ck_assert(in_cidr("10.0.0.0/8", "10.255.1.2"));
+	ck_assert(!in_cidr("10.0.0.0/8", "11.0.0.1"));
+	ck_assert(in_cidr("192.0.2.1", "192.0.2.1"));
+	ck_assert(!in_cidr("192.0.2.1", "192.0.2.2"));
+	ck_assert(in_cidr("192.0.2.128/25", "192.0.2.200"));
+	ck_assert(!in_cidr("192.0.2.128/25", "192.0.2.127"));
+	ck_assert(in_cidr("0.0.0.0/0", "203.0.113.1"));
+	ck_assert(!in_cidr("0.0.0.0/0", "::1"));
+	ck_assert(in_cidr("::/0", "2001:db8::1"));
+	ck_assert(in_cidr("2001:db8::/33", "2001:db8:7fff::1"));
+	ck_assert(!in_cidr("2001:db8::/33", "2001:db8:8000::1"));
+	ck_assert(!in_cidr("::ffff:0:0/96", "10.0.0.1"));
+	OK(parse_cidr("::1", &c, err, sizeof(err)));
+	ck_assert_uint_eq(c.bits, 128);
+	FAIL(parse_cidr("10.0.0.0/33", &c, err, sizeof(err)),
+	    "'10.0.0.0/33': prefix length '33' is not in 0..32");
+	FAIL(parse_cidr("10.0.0.0/", &c, err, sizeof(err)),
+	    "'10.0.0.0/': prefix length '' is not in 0..32");
+	FAIL(parse_cidr("10.0.0.1/24", &c, err, sizeof(err)),
+	    "'10.0.0.1/24' has host bits set (the network is written with "
+	    "them zero)");
+	FAIL(parse_cidr("/8", &c, err, sizeof(err)),
+	    "'/8' is not an address or ADDRESS/BITS");
+	FAIL(parse_cidr("[::1]/128", &c, err, sizeof(err)),
+	    "'[::1]/128': '[::1]' is not a numeric IPv4 or IPv6 address");
+}
+END_TEST
+
 static Suite *
 parse_suite(void)
 {
@@ -644,6 +696,9 @@ parse_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("http_codes");
 	tcase_add_test(tc, test_http_codes);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cidr");
+	tcase_add_test(tc, test_cidr);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("path");
 	tcase_add_test(tc, test_path);

@@ -820,6 +820,38 @@ START_TEST(test_peer_formats)
 END_TEST
 
 /* max_client_cert_header_size: a DN over the cap is named, never cut. */
+/* PP2_SUBTYPE_SSL_CN: the first CN of the RFC 2253 subject, unescaped. */
+static const char *
+cn_of(const char *subject, char *buf, size_t len)
+{
+	struct peer_cert pc;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.subject = (char *)subject;
+	return tls_peer_cn(&pc, buf, len) ? buf : "(none)";
+}
+
+START_TEST(test_peer_cn)
+{
+	char b[64];
+
+	ck_assert_str_eq(cn_of("CN=client", b, sizeof(b)), "client");
+	ck_assert_str_eq(cn_of("CN=a\\, b,O=x", b, sizeof(b)), "a, b");
+	ck_assert_str_eq(cn_of("CN=#lead<1>+UID=u1,OU=R&D", b, sizeof(b)),
+	    "#lead<1>");
+	ck_assert_str_eq(cn_of("O=M\\C3\\BCller,CN=m\\C3\\BC", b,
+	    sizeof(b)), "m\xc3\xbc");
+	ck_assert_str_eq(cn_of("O=CN=fake,OU=x\\,CN=no", b, sizeof(b)),
+	    "(none)");
+	ck_assert_str_eq(cn_of("UID=u+CN=second,CN=third", b, sizeof(b)),
+	    "second");
+	ck_assert_str_eq(cn_of("O=x", b, sizeof(b)), "(none)");
+	ck_assert_str_eq(cn_of("CN=", b, sizeof(b)), "(none)");
+	ck_assert_str_eq(cn_of("CN=toolong", b, 4), "(none)");
+	ck_assert(!tls_peer_cn(NULL, b, sizeof(b)));
+}
+END_TEST
+
 START_TEST(test_peer_dn_over)
 {
 	struct listener_conf lc;
@@ -955,6 +987,7 @@ tls_suite(void)
 	tcase_add_test(tc, test_verify_depth);
 	tcase_add_test(tc, test_peer_formats);
 	tcase_add_test(tc, test_peer_dn_over);
+	tcase_add_test(tc, test_peer_cn);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sessions");

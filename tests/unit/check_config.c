@@ -413,7 +413,7 @@ START_TEST(test_good)
 	ck_assert_str_eq(g->servers[2].addr.text, "[::1]:8083");
 	ck_assert_uint_eq(g->servers[2].weight, 0);
 	ck_assert_uint_eq(g->backend_timeout_ms, 30000);
-	ck_assert_uint_eq(g->connect_timeout_ms, 500);
+	ck_assert_uint_eq(g->connect_timeout_ms, 1500);
 	ck_assert_uint_eq(g->max_idle_connections, 0);
 	ck_assert_uint_eq(g->idle_connection_timeout_ms, 10000);
 	ck_assert(!g->health_check);

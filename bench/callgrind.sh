@@ -13,46 +13,10 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 b=$(cd "${1:-$top/_build/check}" && pwd)
 command -v valgrind >/dev/null || { echo "callgrind.sh: needs valgrind" >&2; exit 2; }
-make -C "$b" -s src/mtlslb tests/helpers/backend >/dev/null
-T=$(mktemp -d "${TMPDIR:-/tmp}/mtlslb-callgrind.XXXXXX")
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-sh "$top/tests/pki/mkpki.sh" "$T/pki" >/dev/null
-
-free_port() {
-	local p
-	for p in $(shuf -i 20000-30000 -n 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || {
-			echo "$p"
-			return
-		}
-	done
-	echo "callgrind.sh: no free port" >&2
-	exit 1
-}
-wait_port() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "callgrind.sh: nothing on port $1" >&2
-	exit 1
-}
-
-bport=$(free_port)
-"$b/tests/helpers/backend" --listen "127.0.0.1:$bport" --name ECS01 \
-    >"$T/backend.out" 2>&1 &
-pids+=($!)
-wait_port "$bport"
+BENCH_NAME=callgrind
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+bport=$BACKEND_PORT
 
 # worker_ir KIND N: runs the daemon under callgrind, drives N requests of
 # KIND (ka: keep-alive on one connection; full: a full handshake each;

@@ -15,41 +15,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 b=${1:-$top/_build/check}
 secs=${2:-10}
 b=$(cd "$b" && pwd)
-make -C "$b" -s src/mtlslb tests/helpers/backend >/dev/null
-T=$(mktemp -d "${TMPDIR:-/tmp}/mtlslb-bench-resume.XXXXXX")
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-sh "$top/tests/pki/mkpki.sh" "$T/pki" >/dev/null
-
-# free_port: a port nothing listens on, below the ephemeral range.
-free_port() {
-	local p
-	for p in $(shuf -i 20000-30000 -n 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || {
-			echo "$p"
-			return
-		}
-	done
-	echo "bench-resume: no free port" >&2
-	exit 1
-}
-wait_port() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "bench-resume: nothing on port $1" >&2
-	exit 1
-}
+BENCH_NAME=bench-resume
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+bport=$BACKEND_PORT
 # cpu_ticks PID: utime + stime of PID and its children (clock ticks).
 cpu_ticks() {
 	local p sum=0 f
@@ -60,11 +29,6 @@ cpu_ticks() {
 	echo "$sum"
 }
 
-bport=$(free_port)
-"$b/tests/helpers/backend" --listen "127.0.0.1:$bport" --name ECS01 \
-    >"$T/backend.out" 2>&1 &
-pids+=($!)
-wait_port "$bport"
 hz=$(getconf CLK_TCK)
 
 # handshakes ADMIN_PORT true|false: the listener's handshake count.

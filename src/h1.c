@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "admit.h"
 #include "config.h"
 #include "conn.h"
 #include "http.h"
@@ -364,9 +365,10 @@ process_head(struct h1 *h)
 	struct http_limits lim;
 	struct http_msg m;
 	struct proxy_args a;
+	struct admit adm;
 	size_t len, n;
 	const char *p;
-	int rc;
+	int rc, status;
 
 	len = evbuffer_get_length(in);
 	if (len == 0)
@@ -408,9 +410,8 @@ process_head(struct h1 *h)
 	h->body = m.body;
 	h->remaining = m.content_length;
 	h->body_done = m.body == HTTP_BODY_NONE;
-	if (http_token_eq(m.method, m.method_len, "CONNECT"))
-		/* A tunnel request: a 2xx would be misread as a body. */
-		return reject_parsed(h, rc, 501, NULL);
+	if ((status = admit_request(c, &m, &adm)) != 0)
+		return reject_parsed(h, rc, status, adm.detail);
 	if (lc->redirect_to_https) {
 		/* an HTTP/1.0 request may come without Host: nowhere to go */
 		if (m.authority == NULL || m.authority_len == 0)
@@ -418,19 +419,6 @@ process_head(struct h1 *h)
 			    "No Host to redirect to");
 		return redirect(h, rc, &m);
 	}
-	/* nginx's mTLS behaviour: the handshake passed, the request fails. */
-	if (lc->mutual_authentication != MTLS_OFF && !lc->plain_http) {
-		if (c->verdict == TLS_PEER_FAILED)
-			return reject_parsed(h, rc, 400,
-			    "The SSL certificate error");
-		if (c->verdict == TLS_PEER_NONE &&
-		    lc->mutual_authentication == MTLS_ON)
-			return reject_parsed(h, rc, 400,
-			    "No required SSL certificate was sent");
-	}
-	if (lc->max_request_body_size != 0 && m.body == HTTP_BODY_LENGTH &&
-	    m.content_length > lc->max_request_body_size)
-		return reject_parsed(h, rc, 413, NULL);
 	if (m.body == HTTP_BODY_CHUNKED)
 		http_chunked_init(&h->chunk);
 	h->version = m.version;

@@ -3,7 +3,8 @@
 # builds with warnings as errors, runs `make check` (unit + integration),
 # then does the same again in an ASan/UBSan build, then the long checks:
 # scripts/demo.sh --once, each libFuzzer target for 60 s, the 60 s soak,
-# and the core integration tests under valgrind.
+# the core integration tests under valgrind, and one short run of the
+# benchmark (bench/run.sh) to prove it still works.
 # Usage: scripts/check.sh [--quick]   (--quick: make check only, no
 # sanitizer build, no long checks: for the edit-compile-test loop)
 #
@@ -118,6 +119,17 @@ if [ "$quick" = no ]; then
 	make -C "$b" soak SOAK_SECONDS=60
 	phase "core integration tests under valgrind"
 	make -C "$b" valgrind
+	phase "the benchmark runs (bench/run.sh --seconds 2; no timing is checked)"
+	bench_work=$(mktemp -d "${TMPDIR:-/tmp}/mtlslb-bench.XXXXXX")
+	BENCH_WORK=$bench_work BENCH_RESULTS=$bench_work/results \
+	MTLSLB_BIN=$b/src/mtlslb "$top/bench/run.sh" --seconds 2 \
+	    --proxy mtlslb --quiet-wait 0 --retries 0 >"$bench_work/table.md"
+	grep -q '^| status | ok | ok |$' "$bench_work/table.md" || {
+		cat "$bench_work/table.md" >&2
+		echo "check.sh: bench/run.sh did not run mtlslb" >&2
+		exit 1
+	}
+	rm -rf "$bench_work"
 fi
 phase
 echo "check.sh: all passed in $(($(date +%s) - start)) s"

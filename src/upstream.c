@@ -49,6 +49,7 @@ TAILQ_HEAD(idle_head, idle);
 
 struct idle_list {
 	struct idle_head head;
+	struct upstream_pool *pool;
 	unsigned count;
 	SSL_SESSION *session;		/* backend_tls: to resume */
 	struct server *server;		/* set by upstream_put */
@@ -58,6 +59,7 @@ struct upstream_pool {
 	struct event_base *base;
 	struct idle_list *lists;	/* one per server id */
 	size_t nlists;
+	struct idle_head spare;		/* idle records kept for reuse */
 };
 
 struct upstream_pool *
@@ -70,18 +72,34 @@ upstream_pool_new(struct event_base *base, size_t nservers)
 	p->base = base;
 	p->nlists = nservers;
 	p->lists = xcalloc(nservers ? nservers : 1, sizeof(*p->lists));
-	for (i = 0; i < nservers; i++)
+	for (i = 0; i < nservers; i++) {
 		TAILQ_INIT(&p->lists[i].head);
+		p->lists[i].pool = p;
+	}
+	TAILQ_INIT(&p->spare);
 	return p;
+}
+
+/*
+ * Takes it off its list into the pool's spares: a keep-alive request
+ * parks and takes a connection each time, with no heap churn.
+ */
+static void
+idle_unlink(struct upstream_pool *p, struct idle *it)
+{
+	TAILQ_REMOVE(&it->list->head, it, link);
+	it->list->count--;
+	it->bev = NULL;
+	TAILQ_INSERT_HEAD(&p->spare, it, link);
 }
 
 static void
 idle_drop(struct idle *it)
 {
-	TAILQ_REMOVE(&it->list->head, it, link);
-	it->list->count--;
-	bufferevent_free(it->bev);
-	free(it);
+	struct bufferevent *bev = it->bev;
+
+	idle_unlink(it->list->pool, it);
+	bufferevent_free(bev);
 }
 
 void
@@ -96,6 +114,10 @@ upstream_pool_free(struct upstream_pool *p)
 		while ((it = TAILQ_FIRST(&p->lists[i].head)) != NULL)
 			idle_drop(it);
 		SSL_SESSION_free(p->lists[i].session);
+	}
+	while ((it = TAILQ_FIRST(&p->spare)) != NULL) {
+		TAILQ_REMOVE(&p->spare, it, link);
+		free(it);
 	}
 	free(p->lists);
 	free(p);
@@ -153,12 +175,12 @@ upstream_take(struct upstream_pool *p, struct server *s, bool probe)
 			idle_drop(it);
 			continue;
 		}
-		TAILQ_REMOVE(&l->head, it, link);
-		l->count--;
-		free(it);
-		/* Reading stays enabled: the caller enables it anyway. */
+		idle_unlink(p, it);
+		/*
+		 * Reading stays enabled, and the idle timeout set: the
+		 * caller sets its callbacks and timeouts at once.
+		 */
 		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-		bufferevent_set_timeouts(bev, NULL, NULL);
 		return bev;
 	}
 	return NULL;
@@ -192,7 +214,10 @@ upstream_put(struct upstream_pool *p, struct server *s,
 		}
 		idle_drop(it);
 	}
-	it = xcalloc(1, sizeof(*it));
+	if ((it = TAILQ_FIRST(&p->spare)) != NULL)
+		TAILQ_REMOVE(&p->spare, it, link);
+	else
+		it = xcalloc(1, sizeof(*it));
 	it->bev = bev;
 	it->list = l;
 	event_base_gettimeofday_cached(p->base, &tv);

@@ -28,7 +28,8 @@ void upstream_pool_free(struct upstream_pool *p);
 
 /*
  * Returns an idle connection to s that is still open, with no callbacks
- * set, or NULL (always for a group that sends a PROXY header: its
+ * set and reading enabled under the idle timeout (the caller sets its
+ * own timeouts), or NULL (always for a group that sends a PROXY header: its
  * connections carry one client's address, so they are never pooled).
  * The caller owns it. With probe, the connection is always
  * checked for a close the event loop has not seen yet (one recv); without,

@@ -116,7 +116,61 @@ conn_timeout(struct conn_worker *w, unsigned ms)
 void
 conn_timer_arm(struct conn *c, unsigned ms)
 {
+	struct timeval now, d;
+
+	event_base_gettimeofday_cached(c->w->base, &now);
+	d.tv_sec = ms / 1000;
+	d.tv_usec = (ms % 1000) * 1000;
+	timeradd(&now, &d, &c->deadline);
+	if (c->timer_armed && !timercmp(&c->deadline, &c->fires, <))
+		return;		/* fires first; timer_cb re-arms the rest */
 	evtimer_add(c->timer, conn_timeout(c->w, ms));
+	c->fires = c->deadline;
+	c->timer_armed = true;
+}
+
+void
+conn_timer_stop(struct conn *c)
+{
+	/* the event may stay: firing with no deadline does nothing */
+	timerclear(&c->deadline);
+}
+
+void
+conn_timer_kick(struct conn *c)
+{
+	c->timer_kicked = true;
+	/* running it removes its timeout: a later arm must add it anew */
+	c->timer_armed = false;
+	event_active(c->timer, EV_TIMEOUT, 1);
+}
+
+/*
+ * True when c's timer is due now; otherwise re-arms it for what is left
+ * of its deadline (if it has one).
+ */
+static bool
+timer_due(struct conn *c)
+{
+	struct timeval now, left;
+
+	/* a non-persistent event is no longer pending once it ran */
+	c->timer_armed = false;
+	if (c->timer_kicked) {
+		c->timer_kicked = false;
+		return true;
+	}
+	if (!timerisset(&c->deadline))
+		return false;
+	event_base_gettimeofday_cached(c->w->base, &now);
+	timersub(&c->deadline, &now, &left);
+	/* within a millisecond: the clocks of libevent and ours differ */
+	if (left.tv_sec < 0 || (left.tv_sec == 0 && left.tv_usec <= 1000))
+		return true;
+	evtimer_add(c->timer, &left);
+	c->fires = c->deadline;
+	c->timer_armed = true;
+	return false;
 }
 
 struct peer_cert *
@@ -218,7 +272,7 @@ start_transport(struct conn *c, int fd)
 			return conn_close(c, CONN_END_CLEAN, "no bufferevent");
 		}
 		c->handshake_done = true;
-		evtimer_del(c->timer);
+		conn_timer_stop(c);
 		bufferevent_setwatermark(c->cbev, EV_READ, 0,
 		    l->conf->max_request_header_size + 16384);
 		bufferevent_enable(c->cbev, EV_READ | EV_WRITE);
@@ -499,7 +553,7 @@ on_handshake(struct conn *c)
 {
 	const struct listener_conf *lc = c->lsn->conf;
 
-	evtimer_del(c->timer);
+	conn_timer_stop(c);
 	c->handshake_done = true;
 	metrics_count_handshake(c->lsn, true);
 	if (SSL_session_reused(c->ssl))
@@ -566,6 +620,8 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 
 	CONN_CHECK(c);
+	if (!timer_due(c))
+		return;
 	if (c->h1 != NULL) {
 		(void)h1_timer(c->h1);
 		return;

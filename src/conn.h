@@ -94,6 +94,15 @@ struct conn {
 	struct bufferevent *cbev;	/* the client side, TLS or plain */
 	SSL *ssl;			/* owned by cbev; NULL: plain HTTP */
 	struct event *timer;		/* handshake, then the session's */
+	/*
+	 * The timer is lazy (nginx's lazy timers): moving a deadline later
+	 * only writes it here, and a timer that fires early is re-armed
+	 * for the rest. A keep-alive request then costs no event_add.
+	 */
+	struct timeval deadline;	/* when it is due; 0: none */
+	struct timeval fires;		/* when the armed event fires */
+	bool timer_armed;		/* the event is pending */
+	bool timer_kicked;		/* conn_timer_kick(): run it now */
 	enum tls_verdict verdict;	/* from the handshake */
 	struct peer_cert *peer;		/* its names, built on first use */
 	char client_ip[46];
@@ -146,8 +155,14 @@ struct peer_cert *conn_peer(struct conn *c);
 /* A timeval for ms from the worker's common-timeout queues. */
 const struct timeval *conn_timeout(struct conn_worker *w, unsigned ms);
 
-/* Arms c's timer for ms. */
+/* c's timer is due in ms (from now, replacing any deadline). */
 void conn_timer_arm(struct conn *c, unsigned ms);
+
+/* c's timer is not due at all. */
+void conn_timer_stop(struct conn *c);
+
+/* Runs c's timer from the loop at once, whatever its deadline. */
+void conn_timer_kick(struct conn *c);
 
 /*
  * Graceful stop: closes idle keep-alive connections now and makes busy

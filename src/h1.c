@@ -228,7 +228,10 @@ send_scratch(struct h1 *h)
 	if (len > 0 && len <= 16384 && evbuffer_get_length(out) == 0) {
 		const void *p = evbuffer_pullup(sb, -1);
 
-		ERR_clear_error();
+		/*
+		 * No ERR_clear_error() first: it costs 800 instructions and
+		 * only matters to SSL_get_error(), which is not asked here.
+		 */
 		if (SSL_write(c->ssl, p, (int)len) == (int)len) {
 			evbuffer_drain(sb, len);
 			return;
@@ -301,7 +304,7 @@ send_page(struct h1 *h, int status)
 	struct conn *c = h->c;
 	struct evbuffer *out = bufferevent_get_output(c->cbev);
 
-	evtimer_del(c->timer);
+	conn_timer_stop(c);
 	set_state(h, H1_REJECT);
 	h->head_pending = false;
 	proxy_local_response(h->r, status,
@@ -401,7 +404,7 @@ process_head(struct h1 *h)
 		return reject(h, -rc, NULL);
 	}
 	proxy_request_note(h->r, &m);
-	evtimer_del(c->timer);
+	conn_timer_stop(c);
 	/*
 	 * Known before any rejection, so that a rejection lingers only while
 	 * a body may still come (reject_parsed drops the head first: a
@@ -554,7 +557,7 @@ op_done(void *sess)
 		 * A close or a pipelined request: both may end what proxy.c
 		 * still holds, so they start from the loop, not under it.
 		 */
-		event_active(c->timer, EV_TIMEOUT, 1);
+		conn_timer_kick(c);
 		return CONN_OK;
 	}
 	/*

@@ -270,8 +270,10 @@ metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 		    (long long)sum_active(rt, &rt->lsns[i]));
 
 	help(out, "mtlslb_certificate_expiry_seconds", "gauge",
-	    "Seconds until the server certificate or the earliest CA "
-	    "certificate expires, or until the CRL's nextUpdate.");
+	    "Seconds until a listener's server certificate (kind server) "
+	    "or earliest CA certificate (ca) expires, or its CRL's "
+	    "nextUpdate (crl); or a server_group's backend client "
+	    "certificate (backend).");
 	for (i = 0; i < rt->nlsns; i++) {
 		struct tls_expiry e;
 

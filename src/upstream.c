@@ -418,6 +418,11 @@ upstream_failure(struct bufferevent *bev, short what, char *buf,
 		    "handshake)" : "");
 	else if (tls_backend_failure(ssl, last, why, sizeof(why)) != NULL)
 		snprintf(buf, len, "TLS handshake failed: %s", why);
+	else if (err != 0 && ssl != NULL && !SSL_is_init_finished(ssl) &&
+	    (err == EPIPE || err == ECONNRESET))
+		/* a write of the handshake met the server's close */
+		snprintf(buf, len, "connection closed during the TLS "
+		    "handshake (%s)", strerror(err));
 	else if (err != 0)
 		snprintf(buf, len, "%s", strerror(err));
 	else if (ssl != NULL && !SSL_is_init_finished(ssl))

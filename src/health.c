@@ -45,6 +45,7 @@ struct probe {
 	socklen_t addrlen;
 	char *request;
 	size_t reqlen;
+	SSL_SESSION *session;		/* backend_tls: the next probe resumes */
 };
 
 struct health {
@@ -192,6 +193,11 @@ probe_finish(struct probe *p, enum health_error err, int status)
 	evtimer_del(p->deadline);
 	if (err == HE_OK && !health_code_ok(status, gc->health_check_http_code))
 		err = HE_BAD_STATUS;
+	if (err != HE_OK) {
+		/* a failing server is checked with a full handshake next */
+		SSL_SESSION_free(p->session);
+		p->session = NULL;
+	}
 	atomic_store(&s->sh->last_status, status);
 	if (err != HE_TLS)
 		s->sh->last_detail[0] = '\0';
@@ -361,7 +367,8 @@ probe_tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (s->tls != NULL) {
 		/* the handshake starts once the socket is writable */
-		if ((ssl = tls_backend_ssl(s->tls, gc, s->conf, NULL)) ==
+		if ((ssl = tls_backend_ssl(s->tls, gc, s->conf,
+		    &p->session)) ==
 		    NULL || (p->bev = bufferevent_openssl_socket_new(
 		    p->h->base, sfd, ssl, BUFFEREVENT_SSL_CONNECTING,
 		    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
@@ -497,6 +504,7 @@ health_stop(struct health *h)
 		event_free(p->tick);
 		event_free(p->deadline);
 		free(p->request);
+		SSL_SESSION_free(p->session);
 	}
 	free(h->probes);
 	free(h);

@@ -258,6 +258,13 @@ for ((i = 0; i < 4; i++)); do
 	    fail "checked: a request went to $(last_header X-Backend)"
 done
 pass "requests go to the healthy backend only"
+# probes resume their TLS session (nginx logs \$ssl_session_reused): only
+# the first, and the first after a failure, is a full handshake
+wait_log "$T/GOOD.tls" '^/tls r$' 40 ||
+    fail "the health probes never resumed: $(grep '^/tls' "$T/GOOD.tls" | tail -n 3)"
+grep -q '^/tls \.$' "$T/GOOD.tls" ||
+    fail "no full handshake among the probes: $(head -n 3 "$T/GOOD.tls")"
+pass "TLS health probes resume their session after the first full handshake"
 
 # --- TLS and a PROXY header -----------------------------------------------------
 expect_status 200 "$(url "$LP_pptls" /pp)" --interface 127.0.0.2

@@ -596,6 +596,7 @@ start_nginx_backend() {
 		ssl="		ssl_certificate $NGINX_TLS_CERT;
 		ssl_certificate_key $NGINX_TLS_KEY;
 		ssl_session_cache shared:$name:1m;
+		access_log $T/$name.tls tls;
 "
 		[ -z "${NGINX_CLIENT_CA:-}" ] || ssl="$ssl		ssl_client_certificate $NGINX_CLIENT_CA;
 		ssl_verify_client on;
@@ -614,6 +615,8 @@ events {
 }
 http {
 	log_format reqs '\$request_method \$request_uri';
+	# TLS backends also log whether each request's session resumed
+	log_format tls '\$request_uri \$ssl_session_reused';
 	access_log $T/$name.requests reqs;
 $temps
 	default_type text/plain;

@@ -5,6 +5,10 @@
 #                [--seconds N] [--workers N] [--mem-conns N]
 #                [--proxy-cpus LIST] [--load-cpus LIST] [--tls 1.3|1.2|auto]
 #                [--rounds N] [--quiet-wait SECONDS] [--retries N] [--budget SECONDS]
+#                [--smoke]
+#
+# --smoke (for CI: it proves the harness still runs): no crypto floor
+# (openssl speed), no direct-to-backend baseline, 100 idle connections.
 #
 # Prints a markdown table and writes it to $BENCH_RESULTS/LATEST.md (default /tmp/mtlslb-bench/results) (plus a
 # dated copy). Raw outputs stay in $BENCH_WORK/runs/<id>/ (default /tmp/mtlslb-bench/work).
@@ -38,11 +42,12 @@ RETRY_OVER=0.10 # ... when they took more than 10% of a core
 BUDGET=0       # seconds for the whole run; 0 = auto. Quiet-waits and retries are
                # dropped when the remaining nominal work would not fit any more.
 TLS=1.3        # TLS version every client insists on (auto = whatever gets negotiated)
+SMOKE=0        # --smoke: skip the crypto floor and the baseline
 LISTEN=127.0.0.1:19443
 BACKEND1=127.0.0.1:19081
 BACKEND2=127.0.0.1:19082
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -64,6 +69,7 @@ while [ $# -gt 0 ]; do
     --budget) BUDGET=$2; shift 2 ;;
     --tls) TLS=$2; shift 2 ;;
     --tls=*) TLS=${1#*=}; shift ;;
+    --smoke) SMOKE=1; MEM_CONNS=100; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -513,6 +519,7 @@ if ! start_backends; then
   log "cannot start the backends; nothing measured"
   echo "status=failed" > "$RUN/backend.kv"
 else
+  if [ "$SMOKE" = 0 ]; then
   # Pure crypto cost on one (the proxy's) core, before anything else loads it.
   log "openssl speed on CPU $PROXY_CPUS (about 20 s)"
   timeout -k 5 120 taskset -c "${PROXY_CPUS%%[,-]*}" openssl speed -seconds 3 \
@@ -524,6 +531,7 @@ else
   measure "$RUN/baseline" warmup 0 30 "$BK_PID" -- ab -q -r -s 10 -k -c "$KA_C" -t 1 -n 200000 "http://$BACKEND1/"
   measure_retry "$RUN/baseline" ka 1 $(( SECS + 60 )) "$BK_PID" -- ab -q -r -s 10 -k -c "$KA_C" -t "$SECS" \
     -n $(( SECS * 200000 )) "http://$BACKEND1/"
+  fi
   echo "status=ok" > "$RUN/backend.kv"
 
   # Rounds interleave the proxies (A B A B ...) so that slow drifts of the

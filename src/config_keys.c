@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "allow.h"
 #include "diag.h"
 #include "parse.h"
 #include "util.h"
@@ -39,6 +40,7 @@ enum store {
 	ST_SERVERS,		/* struct server_conf *, counted at count_off */
 	ST_CIDRS,		/* struct parse_cidr *, counted at count_off */
 	ST_STRINGS,		/* char **, owned, counted at count_off */
+	ST_ALLOWS,		/* struct allow_rule *, counted at count_off */
 };
 
 typedef int (*key_parser)(const struct config_key_ctx *,
@@ -58,6 +60,7 @@ static_assert(sizeof(enum sched_kind) == sizeof(int), "enum is not int");
 static_assert(sizeof(enum mtls_mode) == sizeof(int), "enum is not int");
 static_assert(sizeof(enum log_level_conf) == sizeof(int), "enum is not int");
 static_assert(sizeof(enum pp_send) == sizeof(int), "enum is not int");
+static_assert(sizeof(enum route_cert) == sizeof(int), "enum is not int");
 static_assert(HC_CODE_2XX == PARSE_HTTP_CLASS(2) &&
     HC_CODE_3XX == PARSE_HTTP_CLASS(3) && HC_CODE_4XX == PARSE_HTTP_CLASS(4) &&
     HC_CODE_5XX == PARSE_HTTP_CLASS(5),
@@ -66,6 +69,7 @@ static_assert(HC_CODE_2XX == PARSE_HTTP_CLASS(2) &&
 static_assert(offsetof(struct config, path) == 0, "line_off 0 is taken");
 static_assert(offsetof(struct listener_conf, name) == 0, "line_off 0 is taken");
 static_assert(offsetof(struct group_conf, name) == 0, "line_off 0 is taken");
+static_assert(offsetof(struct route_conf, name) == 0, "line_off 0 is taken");
 
 /* Key parsers. Each writes one field of obj; -1 means err says why. */
 
@@ -96,6 +100,7 @@ store_number(const struct config_key *k, void *obj, uint64_t n)
 	case ST_SERVERS:
 	case ST_CIDRS:
 	case ST_STRINGS:
+	case ST_ALLOWS:
 		assert(!"not a number");
 		break;
 	}
@@ -356,6 +361,118 @@ key_allow(const struct config_key_ctx *ctx, const struct config_key *k,
 	return 0;
 }
 
+/* Appends one allow = KIND:PATTERN rule (listeners and routes). */
+static int
+key_allow_rule(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	struct allow_rule **list = FIELD(struct allow_rule *, obj, k);
+	size_t *n = (size_t *)(void *)((char *)obj + k->count_off);
+	struct allow_rule r;
+
+	if (allow_parse(v, &r, err, errlen) < 0)
+		return -1;
+	r.line = ctx->line;
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = r;
+	return 0;
+}
+
+/* forward_client_cert: on, off, or a list of header families. */
+static int
+key_fcc(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	static const struct parse_enum fams[] = {
+		{ "alibaba", FCC_ALIBABA }, { "rfc9440", FCC_RFC9440 },
+		{ "xfcc", FCC_XFCC }, { "aws", FCC_AWS }, { NULL, 0 },
+	};
+	unsigned bits = 0;
+	char word[32];
+	size_t len;
+	int n;
+
+	if (strcasecmp(v, "on") == 0 || strcasecmp(v, "off") == 0) {
+		store_number(k, obj, strcasecmp(v, "on") == 0 ? FCC_ALIBABA :
+		    0);
+		return 0;
+	}
+	while (*v != '\0') {
+		v += strspn(v, " \t,");
+		if (*v == '\0')
+			break;
+		len = strcspn(v, " \t,");
+		if (len >= sizeof(word) ||
+		    (memcpy(word, v, len), word[len] = '\0',
+		    parse_enum(word, fams, &n, NULL, 0) < 0)) {
+			snprintf(err, errlen, "'%.*s' is not 'on', 'off' or a "
+			    "list of alibaba, rfc9440, xfcc, aws", (int)len,
+			    v);
+			return -1;
+		}
+		bits |= (unsigned)n;
+		v += len;
+	}
+	store_number(k, obj, bits);
+	return 0;
+}
+
+/* [route] listener = NAME: a name, with its line for -t. */
+static int
+key_route_listener(const struct config_key_ctx *ctx,
+    const struct config_key *k, void *obj, const char *v, char *err,
+    size_t errlen)
+{
+	struct route_conf *r = obj;
+
+	if (parse_name(v, err, errlen) < 0)
+		return -1;
+	r->listeners = xrealloc(r->listeners,
+	    (r->nlisteners + 1) * sizeof(*r->listeners));
+	r->listener_lines = xrealloc(r->listener_lines,
+	    (r->nlisteners + 1) * sizeof(*r->listener_lines));
+	r->listener_lines[r->nlisteners] = ctx->line;
+	r->listeners[r->nlisteners++] = xstrdup(v);
+	return 0;
+}
+
+/* [route] host: a name or *.suffix, stored lowercase. */
+static int
+key_route_host(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	const char *p = v[0] == '*' ? v + 1 : v;
+	char **dst = FIELD(char *, obj, k);
+	size_t i;
+
+	if ((v[0] == '*' && (v[1] != '.' || v[2] == '\0')) || *p == '\0' ||
+	    strspn(p, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != strlen(p)) {
+		snprintf(err, errlen, "'%s' is not a host name or *.suffix "
+		    "(no port, no blanks)", v);
+		return -1;
+	}
+	free(*dst);
+	*dst = xstrdup(v);
+	for (i = 0; (*dst)[i] != '\0'; i++)
+		(*dst)[i] = (char)tolower((unsigned char)(*dst)[i]);
+	return 0;
+}
+
+/* [route] path_prefix: "/...", matched against the normalised path. */
+static int
+key_path_prefix(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	if (*v != '/' || strpbrk(v, " \t?#%") != NULL || strlen(v) > 1024) {
+		snprintf(err, errlen, "'%s' must start with '/' and hold no "
+		    "blank, '?', '#' or '%%' (it is matched against the "
+		    "decoded path), at most 1024 bytes", v);
+		return -1;
+	}
+	return key_string(ctx, k, obj, v, err, errlen);
+}
+
 static int
 key_server(const struct config_key_ctx *ctx, const struct config_key *k,
     void *obj, const char *v, char *err, size_t errlen)
@@ -432,6 +549,19 @@ static const struct config_type t_binds = { key_bind, ST_ADDRS, NULL };
 static const struct config_type t_servers = { key_server, ST_SERVERS, NULL };
 static const struct config_type t_cidrs = { key_cidrs, ST_CIDRS, NULL };
 static const struct config_type t_subjects = { key_allow, ST_STRINGS, NULL };
+static const struct config_type t_allows = {
+	key_allow_rule, ST_ALLOWS, NULL,
+};
+static const struct config_type t_fcc = { key_fcc, ST_UINT, NULL };
+static const struct config_type t_route_listener = {
+	key_route_listener, ST_STRINGS, NULL,
+};
+static const struct config_type t_route_host = {
+	key_route_host, ST_STRING, NULL,
+};
+static const struct config_type t_path_prefix = {
+	key_path_prefix, ST_STRING, NULL,
+};
 
 /* Key tables: one per section kind, in the order of the documentation. */
 
@@ -486,6 +616,10 @@ static const struct parse_enum pp_sends[] = {
 	{ "off", PP_SEND_OFF }, { "v1", PP_SEND_V1 }, { "v2", PP_SEND_V2 },
 	{ "v2_ssl", PP_SEND_V2_SSL }, { NULL, 0 },
 };
+static const struct parse_enum route_certs[] = {
+	{ "inherit", ROUTE_CERT_INHERIT }, { "required", ROUTE_CERT_REQUIRED },
+	{ "optional", ROUTE_CERT_OPTIONAL }, { NULL, 0 },
+};
 static const struct parse_enum hc_initial[] = {
 	{ "healthy", 1 }, { "unhealthy", 0 }, { NULL, 0 },
 };
@@ -493,6 +627,7 @@ static const struct parse_enum hc_initial[] = {
 #define G(f)	offsetof(struct config, f)
 #define L(f)	offsetof(struct listener_conf, f)
 #define S(f)	offsetof(struct group_conf, f)
+#define R(f)	offsetof(struct route_conf, f)
 
 static const struct config_key global_keys[] = {
 	{ "workers", &t_workers, G(workers), .min = 1, .max = 64, .def = 0 },
@@ -548,8 +683,10 @@ static const struct config_key listener_keys[] = {
 	    .tab = tls_versions, .def = 0x0303 },
 	{ "server_group", &t_string, L(server_group),
 	    .line_off = L(server_group_line), .flags = CONFIG_KEY_REQUIRED },
-	{ "forward_client_cert", &t_onoff, L(forward_client_cert),
-	    .def = true },
+	{ "forward_client_cert", &t_fcc, L(forward_client_cert),
+	    .def = FCC_ALIBABA },
+	{ "allow", &t_allows, L(allow), .count_off = L(nallow),
+	    .flags = CONFIG_KEY_REPEAT },
 	{ "max_client_cert_header_size", &t_size,
 	    L(max_client_cert_header_size), .min = 256, .max = 64u << 10,
 	    .def = 4 << 10 },
@@ -669,14 +806,32 @@ static const struct config_key admin_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct config_key route_keys[] = {
+	{ "listener", &t_route_listener, R(listeners),
+	    .count_off = R(nlisteners),
+	    .flags = CONFIG_KEY_REPEAT | CONFIG_KEY_REQUIRED },
+	{ "host", &t_route_host, R(host), .def_str = NULL },
+	{ "path_prefix", &t_path_prefix, R(path_prefix), .def_str = NULL },
+	{ "server_group", &t_string, R(server_group),
+	    .line_off = R(server_group_line), .def_str = NULL },
+	{ "client_certificate", &t_enum, R(client_certificate),
+	    .line_off = R(client_certificate_line), .tab = route_certs,
+	    .def = ROUTE_CERT_INHERIT },
+	{ "allow", &t_allows, R(allow), .count_off = R(nallow),
+	    .flags = CONFIG_KEY_REPEAT },
+	{ .name = NULL },
+};
+
 #undef G
 #undef L
 #undef S
+#undef R
 
 const struct config_sec_kind config_keys_sections[] = {
 	{ "global", SEC_GLOBAL, false, global_keys },
 	{ "listener", SEC_LISTENER, true, listener_keys },
 	{ "server_group", SEC_GROUP, true, group_keys },
+	{ "route", SEC_ROUTE, true, route_keys },
 	{ "admin", SEC_ADMIN, false, admin_keys },
 	{ NULL, SEC_NONE, false, NULL },
 };
@@ -791,6 +946,8 @@ config_keys_obj(struct config *c, const struct config_section *s)
 		return &c->listeners[s->idx];
 	case SEC_GROUP:
 		return &c->groups[s->idx];
+	case SEC_ROUTE:
+		return &c->routes[s->idx];
 	case SEC_GLOBAL:
 	case SEC_ADMIN:
 	case SEC_NONE:
@@ -838,7 +995,8 @@ config_keys_defaults(enum config_sec kind, void *obj)
 		else if (k->type->store != ST_ADDRS &&
 		    k->type->store != ST_SERVERS &&
 		    k->type->store != ST_CIDRS &&
-		    k->type->store != ST_STRINGS)
+		    k->type->store != ST_STRINGS &&
+		    k->type->store != ST_ALLOWS)
 			store_number(k, obj, k->def);
 	}
 }
@@ -880,6 +1038,10 @@ config_keys_free(enum config_sec kind, void *obj)
 			for (i = 0; i < n; i++)
 				free((*FIELD(char **, obj, k))[i]);
 			free(*FIELD(char **, obj, k));
+			break;
+		case ST_ALLOWS:
+			allow_free(*FIELD(struct allow_rule *, obj, k),
+			    *(size_t *)(void *)((char *)obj + k->count_off));
 			break;
 		case ST_UINT:
 		case ST_SIZE:

@@ -96,6 +96,12 @@ struct conn {
 	struct event *timer;		/* handshake, then the session's */
 	enum tls_verdict verdict;	/* from the handshake */
 	struct peer_cert *peer;		/* its names, built on first use */
+	/*
+	 * The allow rules' verdicts for this connection's certificate, one
+	 * bit per rule set: bit 0 the listener's, bit 1 + i its route i
+	 * (admit.c); allow_done says which were computed.
+	 */
+	uint32_t allow_done, allow_ok;
 	char client_ip[46];
 	unsigned client_port;
 	/*

@@ -149,7 +149,7 @@ static int
 pick_and_connect(struct request *r)
 {
 	struct conn *c = r->c;
-	struct group *g = c->lsn->group;
+	struct group *g = r->route != NULL ? r->route->group : c->lsn->group;
 	struct server *s;
 	const struct timeval *tv;
 	int err;
@@ -203,6 +203,7 @@ proxy_prepare(struct request *r, const struct proxy_args *a)
 	struct peer_cert *pc;
 
 	REQ_CHECK(r);
+	r->route = a->route;
 	r->is_head = m->is_head;
 	r->upgrade = m->upgrade;
 	r->dechunk = a->dechunk;

@@ -215,7 +215,7 @@ proxy_prepare(struct request *r, const struct proxy_args *a)
 	fwd.client_ip = c->client_ip;
 	fwd.xff_replace = lc->x_forwarded_for_replace;
 	fwd.plain = lc->plain_http;
-	if (lc->forward_client_cert && !lc->plain_http) {
+	if ((lc->forward_client_cert & FCC_ALIBABA) != 0 && !lc->plain_http) {
 		fwd.cert_verify = "NONE";
 		if (c->verdict == TLS_PEER_OK && (pc = conn_peer(c)) != NULL) {
 			char why[256];

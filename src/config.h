@@ -124,6 +124,8 @@ struct allow_rule {
 #define FCC_RFC9440	0x2		/* Client-Cert, Client-Cert-Chain */
 #define FCC_XFCC	0x4		/* X-Forwarded-Client-Cert (Envoy) */
 #define FCC_AWS		0x8		/* X-Amzn-Mtls-Clientcert-* */
+/* The families that carry the certificate itself, not only its names. */
+#define FCC_NEEDS_CERT	(FCC_RFC9440 | FCC_XFCC | FCC_AWS)
 
 struct route_conf;
 

@@ -235,6 +235,9 @@ proxy_prepare(struct request *r, const struct proxy_args *a)
 			fwd.cert_serial = pc->serial;
 		}
 	}
+	if ((lc->forward_client_cert & FCC_NEEDS_CERT) != 0 &&
+	    !lc->plain_http && c->verdict == TLS_PEER_OK)
+		fwd.cert_block = conn_cert_headers(c, &fwd.cert_block_len);
 	if (r->hold == NULL)
 		r->hold = evbuffer_new();
 	http_write_request_head(r->hold, m, &fwd);

@@ -105,12 +105,12 @@ enum mtls_mode {
 
 /* The kinds of an allow rule (allow = KIND:PATTERN). */
 enum allow_kind {
-	ALLOW_SUBJECT,			/* an RDN of the subject: "OU=ops" */
+	ALLOW_SUBJECT,		/* an RDN of the subject: OU=ops */
 	ALLOW_ISSUER,			/* an RDN of the issuer */
 	ALLOW_SAN_DNS,			/* a dNSName SAN, glob '*' */
 	ALLOW_SAN_URI,			/* a URI SAN, glob '*' */
 	ALLOW_SAN_EMAIL,		/* an rfc822Name SAN, glob '*' */
-	ALLOW_FINGERPRINT,		/* SHA-256 of the DER, lowercase hex */
+	ALLOW_FINGERPRINT,	/* SHA-256 of the DER, hex */
 };
 
 struct allow_rule {
@@ -121,7 +121,7 @@ struct allow_rule {
 
 /* forward_client_cert: bits of the header families sent to backends. */
 #define FCC_ALIBABA	0x1		/* X-Forwarded-Clientcert-* */
-#define FCC_RFC9440	0x2		/* Client-Cert, Client-Cert-Chain */
+#define FCC_RFC9440	0x2		/* Client-Cert(-Chain) */
 #define FCC_XFCC	0x4		/* X-Forwarded-Client-Cert (Envoy) */
 #define FCC_AWS		0x8		/* X-Amzn-Mtls-Clientcert-* */
 /* The families that carry the certificate itself, not only its names. */
@@ -161,7 +161,7 @@ struct listener_conf {
 	char *server_group;
 	int server_group_line;
 	struct group_conf *group;	/* resolved by config_load */
-	unsigned forward_client_cert;	/* FCC_* bits; default FCC_ALIBABA */
+	unsigned forward_client_cert;	/* FCC_*; default FCC_ALIBABA */
 	struct allow_rule *allow;	/* allow = KIND:PATTERN, any matches */
 	size_t nallow;
 	/*
@@ -198,8 +198,8 @@ struct listener_conf {
 /* client_certificate of a route. */
 enum route_cert {
 	ROUTE_CERT_INHERIT,		/* as the listener says */
-	ROUTE_CERT_REQUIRED,		/* 400 without one (optional listener) */
-	ROUTE_CERT_OPTIONAL,		/* no certificate skips allow rules */
+	ROUTE_CERT_REQUIRED,		/* 400 without one */
+	ROUTE_CERT_OPTIONAL,		/* none: allow rules skipped */
 };
 
 /* [route NAME]: requests of listeners matched by Host and path. */

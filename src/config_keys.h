@@ -37,7 +37,7 @@ enum config_sec {
 struct config_section {
 	enum config_sec kind;
 	char *name;			/* NAME of [listener NAME], or NULL */
-	size_t idx;			/* into listeners, groups or routes */
+	size_t idx;			/* into listeners, groups, routes */
 	int line;
 	int seen[CONFIG_KEYS_MAX];	/* first line each key was set on */
 };

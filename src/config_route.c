@@ -5,15 +5,142 @@
 #include "ac_config.h"
 #include "config_route.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "allow.h"
 #include "config.h"
 #include "config_keys.h"
 #include "diag.h"
+#include "parse.h"
 #include "route.h"
 #include "util.h"
+
+#define FIELD(type, obj, k)	((type *)(void *)((char *)(obj) + (k)->off))
+
+/* Key parsers of config_keys.c's tables (see config_route.h). */
+
+/* Appends one allow = KIND:PATTERN rule (listeners and routes). */
+int
+config_route_key_allow(const struct config_key_ctx *ctx,
+    const struct config_key *k, void *obj, const char *v, char *err,
+    size_t errlen)
+{
+	struct allow_rule **list = FIELD(struct allow_rule *, obj, k);
+	size_t *n = (size_t *)(void *)((char *)obj + k->count_off);
+	struct allow_rule r;
+
+	if (allow_parse(v, &r, err, errlen) < 0)
+		return -1;
+	r.line = ctx->line;
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = r;
+	return 0;
+}
+
+/* forward_client_cert: on, off, or a list of header families. */
+int
+config_route_key_fcc(const struct config_key_ctx *ctx,
+    const struct config_key *k, void *obj, const char *v, char *err,
+    size_t errlen)
+{
+	static const struct parse_enum fams[] = {
+		{ "alibaba", FCC_ALIBABA }, { "rfc9440", FCC_RFC9440 },
+		{ "xfcc", FCC_XFCC }, { "aws", FCC_AWS }, { NULL, 0 },
+	};
+	unsigned bits = 0;
+	char word[32];
+	size_t len;
+	int n;
+
+	if (strcasecmp(v, "on") == 0 || strcasecmp(v, "off") == 0) {
+		*FIELD(unsigned, obj, k) = strcasecmp(v, "on") == 0 ?
+		    FCC_ALIBABA : 0;
+		return 0;
+	}
+	while (*v != '\0') {
+		v += strspn(v, " \t,");
+		if (*v == '\0')
+			break;
+		len = strcspn(v, " \t,");
+		if (len >= sizeof(word) ||
+		    (memcpy(word, v, len), word[len] = '\0',
+		    parse_enum(word, fams, &n, NULL, 0) < 0)) {
+			snprintf(err, errlen, "'%.*s' is not 'on', 'off' or a "
+			    "list of alibaba, rfc9440, xfcc, aws", (int)len,
+			    v);
+			return -1;
+		}
+		bits |= (unsigned)n;
+		v += len;
+	}
+	*FIELD(unsigned, obj, k) = bits;
+	return 0;
+}
+
+/* [route] listener = NAME: a name, with its line for -t. */
+int
+config_route_key_listener(const struct config_key_ctx *ctx,
+    const struct config_key *k, void *obj, const char *v, char *err,
+    size_t errlen)
+{
+	struct route_conf *r = obj;
+
+	if (parse_name(v, err, errlen) < 0)
+		return -1;
+	r->listeners = xrealloc(r->listeners,
+	    (r->nlisteners + 1) * sizeof(*r->listeners));
+	r->listener_lines = xrealloc(r->listener_lines,
+	    (r->nlisteners + 1) * sizeof(*r->listener_lines));
+	r->listener_lines[r->nlisteners] = ctx->line;
+	r->listeners[r->nlisteners++] = xstrdup(v);
+	return 0;
+}
+
+/* [route] host: a name or *.suffix, stored lowercase. */
+int
+config_route_key_host(const struct config_key_ctx *ctx,
+    const struct config_key *k, void *obj, const char *v, char *err,
+    size_t errlen)
+{
+	const char *p = v[0] == '*' ? v + 1 : v;
+	char **dst = FIELD(char *, obj, k);
+	size_t i;
+
+	if ((v[0] == '*' && (v[1] != '.' || v[2] == '\0')) || *p == '\0' ||
+	    strspn(p, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != strlen(p)) {
+		snprintf(err, errlen, "'%s' is not a host name or *.suffix "
+		    "(no port, no blanks)", v);
+		return -1;
+	}
+	free(*dst);
+	*dst = xstrdup(v);
+	for (i = 0; (*dst)[i] != '\0'; i++)
+		(*dst)[i] = (char)tolower((unsigned char)(*dst)[i]);
+	return 0;
+}
+
+/* [route] path_prefix: "/...", matched against the normalised path. */
+int
+config_route_key_path_prefix(const struct config_key_ctx *ctx,
+    const struct config_key *k, void *obj, const char *v, char *err,
+    size_t errlen)
+{
+	if (*v != '/' || strpbrk(v, " \t?#%") != NULL || strlen(v) > 1024) {
+		snprintf(err, errlen, "'%s' must start with '/' and hold no "
+		    "blank, '?', '#' or '%%' (it is matched against the "
+		    "decoded path), at most 1024 bytes", v);
+		return -1;
+	}
+	free(*FIELD(char *, obj, k));
+	*FIELD(char *, obj, k) = xstrdup(v);
+	return 0;
+}
+
 
 static struct listener_conf *
 listener_named(struct config *c, const char *name)

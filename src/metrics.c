@@ -496,8 +496,8 @@ json_listener(struct evbuffer *out, const struct status_listener *sl)
 	    (unsigned long long)sl->resumed,
 	    (unsigned long long)sl->handshake_failures);
 	for (i = 0; i < lc->nroutes; i++)
-		json_route(out, lc->routes[i], i > 0, sl->route_requests != NULL ?
-		    sl->route_requests[i] : 0);
+		json_route(out, lc->routes[i], i > 0,
+		    sl->route_requests != NULL ? sl->route_requests[i] : 0);
 	evbuffer_add(out, "]}", 2);
 }
 

@@ -894,7 +894,8 @@ END_TEST
 START_TEST(test_rewrite_sanitise)
 {
 	struct http_fwd fwd = { "1.1.1.1", "CN=a\r\nX-Evil: 1", "",
-	    NULL, "0\x7f", "FAILED:certificate has expired", false, false, NULL, 0 };
+	    NULL, "0\x7f", "FAILED:certificate has expired", false, false,
+	    NULL, 0 };
 
 	assert_rewrite("GET / HTTP/1.1\r\nHost: h\r\n\r\n", &fwd,
 	    "GET / HTTP/1.1\r\nHost: h\r\n"

@@ -163,6 +163,11 @@ curl -sS "http://127.0.0.1:$PM/status" >"$T/status" || fail "no /status"
 grep -q '"routes":\[{"name":"api-admin","host":"api.example.com","path_prefix":"/admin/","server_group":"admin","client_certificate":"inherit","allow":\[\],"requests":1}' \
     "$T/status" || fail "/status lacks the routes, most specific first:" \
     "$(grep -o '"routes":[^]]*' "$T/status" | head -c 600)"
-pass "/metrics counts requests per route; /status lists the routes"
+curl -sS "http://127.0.0.1:$PM/" >"$T/console.html" || fail "no console"
+grep -q '<table id="routes">' "$T/console.html" &&
+    grep -q '<tr><td>www</td><td>admin</td><td>any</td><td>/admin/</td><td>admin</td><td>required</td>' \
+    "$T/console.html" || fail "the console lacks the routes table"
+pass "/metrics counts requests per route; /status and the console list" \
+    "the routes"
 
 stop_mtlslb

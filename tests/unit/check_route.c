@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "allow.h"
+#include "cert_fwd.h"
 #include "config.h"
 #include "route.h"
 #include "test_main.h"
@@ -290,6 +291,28 @@ START_TEST(test_match)
 }
 END_TEST
 
+START_TEST(test_urlencode)
+{
+	const char *pem = "-----BEGIN CERTIFICATE-----\nMIIB+/a=\n";
+	char *b = NULL;
+	size_t len = 0, cap = 0;
+
+	cert_fwd_urlencode(&b, &len, &cap, pem, strlen(pem));
+	ck_assert_str_eq(b, "-----BEGIN%20CERTIFICATE-----%0AMIIB%2B%2Fa%3D"
+	    "%0A");
+	ck_assert_uint_eq(len, strlen(b));
+	cert_fwd_urlencode(&b, &len, &cap, "~._\xff", 4);
+	ck_assert_str_eq(b, "-----BEGIN%20CERTIFICATE-----%0AMIIB%2B%2Fa%3D"
+	    "%0A~._%FF");
+	free(b);
+	b = NULL;
+	len = cap = 0;
+	cert_fwd_urlencode(&b, &len, &cap, "", 0);
+	ck_assert_str_eq(b, "");
+	free(b);
+}
+END_TEST
+
 static Suite *
 route_suite(void)
 {
@@ -306,6 +329,7 @@ route_suite(void)
 	tcase_add_test(tc, test_dn);
 	tcase_add_test(tc, test_glob);
 	tcase_add_test(tc, test_match);
+	tcase_add_test(tc, test_urlencode);
 	suite_add_tcase(s, tc);
 	return s;
 }

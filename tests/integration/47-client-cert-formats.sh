@@ -226,9 +226,9 @@ nr=$(mtlslb_log_since | grep -c 'tls_resumed=r ') || true
 for i in 1 2 3 4 5 6; do
 	for h in Client-Cert X-Forwarded-Client-Cert X-Amzn-Mtls-Clientcert-Leaf \
 	    X-Amzn-Mtls-Clientcert-Validity; do
-		a=$(tr -d '\r' <"$T/all.txt" | grep -i "^$h:")
-		b=$(tr -d '\r' <"$T/res$i.txt" | grep -i "^$h:")
-		[ -n "$b" ] && [ "$a" = "$b" ] ||
+		full=$(tr -d '\r' <"$T/all.txt" | grep -i "^$h:")
+		again=$(tr -d '\r' <"$T/res$i.txt" | grep -i "^$h:")
+		[ -n "$again" ] && [ "$full" = "$again" ] ||
 		    fail "connection $i: $h differs from the full handshake's"
 	done
 done

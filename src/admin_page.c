@@ -200,6 +200,49 @@ rejections(struct evbuffer *out, const struct status_listener *sl)
 	evbuffer_add_printf(out, "%s</td>", any ? "" : "none");
 }
 
+/* The routes of every listener, as they are tried; nothing without. */
+static void
+routes(struct evbuffer *out, const struct status *st)
+{
+	static const char *const certs[] = { "inherit", "required",
+	    "optional" };
+	size_t i, j, n = 0;
+
+	for (i = 0; i < st->nlisteners; i++)
+		n += st->listeners[i].conf->nroutes;
+	if (n == 0)
+		return;
+	evbuffer_add_printf(out, "<h2>Routes</h2>\n<table id=\"routes\">\n"
+	    "<tr><th>listener</th><th>route</th><th>host</th>"
+	    "<th>path prefix</th><th>server group</th>"
+	    "<th>client certificate</th><th>allow rules</th>"
+	    "<th>requests</th></tr>\n");
+	for (i = 0; i < st->nlisteners; i++) {
+		const struct status_listener *sl = &st->listeners[i];
+		const struct listener_conf *lc = sl->conf;
+
+		for (j = 0; j < lc->nroutes; j++) {
+			const struct route_conf *r = lc->routes[j];
+
+			evbuffer_add_printf(out, "<tr>");
+			cell(out, "td", lc->name);
+			cell(out, "td", r->name);
+			cell(out, "td", r->host != NULL ? r->host : "any");
+			cell(out, "td", r->path_prefix != NULL ?
+			    r->path_prefix : "any");
+			cell(out, "td", r->server_group != NULL ?
+			    r->server_group : lc->server_group);
+			cell(out, "td", certs[r->client_certificate]);
+			evbuffer_add_printf(out, "<td class=\"n\">%zu</td>",
+			    r->nallow);
+			num(out, sl->route_requests != NULL ?
+			    sl->route_requests[j] : 0);
+			evbuffer_add_printf(out, "</tr>\n");
+		}
+	}
+	evbuffer_add_printf(out, "</table>\n");
+}
+
 static void
 listeners(struct evbuffer *out, const struct status *st)
 {
@@ -240,6 +283,7 @@ listeners(struct evbuffer *out, const struct status *st)
 		evbuffer_add_printf(out, "</tr>\n");
 	}
 	evbuffer_add_printf(out, "</table>\n");
+	routes(out, st);
 }
 
 /* One row of the certificate table; nothing when the file is unset. */

@@ -89,7 +89,8 @@ unknown_section(struct state *st, const char *kind, const char *name)
 		return;
 	}
 	diag_error(st->d, st->line, "unknown section [%s%s%s] (expected "
-	    "[global], [listener NAME], [server_group NAME] or [admin])",
+	    "[global], [listener NAME], [server_group NAME], [route NAME] "
+	    "or [admin])",
 	    kind, *name ? " " : "", name);
 }
 
@@ -173,6 +174,16 @@ section_begin(struct state *st, const char *text, size_t len)
 		c->groups[s->idx].name = xstrdup(name);
 		c->groups[s->idx].line = st->line;
 		config_keys_defaults(SEC_GROUP, &c->groups[s->idx]);
+		break;
+	case SEC_ROUTE:
+		c->routes = xrealloc(c->routes,
+		    (c->nroutes + 1) * sizeof(*c->routes));
+		s->idx = c->nroutes++;
+		memset(&c->routes[s->idx], 0, sizeof(*c->routes));
+		c->routes[s->idx].name = xstrdup(name);
+		c->routes[s->idx].line = st->line;
+		c->routes[s->idx].idx = s->idx;
+		config_keys_defaults(SEC_ROUTE, &c->routes[s->idx]);
 		break;
 	case SEC_NONE:
 	case SEC_GLOBAL:
@@ -521,6 +532,7 @@ config_free(struct config *c)
 		return;
 	for (i = 0; i < c->nlisteners; i++) {
 		free(c->listeners[i].name);
+		free(c->listeners[i].routes);
 		config_keys_free(SEC_LISTENER, &c->listeners[i]);
 	}
 	free(c->listeners);
@@ -529,6 +541,12 @@ config_free(struct config *c)
 		config_keys_free(SEC_GROUP, &c->groups[i]);
 	}
 	free(c->groups);
+	for (i = 0; i < c->nroutes; i++) {
+		free(c->routes[i].name);
+		free(c->routes[i].listener_lines);
+		config_keys_free(SEC_ROUTE, &c->routes[i]);
+	}
+	free(c->routes);
 	config_keys_free(SEC_GLOBAL, c);
 	config_keys_free(SEC_ADMIN, c);
 	free(c->path);

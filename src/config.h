@@ -103,6 +103,32 @@ enum mtls_mode {
 	MTLS_ON,
 };
 
+/* The kinds of an allow rule (allow = KIND:PATTERN). */
+enum allow_kind {
+	ALLOW_SUBJECT,		/* an RDN of the subject: OU=ops */
+	ALLOW_ISSUER,			/* an RDN of the issuer */
+	ALLOW_SAN_DNS,			/* a dNSName SAN, glob '*' */
+	ALLOW_SAN_URI,			/* a URI SAN, glob '*' */
+	ALLOW_SAN_EMAIL,		/* an rfc822Name SAN, glob '*' */
+	ALLOW_FINGERPRINT,	/* SHA-256 of the DER, hex */
+};
+
+struct allow_rule {
+	enum allow_kind kind;
+	char *pattern;			/* normalised (see allow.h) */
+	int line;
+};
+
+/* forward_client_cert: bits of the header families sent to backends. */
+#define FCC_ALIBABA	0x1		/* X-Forwarded-Clientcert-* */
+#define FCC_RFC9440	0x2		/* Client-Cert(-Chain) */
+#define FCC_XFCC	0x4		/* X-Forwarded-Client-Cert (Envoy) */
+#define FCC_AWS		0x8		/* X-Amzn-Mtls-Clientcert-* */
+/* The families that carry the certificate itself, not only its names. */
+#define FCC_NEEDS_CERT	(FCC_RFC9440 | FCC_XFCC | FCC_AWS)
+
+struct route_conf;
+
 struct listener_conf {
 	char *name;			/* "https" from [listener https] */
 	int line;
@@ -135,7 +161,17 @@ struct listener_conf {
 	char *server_group;
 	int server_group_line;
 	struct group_conf *group;	/* resolved by config_load */
-	bool forward_client_cert;	/* default on */
+	unsigned forward_client_cert;	/* FCC_*; default FCC_ALIBABA */
+	struct allow_rule *allow;	/* allow = KIND:PATTERN, any matches */
+	size_t nallow;
+	/*
+	 * The [route]s naming this listener, most specific first (exact
+	 * host, then *.suffix by length, then none; within each, longest
+	 * path_prefix first): the first that matches is the one. Pointers
+	 * into config.routes, set by config_load.
+	 */
+	const struct route_conf **routes;
+	size_t nroutes;
 	bool x_forwarded_for_replace;	/* x_forwarded_for = replace */
 	size_t max_client_cert_header_size; /* per forwarded DN, 4k */
 	unsigned tunnel_timeout_ms;	/* idle Upgrade tunnel, 1h */
@@ -157,6 +193,34 @@ struct listener_conf {
 	int session_ticket_keys_line;
 	unsigned session_cache_size;	/* entries, 1024; 0 = off */
 	unsigned session_timeout_ms;	/* 300s */
+};
+
+/* client_certificate of a route. */
+enum route_cert {
+	ROUTE_CERT_INHERIT,		/* as the listener says */
+	ROUTE_CERT_REQUIRED,		/* 400 without one */
+	ROUTE_CERT_OPTIONAL,		/* none: allow rules skipped */
+};
+
+/* [route NAME]: requests of listeners matched by Host and path. */
+struct route_conf {
+	char *name;
+	int line;
+	char **listeners;		/* listener = NAME, repeatable */
+	size_t nlisteners;
+	int *listener_lines;		/* the line of each */
+	char *host;			/* exact, or "*.suffix"; lowercase;
+					   NULL: any */
+	char *path_prefix;		/* NULL: any */
+	char *server_group;		/* NULL: the listener's */
+	int server_group_line;
+	struct group_conf *group;	/* resolved by config_load; or NULL */
+	size_t group_idx;		/* its index in config.groups */
+	enum route_cert client_certificate;	/* inherit */
+	int client_certificate_line;
+	struct allow_rule *allow;
+	size_t nallow;
+	size_t idx;			/* index in config.routes */
 };
 
 enum log_level_conf {
@@ -196,6 +260,8 @@ struct config {
 	size_t nlisteners;
 	struct group_conf *groups;
 	size_t ngroups;
+	struct route_conf *routes;	/* [route NAME], in file order */
+	size_t nroutes;
 };
 
 /*
@@ -252,7 +318,7 @@ bool config_group_file_next(const struct group_conf *gc, size_t *pos,
 
 /*
  * Calls cb once per known key, with the section kind ("global",
- * "listener", "server_group", "admin"); for the docs test.
+ * "listener", "server_group", "route", "admin"); for the docs test.
  */
 void config_foreach_key(void (*cb)(const char *section, const char *key,
     void *arg), void *arg);

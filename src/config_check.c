@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "config_keys.h"
+#include "config_route.h"
 #include "diag.h"
 #include "parse.h"
 #include "util.h"
@@ -281,7 +282,7 @@ check_group_ref(const struct checker *ck, const struct config_section *s,
 static const char *const tls_only_keys[] = {
 	"server_certificate", "server_private_key", "mutual_authentication",
 	"ca_certificate", "crl", "crl_check", "verify_depth",
-	"tls_min_version", "forward_client_cert",
+	"tls_min_version", "forward_client_cert", "allow",
 	"max_client_cert_header_size", "reject_with", "session_cache",
 	"session_ticket_keys", "session_cache_size", "session_timeout", NULL,
 };
@@ -579,6 +580,7 @@ config_check_run(struct config *c, const struct config_section *secs,
 			}
 		}
 	}
+	config_route_check(c, d, used);
 
 	for (i = 0; i < ck->nsecs; i++) {
 		s = &ck->secs[i];

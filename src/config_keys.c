@@ -18,6 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "allow.h"
+#include "config_route.h"
 #include "diag.h"
 #include "parse.h"
 #include "util.h"
@@ -39,6 +41,7 @@ enum store {
 	ST_SERVERS,		/* struct server_conf *, counted at count_off */
 	ST_CIDRS,		/* struct parse_cidr *, counted at count_off */
 	ST_STRINGS,		/* char **, owned, counted at count_off */
+	ST_ALLOWS,		/* struct allow_rule *, counted too */
 };
 
 typedef int (*key_parser)(const struct config_key_ctx *,
@@ -58,6 +61,7 @@ static_assert(sizeof(enum sched_kind) == sizeof(int), "enum is not int");
 static_assert(sizeof(enum mtls_mode) == sizeof(int), "enum is not int");
 static_assert(sizeof(enum log_level_conf) == sizeof(int), "enum is not int");
 static_assert(sizeof(enum pp_send) == sizeof(int), "enum is not int");
+static_assert(sizeof(enum route_cert) == sizeof(int), "enum is not int");
 static_assert(HC_CODE_2XX == PARSE_HTTP_CLASS(2) &&
     HC_CODE_3XX == PARSE_HTTP_CLASS(3) && HC_CODE_4XX == PARSE_HTTP_CLASS(4) &&
     HC_CODE_5XX == PARSE_HTTP_CLASS(5),
@@ -66,6 +70,7 @@ static_assert(HC_CODE_2XX == PARSE_HTTP_CLASS(2) &&
 static_assert(offsetof(struct config, path) == 0, "line_off 0 is taken");
 static_assert(offsetof(struct listener_conf, name) == 0, "line_off 0 is taken");
 static_assert(offsetof(struct group_conf, name) == 0, "line_off 0 is taken");
+static_assert(offsetof(struct route_conf, name) == 0, "line_off 0 is taken");
 
 /* Key parsers. Each writes one field of obj; -1 means err says why. */
 
@@ -96,6 +101,7 @@ store_number(const struct config_key *k, void *obj, uint64_t n)
 	case ST_SERVERS:
 	case ST_CIDRS:
 	case ST_STRINGS:
+	case ST_ALLOWS:
 		assert(!"not a number");
 		break;
 	}
@@ -432,6 +438,21 @@ static const struct config_type t_binds = { key_bind, ST_ADDRS, NULL };
 static const struct config_type t_servers = { key_server, ST_SERVERS, NULL };
 static const struct config_type t_cidrs = { key_cidrs, ST_CIDRS, NULL };
 static const struct config_type t_subjects = { key_allow, ST_STRINGS, NULL };
+static const struct config_type t_allows = {
+	config_route_key_allow, ST_ALLOWS, NULL,
+};
+static const struct config_type t_fcc = {
+	config_route_key_fcc, ST_UINT, NULL,
+};
+static const struct config_type t_route_listener = {
+	config_route_key_listener, ST_STRINGS, NULL,
+};
+static const struct config_type t_route_host = {
+	config_route_key_host, ST_STRING, NULL,
+};
+static const struct config_type t_path_prefix = {
+	config_route_key_path_prefix, ST_STRING, NULL,
+};
 
 /* Key tables: one per section kind, in the order of the documentation. */
 
@@ -486,6 +507,10 @@ static const struct parse_enum pp_sends[] = {
 	{ "off", PP_SEND_OFF }, { "v1", PP_SEND_V1 }, { "v2", PP_SEND_V2 },
 	{ "v2_ssl", PP_SEND_V2_SSL }, { NULL, 0 },
 };
+static const struct parse_enum route_certs[] = {
+	{ "inherit", ROUTE_CERT_INHERIT }, { "required", ROUTE_CERT_REQUIRED },
+	{ "optional", ROUTE_CERT_OPTIONAL }, { NULL, 0 },
+};
 static const struct parse_enum hc_initial[] = {
 	{ "healthy", 1 }, { "unhealthy", 0 }, { NULL, 0 },
 };
@@ -493,6 +518,7 @@ static const struct parse_enum hc_initial[] = {
 #define G(f)	offsetof(struct config, f)
 #define L(f)	offsetof(struct listener_conf, f)
 #define S(f)	offsetof(struct group_conf, f)
+#define R(f)	offsetof(struct route_conf, f)
 
 static const struct config_key global_keys[] = {
 	{ "workers", &t_workers, G(workers), .min = 1, .max = 64, .def = 0 },
@@ -548,8 +574,10 @@ static const struct config_key listener_keys[] = {
 	    .tab = tls_versions, .def = 0x0303 },
 	{ "server_group", &t_string, L(server_group),
 	    .line_off = L(server_group_line), .flags = CONFIG_KEY_REQUIRED },
-	{ "forward_client_cert", &t_onoff, L(forward_client_cert),
-	    .def = true },
+	{ "forward_client_cert", &t_fcc, L(forward_client_cert),
+	    .def = FCC_ALIBABA },
+	{ "allow", &t_allows, L(allow), .count_off = L(nallow),
+	    .flags = CONFIG_KEY_REPEAT },
 	{ "max_client_cert_header_size", &t_size,
 	    L(max_client_cert_header_size), .min = 256, .max = 64u << 10,
 	    .def = 4 << 10 },
@@ -669,14 +697,32 @@ static const struct config_key admin_keys[] = {
 	{ .name = NULL },
 };
 
+static const struct config_key route_keys[] = {
+	{ "listener", &t_route_listener, R(listeners),
+	    .count_off = R(nlisteners),
+	    .flags = CONFIG_KEY_REPEAT | CONFIG_KEY_REQUIRED },
+	{ "host", &t_route_host, R(host), .def_str = NULL },
+	{ "path_prefix", &t_path_prefix, R(path_prefix), .def_str = NULL },
+	{ "server_group", &t_string, R(server_group),
+	    .line_off = R(server_group_line), .def_str = NULL },
+	{ "client_certificate", &t_enum, R(client_certificate),
+	    .line_off = R(client_certificate_line), .tab = route_certs,
+	    .def = ROUTE_CERT_INHERIT },
+	{ "allow", &t_allows, R(allow), .count_off = R(nallow),
+	    .flags = CONFIG_KEY_REPEAT },
+	{ .name = NULL },
+};
+
 #undef G
 #undef L
 #undef S
+#undef R
 
 const struct config_sec_kind config_keys_sections[] = {
 	{ "global", SEC_GLOBAL, false, global_keys },
 	{ "listener", SEC_LISTENER, true, listener_keys },
 	{ "server_group", SEC_GROUP, true, group_keys },
+	{ "route", SEC_ROUTE, true, route_keys },
 	{ "admin", SEC_ADMIN, false, admin_keys },
 	{ NULL, SEC_NONE, false, NULL },
 };
@@ -791,6 +837,8 @@ config_keys_obj(struct config *c, const struct config_section *s)
 		return &c->listeners[s->idx];
 	case SEC_GROUP:
 		return &c->groups[s->idx];
+	case SEC_ROUTE:
+		return &c->routes[s->idx];
 	case SEC_GLOBAL:
 	case SEC_ADMIN:
 	case SEC_NONE:
@@ -838,7 +886,8 @@ config_keys_defaults(enum config_sec kind, void *obj)
 		else if (k->type->store != ST_ADDRS &&
 		    k->type->store != ST_SERVERS &&
 		    k->type->store != ST_CIDRS &&
-		    k->type->store != ST_STRINGS)
+		    k->type->store != ST_STRINGS &&
+		    k->type->store != ST_ALLOWS)
 			store_number(k, obj, k->def);
 	}
 }
@@ -880,6 +929,10 @@ config_keys_free(enum config_sec kind, void *obj)
 			for (i = 0; i < n; i++)
 				free((*FIELD(char **, obj, k))[i]);
 			free(*FIELD(char **, obj, k));
+			break;
+		case ST_ALLOWS:
+			allow_free(*FIELD(struct allow_rule *, obj, k),
+			    *(size_t *)(void *)((char *)obj + k->count_off));
 			break;
 		case ST_UINT:
 		case ST_SIZE:

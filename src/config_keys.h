@@ -30,13 +30,14 @@ enum config_sec {
 	SEC_LISTENER,
 	SEC_GROUP,
 	SEC_ADMIN,
+	SEC_ROUTE,
 };
 
 /* One [section] as it appeared in the file. */
 struct config_section {
 	enum config_sec kind;
 	char *name;			/* NAME of [listener NAME], or NULL */
-	size_t idx;			/* into listeners or groups */
+	size_t idx;			/* into listeners, groups, routes */
 	int line;
 	int seen[CONFIG_KEYS_MAX];	/* first line each key was set on */
 };

@@ -26,6 +26,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "cert_fwd.h"
 #include "config.h"
 #include "h1.h"
 #include "listener.h"
@@ -65,6 +66,7 @@ reap(struct conn_worker *w)
 		TAILQ_REMOVE(&w->dead, c, link);
 		h1_free(c->h1);
 		tls_peer_cert_free(c->peer);
+		free(c->cert_hdrs);
 		c->magic = 0;
 		free(c);
 	}
@@ -184,6 +186,19 @@ conn_peer(struct conn *c)
 	if (c->peer == NULL && c->verdict != TLS_PEER_NONE)
 		c->peer = tls_peer_cert_new(c->ssl);
 	return c->peer;
+}
+
+const char *
+conn_cert_headers(struct conn *c, size_t *len)
+{
+	const struct listener_conf *lc = c->lsn->conf;
+
+	if (c->cert_hdrs == NULL)
+		c->cert_hdrs = cert_fwd_headers(c->ssl, conn_peer(c),
+		    lc->forward_client_cert & FCC_NEEDS_CERT,
+		    lc->max_client_cert_header_size, &c->cert_hdrs_len);
+	*len = c->cert_hdrs_len;
+	return c->cert_hdrs;
 }
 
 /* Formats an address as IP and port (IPv6 without brackets). */

@@ -105,6 +105,18 @@ struct conn {
 	bool timer_kicked;		/* conn_timer_kick(): run it now */
 	enum tls_verdict verdict;	/* from the handshake */
 	struct peer_cert *peer;		/* its names, built on first use */
+	/*
+	 * The allow rules' verdicts for this connection's certificate, one
+	 * bit per rule set: bit 0 the listener's, bit 1 + i its route i
+	 * (admit.c); allow_done says which were computed.
+	 */
+	uint32_t allow_done, allow_ok;
+	/*
+	 * The rfc9440/xfcc/aws header lines of the certificate, built on
+	 * the first request that forwards them (cert_fwd.h); NULL before.
+	 */
+	char *cert_hdrs;
+	size_t cert_hdrs_len;
 	char client_ip[46];
 	unsigned client_port;
 	/*
@@ -151,6 +163,13 @@ const struct sockaddr *conn_local_addr(struct conn *c);
 
 /* The client certificate's names, formatted on first use; NULL if none. */
 struct peer_cert *conn_peer(struct conn *c);
+
+/*
+ * The header lines of c's listener's certificate families that need the
+ * certificate (FCC_NEEDS_CERT), built on first use; *len gets their
+ * length. "" when there is nothing to forward.
+ */
+const char *conn_cert_headers(struct conn *c, size_t *len);
 
 /* A timeval for ms from the worker's common-timeout queues. */
 const struct timeval *conn_timeout(struct conn_worker *w, unsigned ms);

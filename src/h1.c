@@ -413,7 +413,9 @@ process_head(struct h1 *h)
 	h->body = m.body;
 	h->remaining = m.content_length;
 	h->body_done = m.body == HTTP_BODY_NONE;
-	if ((status = admit_request(c, &m, &adm)) != 0)
+	status = admit_request(c, &m, &adm);
+	proxy_request_route(h->r, adm.route);
+	if (status != 0)
 		return reject_parsed(h, rc, status, adm.detail);
 	if (lc->redirect_to_https) {
 		/* an HTTP/1.0 request may come without Host: nowhere to go */
@@ -431,6 +433,7 @@ process_head(struct h1 *h)
 	    h->nrequests < lc->keepalive_requests);
 	a.m = &m;
 	a.dechunk = m.version == 10;
+	a.route = adm.route;
 	proxy_prepare(h->r, &a);
 	evbuffer_drain(in, (size_t)rc);
 	set_state(h, H1_PROXY);

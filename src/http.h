@@ -129,6 +129,9 @@ struct http_fwd {
 					   (x_forwarded_for = replace) */
 	bool plain;			/* the client spoke plain HTTP:
 					   X-Forwarded-Proto: http */
+	const char *cert_block;		/* more certificate header lines,
+					   "Name: value\r\n" each, or NULL */
+	size_t cert_block_len;
 };
 
 /*
@@ -140,8 +143,8 @@ struct http_fwd {
  * Expect removed from an HTTP/1.0 request, framing headers canonical,
  * X-Forwarded-For (the client's values then client_ip, or client_ip alone
  * with fwd->xff_replace), X-Forwarded-Proto and (when fwd->cert_verify is
- * set) the client certificate headers added, then the empty line. fwd may
- * be NULL.
+ * set) the client certificate headers added, then fwd->cert_block as it
+ * is, then the empty line. fwd may be NULL.
  */
 void http_write_request_head(struct evbuffer *out, const struct http_msg *req,
     const struct http_fwd *fwd);

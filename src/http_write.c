@@ -341,6 +341,8 @@ request_head(struct hw *w, const void *arg)
 		hw_sanitised_header(w, "X-Forwarded-Clientcert-clientverify",
 		    fwd->cert_verify);
 	}
+	if (fwd != NULL && fwd->cert_block != NULL)
+		hw_put(w, fwd->cert_block, fwd->cert_block_len);
 	hw_put(w, "\r\n", 2);
 }
 
@@ -365,7 +367,8 @@ http_write_request_head(struct evbuffer *out, const struct http_msg *req,
 		want += len_or_0(fwd->client_ip) + len_or_0(fwd->cert_subject) +
 		    len_or_0(fwd->cert_issuer) +
 		    len_or_0(fwd->cert_fingerprint) +
-		    len_or_0(fwd->cert_serial) + len_or_0(fwd->cert_verify);
+		    len_or_0(fwd->cert_serial) + len_or_0(fwd->cert_verify) +
+		    fwd->cert_block_len;
 	hw_run(out, want, request_head, &ra);
 }
 

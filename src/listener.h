@@ -19,8 +19,8 @@ struct sesscache;
 /* Client-certificate rejection reasons, as metrics label values. */
 #define LISTENER_REASONS \
 	{ "no_cert", "unknown_ca", "expired", "revoked", "crl_expired", \
-	  "bad_purpose", "other" }
-#define LISTENER_NREASONS 7
+	  "bad_purpose", "not_allowed", "other" }
+#define LISTENER_NREASONS 8
 
 /*
  * Counters of one listener in one worker (a slot in shared memory; the
@@ -37,12 +37,26 @@ struct listener_shared {
 	atomic_int_fast64_t active;		/* open connections */
 };
 
+/* Counters of one route in one worker (a slot in shared memory). */
+struct route_shared {
+	atomic_uint_fast64_t requests;		/* that took the route */
+};
+
+/* A [route] of a listener at run time, as listener_conf.routes orders. */
+struct lsn_route {
+	const struct route_conf *conf;
+	struct group *group;		/* the route's, or the listener's */
+	struct route_shared *slots;	/* one per worker index */
+	struct route_shared *sh;	/* this worker's slot */
+};
+
 /* A listener at run time: plain data, built by runtime.c. */
 struct lsn {
 	const struct listener_conf *conf;
 	SSL_CTX *ctx;			/* built once in the master */
 	struct sesscache *scache;	/* session_cache = shared; a ref */
 	struct group *group;
+	struct lsn_route *routes;	/* conf->nroutes, owned */
 	int *fds;			/* one per bind, owned */
 	size_t nfds;
 	unsigned nconns;		/* this worker's open connections */

@@ -98,6 +98,9 @@ struct log_access_entry {
 	double urt;			/* upstream response time; < 0: none */
 	const char *proxy;		/* the balancer that sent a PROXY
 					   header ("IP:PORT"); NULL: none */
+	const char *listener;		/* its [listener] */
+	const char *route;		/* its [route]; NULL: none */
+	const char *sni;		/* the TLS server name; NULL: none */
 };
 
 /*

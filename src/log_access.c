@@ -49,6 +49,32 @@ esc(char *b, size_t cap, size_t off, const char *s, bool json)
 	return off;
 }
 
+/*
+ * Appends a client-chosen token (the SNI) unquoted: anything but a
+ * letter, digit, '.', '-' or '_' as \xHH, so it never splits a field.
+ */
+static size_t
+token(char *b, size_t cap, size_t off, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; *s != '\0' && off + 5 < cap; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+		    ch == '_') {
+			b[off++] = (char)ch;
+			continue;
+		}
+		b[off++] = '\\';
+		b[off++] = 'x';
+		b[off++] = hex[ch >> 4];
+		b[off++] = hex[ch & 15];
+	}
+	return off;
+}
+
 /* Appends printf output to b at *off; false when it did not fit. */
 static bool __attribute__((format(printf, 4, 5)))
 bprintf(char *b, size_t cap, size_t *off, const char *fmt, ...)
@@ -97,6 +123,11 @@ combined(const struct log_access_entry *f, char *b, size_t cap, size_t *off)
 	if (f->urt >= 0 ? !bprintf(b, cap, off, "%.3f", f->urt) :
 	    !bprintf(b, cap, off, "-"))
 		return false;
+	if (!bprintf(b, cap, off, " listener=%s route=%s sni=", f->listener,
+	    f->route != NULL ? f->route : "-"))
+		return false;
+	*off = f->sni != NULL ? token(b, cap, *off, f->sni) :
+	    esc(b, cap, *off, "-", false);
 	/* only behind an L4 balancer: other lines keep their shape */
 	if (f->proxy != NULL && !bprintf(b, cap, off, " proxy=%s", f->proxy))
 		return false;
@@ -145,6 +176,21 @@ json(const struct log_access_entry *f, char *b, size_t cap, size_t *off)
 	if (f->urt >= 0 ? !bprintf(b, cap, off, "%.3f", f->urt) :
 	    !bprintf(b, cap, off, "null"))
 		return false;
+	if (!bprintf(b, cap, off, ",\"listener\":\"%s\",\"route\":",
+	    f->listener))
+		return false;
+	if (f->route == NULL ? !bprintf(b, cap, off, "null") :
+	    !bprintf(b, cap, off, "\"%s\"", f->route))
+		return false;
+	if (!bprintf(b, cap, off, ",\"sni\":"))
+		return false;
+	if (f->sni != NULL) {
+		b[(*off)++] = '"';
+		*off = esc(b, cap, *off, f->sni, true);
+		b[(*off)++] = '"';
+	} else if (!bprintf(b, cap, off, "null")) {
+		return false;
+	}
 	if (f->proxy == NULL)
 		return bprintf(b, cap, off, ",\"proxy\":null}\n");
 	return bprintf(b, cap, off, ",\"proxy\":\"%s\"}\n", f->proxy);

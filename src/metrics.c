@@ -13,6 +13,7 @@
 
 #include <event2/buffer.h>
 
+#include "allow.h"
 #include "balancer.h"
 #include "config.h"
 #include "health.h"
@@ -215,6 +216,25 @@ metrics_render(struct evbuffer *out, const struct runtime *rt, long started)
 			    rt->lsns[i].conf->name, classes[k],
 			    (unsigned long long)sum_requests(rt, &rt->lsns[i],
 			    (unsigned)k));
+	help(out, "mtlslb_route_requests_total", "counter",
+	    "Requests that took a [route], by listener and route.");
+	for (i = 0; i < rt->nlsns; i++) {
+		const struct lsn *l = &rt->lsns[i];
+
+		for (j = 0; j < l->conf->nroutes; j++) {
+			uint64_t n = 0;
+			unsigned w;
+
+			for (w = 0; w < rt->nworkers; w++)
+				n += atomic_load_explicit(
+				    &l->routes[j].slots[w].requests,
+				    memory_order_relaxed);
+			evbuffer_add_printf(out, "mtlslb_route_requests_total{"
+			    "listener=\"%s\",route=\"%s\"} %llu\n",
+			    l->conf->name, l->routes[j].conf->name,
+			    (unsigned long long)n);
+		}
+	}
 	help(out, "mtlslb_tls_handshakes_total", "counter",
 	    "Completed TLS handshakes, full or resuming a session.");
 	for (i = 0; i < rt->nlsns; i++) {
@@ -387,6 +407,34 @@ jlatency(struct evbuffer *out, const char *name,
 }
 
 static void
+json_route(struct evbuffer *out, const struct route_conf *r, bool comma,
+    uint64_t requests)
+{
+	static const char *const certs[] = { "inherit", "required",
+	    "optional" };
+	size_t i;
+
+	evbuffer_add_printf(out, "%s{\"name\":", comma ? "," : "");
+	jstr(out, r->name);
+	evbuffer_add_printf(out, ",\"host\":");
+	jstr(out, r->host);
+	evbuffer_add_printf(out, ",\"path_prefix\":");
+	jstr(out, r->path_prefix);
+	evbuffer_add_printf(out, ",\"server_group\":");
+	jstr(out, r->server_group);
+	evbuffer_add_printf(out, ",\"client_certificate\":\"%s\","
+	    "\"allow\":[", certs[r->client_certificate]);
+	for (i = 0; i < r->nallow; i++) {
+		evbuffer_add_printf(out, "%s\"%s:", i > 0 ? "," : "",
+		    allow_kind_name(r->allow[i].kind));
+		esc(out, r->allow[i].pattern);
+		evbuffer_add(out, "\"", 1);
+	}
+	evbuffer_add_printf(out, "],\"requests\":%llu}",
+	    (unsigned long long)requests);
+}
+
+static void
 json_listener(struct evbuffer *out, const struct status_listener *sl)
 {
 	static const char *const reasons[] = LISTENER_REASONS;
@@ -446,8 +494,13 @@ json_listener(struct evbuffer *out, const struct status_listener *sl)
 		evbuffer_add_printf(out, "%s\"%s\":%llu", i ? "," : "",
 		    reasons[i], (unsigned long long)sl->rejections[i]);
 	evbuffer_add_printf(out, "},\"resumed\":%llu,"
-	    "\"handshake_failures\":%llu}", (unsigned long long)sl->resumed,
+	    "\"handshake_failures\":%llu,\"routes\":[",
+	    (unsigned long long)sl->resumed,
 	    (unsigned long long)sl->handshake_failures);
+	for (i = 0; i < lc->nroutes; i++)
+		json_route(out, lc->routes[i], i > 0,
+		    sl->route_requests != NULL ? sl->route_requests[i] : 0);
+	evbuffer_add(out, "]}", 2);
 }
 
 static void

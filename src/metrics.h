@@ -12,6 +12,7 @@
 
 struct evbuffer;
 struct lsn;
+struct lsn_route;
 struct runtime;
 struct server;
 struct status;
@@ -36,6 +37,7 @@ void metrics_count_handshake(struct lsn *l, bool ok);
 void metrics_count_resumed(struct lsn *l);
 void metrics_count_rejection(struct lsn *l, const char *reason);
 void metrics_count_request(struct lsn *l, int status);
+void metrics_count_route(const struct lsn_route *r);
 void metrics_count_server_connect(struct server *s);
 void metrics_count_server_failure(struct server *s);
 /* A request went to s (in flight until metrics_count_server_done). */

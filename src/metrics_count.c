@@ -63,6 +63,12 @@ metrics_count_request(struct lsn *l, int status)
 }
 
 void
+metrics_count_route(const struct lsn_route *r)
+{
+	INC(r->sh->requests);
+}
+
+void
 metrics_count_server_connect(struct server *s)
 {
 	INC(s->sh->connections);

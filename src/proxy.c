@@ -149,7 +149,7 @@ static int
 pick_and_connect(struct request *r)
 {
 	struct conn *c = r->c;
-	struct group *g = c->lsn->group;
+	struct group *g = r->route != NULL ? r->route->group : c->lsn->group;
 	struct server *s;
 	const struct timeval *tv;
 	int err;
@@ -203,6 +203,7 @@ proxy_prepare(struct request *r, const struct proxy_args *a)
 	struct peer_cert *pc;
 
 	REQ_CHECK(r);
+	r->route = a->route;
 	r->is_head = m->is_head;
 	r->upgrade = m->upgrade;
 	r->dechunk = a->dechunk;
@@ -214,7 +215,7 @@ proxy_prepare(struct request *r, const struct proxy_args *a)
 	fwd.client_ip = c->client_ip;
 	fwd.xff_replace = lc->x_forwarded_for_replace;
 	fwd.plain = lc->plain_http;
-	if (lc->forward_client_cert && !lc->plain_http) {
+	if ((lc->forward_client_cert & FCC_ALIBABA) != 0 && !lc->plain_http) {
 		fwd.cert_verify = "NONE";
 		if (c->verdict == TLS_PEER_OK && (pc = conn_peer(c)) != NULL) {
 			char why[256];
@@ -234,6 +235,9 @@ proxy_prepare(struct request *r, const struct proxy_args *a)
 			fwd.cert_serial = pc->serial;
 		}
 	}
+	if ((lc->forward_client_cert & FCC_NEEDS_CERT) != 0 &&
+	    !lc->plain_http && c->verdict == TLS_PEER_OK)
+		fwd.cert_block = conn_cert_headers(c, &fwd.cert_block_len);
 	if (r->hold == NULL)
 		r->hold = evbuffer_new();
 	http_write_request_head(r->hold, m, &fwd);

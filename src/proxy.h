@@ -20,6 +20,7 @@ struct evbuffer;
 struct http_msg;
 struct request;
 struct proxy_freelist;
+struct lsn_route;
 
 /*
  * How a request reaches its client session. Every function returns
@@ -58,6 +59,7 @@ struct proxy_client {
 struct proxy_args {
 	const struct http_msg *m;	/* parsed request head */
 	bool dechunk;			/* client cannot read chunked framing */
+	const struct lsn_route *route;	/* admit's pick; NULL: none */
 };
 
 /* A per-worker cache of request objects; no heap churn per request. */
@@ -79,6 +81,12 @@ void proxy_request_release(struct request *r);
  * log; the request's clock starts at start (NULL: now).
  */
 void proxy_request_note(struct request *r, const struct http_msg *m);
+
+/*
+ * The route r took (admit_request()), for its server group, its log line
+ * and its counter; NULL: none. proxy_prepare() sets it too.
+ */
+void proxy_request_route(struct request *r, const struct lsn_route *route);
 
 /* Starts the clock of r now (first byte of its head). */
 void proxy_request_clock(struct request *r);

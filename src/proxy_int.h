@@ -71,6 +71,7 @@ struct request {
 	uint64_t tried;			/* servers that failed this request */
 	struct server *server;
 	struct server *last_failed;	/* for the log when none is left */
+	const struct lsn_route *route;	/* NULL: the listener's group */
 	/* access-log fields: request line, referer, user agent (kept) */
 	char *alog;
 	size_t alog_cap;

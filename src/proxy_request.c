@@ -184,6 +184,8 @@ proxy_request_log(struct request *r)
 		return;
 	r->logged = true;
 	metrics_count_request(c->lsn, r->status);
+	if (r->route != NULL)
+		metrics_count_route(r->route);
 	if (!log_access_enabled())
 		return;
 	event_base_gettimeofday_cached(c->w->base, &now);
@@ -216,7 +218,18 @@ proxy_request_log(struct request *r)
 	e.urt = r->server && r->t_resp.tv_sec != 0 ?
 	    proxy_tv_diff(&r->t_upstream, &r->t_resp) : -1;
 	e.proxy = c->proxy_peer[0] != '\0' ? c->proxy_peer : NULL;
+	e.listener = c->lsn->conf->name;
+	e.route = r->route != NULL ? r->route->conf->name : NULL;
+	e.sni = c->ssl != NULL ? SSL_get_servername(c->ssl,
+	    TLSEXT_NAMETYPE_host_name) : NULL;
 	log_access_entry(&e);
+}
+
+void
+proxy_request_route(struct request *r, const struct lsn_route *route)
+{
+	REQ_CHECK(r);
+	r->route = route;
 }
 
 void

@@ -36,13 +36,33 @@ worker_count(const struct config *cfg)
 	return n > RUNTIME_MAX_WORKERS ? RUNTIME_MAX_WORKERS : (unsigned)n;
 }
 
+/* l's routes: each with its server group and its counter slots. */
+static void
+runtime_routes(struct runtime *rt, struct lsn *l)
+{
+	size_t j;
+
+	l->routes = xcalloc(l->conf->nroutes ? l->conf->nroutes : 1,
+	    sizeof(*l->routes));
+	for (j = 0; j < l->conf->nroutes; j++) {
+		struct lsn_route *lr = &l->routes[j];
+
+		lr->conf = l->conf->routes[j];
+		lr->group = lr->conf->group != NULL ?
+		    balancer_group_at(rt->bal, lr->conf->group_idx) :
+		    l->group;
+		lr->slots = shm_alloc(rt->shm, rt->nworkers *
+		    sizeof(struct route_shared));
+	}
+}
+
 struct runtime *
 runtime_load(const char *path, struct diag *d)
 {
 	struct runtime *rt;
 	struct config *cfg;
 	struct config_file f;
-	size_t i, j, pos, nservers = 0;
+	size_t i, j, pos, nservers = 0, nroutes = 0;
 	bool failed = false;
 
 	if ((cfg = config_load(path, d)) == NULL)
@@ -101,9 +121,13 @@ runtime_load(const char *path, struct diag *d)
 	}
 	for (i = 0; i < cfg->ngroups; i++)
 		nservers += cfg->groups[i].nservers;
+	for (i = 0; i < cfg->nlisteners; i++)
+		nroutes += cfg->listeners[i].nroutes;
 	rt->shm = shm_new(65536 + (cfg->ngroups + nservers) * 512 +
 	    cfg->nlisteners * (size_t)RUNTIME_MAX_WORKERS *
-	    (sizeof(struct listener_shared) + 64));
+	    (sizeof(struct listener_shared) + 64) +
+	    nroutes * (size_t)RUNTIME_MAX_WORKERS *
+	    (sizeof(struct route_shared) + 64));
 	if (rt->shm == NULL) {
 		runtime_free(rt);
 		return NULL;
@@ -123,6 +147,7 @@ runtime_load(const char *path, struct diag *d)
 			    rt->lsns[i].conf->server_group);
 		rt->lsns[i].slots = shm_alloc(rt->shm, rt->nworkers *
 		    sizeof(struct listener_shared));
+		runtime_routes(rt, &rt->lsns[i]);
 	}
 	return rt;
 }
@@ -157,6 +182,7 @@ runtime_free(struct runtime *rt)
 			if (rt->lsns[i].fds[j] != -1)
 				close(rt->lsns[i].fds[j]);
 		free(rt->lsns[i].fds);
+		free(rt->lsns[i].routes);
 		SSL_CTX_free(rt->lsns[i].ctx);
 		sesscache_unref(rt->lsns[i].scache);
 	}

@@ -57,6 +57,12 @@ build_listener(const struct runtime *rt, const struct lsn *l,
 	for (i = 0; i < LISTENER_NREASONS; i++)
 		sl->rejections[i] = status_sum_slots(rt, l, SLOT_OFF(rejections) +
 		    i * sizeof(atomic_uint_fast64_t));
+	sl->route_requests = xcalloc(l->conf->nroutes ? l->conf->nroutes : 1,
+	    sizeof(*sl->route_requests));
+	for (i = 0; i < l->conf->nroutes; i++)
+		for (w = 0; w < rt->nworkers; w++)
+			sl->route_requests[i] += LOAD(
+			    l->routes[i].slots[w].requests);
 }
 
 struct status_latency
@@ -174,6 +180,8 @@ status_free(struct status *st)
 	for (i = 0; i < st->ngroups; i++)
 		free(st->groups[i].servers);
 	free(st->groups);
+	for (i = 0; i < st->nlisteners; i++)
+		free(st->listeners[i].route_requests);
 	free(st->listeners);
 	free(st);
 }

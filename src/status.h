@@ -39,6 +39,7 @@ struct status_listener {
 	uint64_t requests;		/* all classes */
 	uint64_t by_class[6];		/* other, 1xx .. 5xx */
 	uint64_t rejections[LISTENER_NREASONS]; /* LISTENER_REASONS */
+	uint64_t *route_requests;	/* per conf->routes[i]; owned */
 };
 
 /* The percentile of a server's latency histogram, in milliseconds. */

@@ -20,6 +20,7 @@
 #include <openssl/objects.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "util.h"
 
@@ -198,17 +199,63 @@ serial_str(X509 *x)
 	return s;
 }
 
+char *
+tls_peer_sans(X509 *x)
+{
+	GENERAL_NAMES *gens;
+	const GENERAL_NAME *g;
+	const unsigned char *d;
+	char *out = xstrdup("");
+	size_t len = 0, n, j;
+	char t;
+	int i;
+
+	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type == GEN_DNS)
+			t = 'D';
+		else if (g->type == GEN_URI)
+			t = 'U';
+		else if (g->type == GEN_EMAIL)
+			t = 'E';
+		else
+			continue;
+		d = ASN1_STRING_get0_data(g->d.ia5);
+		n = (size_t)ASN1_STRING_length(g->d.ia5);
+		for (j = 0; j < n; j++)
+			if (d[j] < 0x20 || d[j] == 0x7f)
+				break;
+		if (n == 0 || j < n)
+			continue;	/* a name no rule could match */
+		out = xrealloc(out, len + n + 4);
+		if (len > 0)
+			out[len++] = '\n';
+		out[len++] = t;
+		out[len++] = ':';
+		memcpy(out + len, d, n);
+		len += n;
+		out[len] = '\0';
+	}
+	GENERAL_NAMES_free(gens);
+	ERR_clear_error();
+	return out;
+}
+
 /*
  * The identity record a shared-cache session carries instead of the
  * client certificate (see tls_session.c): decoding a certificate is most
  * of a resumption's CPU on OpenSSL 3.0, so the stored session drops it and
  * keeps, in its ticket appdata, what the certificate was read for:
  *   "mtlslb-id1" NUL notAfter NUL subject NUL issuer NUL serial NUL
- *   fingerprint NUL
- * Only a verified certificate's record is ever written.
+ *   fingerprint NUL sans NUL
+ * (sans as in struct peer_cert, for the allow rules; a record written
+ * before it was added ends after the fingerprint and reads as "no SAN").
+ * Only a verified certificate's record is ever written; one that does
+ * not fit (many SANs) leaves the certificate in the session instead.
  */
 #define ID_MAGIC	"mtlslb-id1"
-#define ID_FIELDS	6
+#define ID_FIELDS	7
 
 static size_t
 put_field(unsigned char *buf, size_t cap, size_t off, const char *s)
@@ -246,6 +293,7 @@ tls_peer_record(SSL *ssl, unsigned char *buf, size_t cap)
 	off = put_field(buf, cap, off, pc->issuer);
 	off = put_field(buf, cap, off, pc->serial);
 	off = put_field(buf, cap, off, pc->fingerprint);
+	off = put_field(buf, cap, off, pc->sans != NULL ? pc->sans : "");
 	tls_peer_cert_free(pc);
 	return off;
 }
@@ -271,6 +319,10 @@ record_of(SSL *ssl, const char *f[ID_FIELDS])
 		return false;
 	p = data;
 	for (i = 0; i < ID_FIELDS; i++) {
+		if (off >= len && i == ID_FIELDS - 1) {
+			f[i] = "";	/* an older record: no sans */
+			break;
+		}
 		if (off >= len)
 			return false;
 		f[i] = p + off;
@@ -322,12 +374,14 @@ tls_peer_cert_new(SSL *ssl)
 		pc->issuer = xstrdup(f[3]);
 		pc->serial = xstrdup(f[4]);
 		snprintf(pc->fingerprint, sizeof(pc->fingerprint), "%s", f[5]);
+		pc->sans = xstrdup(f[6]);
 		return pc;
 	}
 
 	pc->subject = tls_peer_name(X509_get_subject_name(x));
 	pc->issuer = tls_peer_name(X509_get_issuer_name(x));
 	pc->serial = serial_str(x);
+	pc->sans = tls_peer_sans(x);
 	if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32)
 		hex(md, mdlen, false, pc->fingerprint);
 	ERR_clear_error();
@@ -374,6 +428,7 @@ tls_peer_cert_free(struct peer_cert *pc)
 	free(pc->subject);
 	free(pc->issuer);
 	free(pc->serial);
+	free(pc->sans);
 	free(pc->reason);
 	free(pc);
 }

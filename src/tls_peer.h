@@ -29,6 +29,11 @@ struct peer_cert {
 					   "openssl x509 -serial"; NULL without */
 	char fingerprint[65];		/* SHA-256 of the DER, lowercase hex;
 					   "" without a certificate */
+	char *sans;			/* the DNS, URI and email SANs, one a
+					   line: "D:a.example.com\nU:spiffe://
+					   x/y\nE:a@b.c" (names holding a
+					   control byte are left out); NULL
+					   without a certificate */
 	char *reason;			/* the verify error in words, e.g.
 					   "certificate has expired"; NULL when
 					   the verdict is OK or NONE */
@@ -81,6 +86,12 @@ size_t tls_peer_record(SSL *ssl, unsigned char *buf, size_t cap);
 
 /* The notAfter (Unix time) in sess's identity record; 0 if none. */
 long tls_peer_record_not_after(SSL_SESSION *sess);
+
+/*
+ * Writes x's DNS, URI and email SANs in the form of peer_cert.sans into
+ * a new string the caller owns ("" when it has none).
+ */
+char *tls_peer_sans(X509 *x);
 
 /* Frees pc; accepts NULL. */
 void tls_peer_cert_free(struct peer_cert *pc);

@@ -57,6 +57,13 @@ tls_session_id_context(SSL_CTX *ctx, const struct listener_conf *lc,
 	    "alert %d crl_chain %d\n", lc->name != NULL ? lc->name : "",
 	    (int)lc->mutual_authentication, lc->verify_depth,
 	    (int)lc->reject_tls_alert, (int)lc->crl_check_chain);
+	/*
+	 * Sessions stored without the certificate (its identity record
+	 * only) must not resume where a header format needs the certificate.
+	 */
+	if ((lc->forward_client_cert & FCC_NEEDS_CERT) != 0 &&
+	    n > 0 && (size_t)n < sizeof(buf))
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "keep_cert\n");
 	if ((md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
 	    EVP_DigestUpdate(md, buf, (size_t)n) != 1)
@@ -186,7 +193,7 @@ tls_session_strip_peer(unsigned char *der, size_t n)
  * a failure forward into a state that looks verified.
  */
 static int
-new_cb(SSL *ssl, SSL_SESSION *sess)
+store(SSL *ssl, SSL_SESSION *sess, bool keep_cert)
 {
 	SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
 	struct sesscache *sc = cache_of(ctx);
@@ -208,7 +215,7 @@ new_cb(SSL *ssl, SSL_SESSION *sess)
 	 * Decoding the client certificate would be most of the cost of a
 	 * resumption: store its identity record, not the certificate.
 	 */
-	if (SSL_SESSION_get0_peer(sess) != NULL) {
+	if (SSL_SESSION_get0_peer(sess) != NULL && !keep_cert) {
 		unsigned char rec[2048];
 		size_t rl = tls_peer_record(ssl, rec, sizeof(rec));
 
@@ -233,6 +240,23 @@ new_cb(SSL *ssl, SSL_SESSION *sess)
 	    (time_t)SSL_SESSION_get_time(sess) + SSL_SESSION_get_timeout(sess),
 	    time(NULL));
 	return 0;		/* we keep a copy, not the reference */
+}
+
+static int
+new_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	return store(ssl, sess, false);
+}
+
+/*
+ * forward_client_cert with rfc9440, xfcc or aws: the headers carry the
+ * certificate itself, so the stored session keeps it (a session too big
+ * for a cache slot is then not kept: that client does full handshakes).
+ */
+static int
+new_keep_cert_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	return store(ssl, sess, true);
 }
 
 /*
@@ -339,7 +363,8 @@ tls_session_setup(SSL_CTX *ctx, const struct listener_conf *lc)
 	 */
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_timeout(ctx, timeout > 0 ? timeout : 1);
-	SSL_CTX_sess_set_new_cb(ctx, new_cb);
+	SSL_CTX_sess_set_new_cb(ctx, (lc->forward_client_cert &
+	    FCC_NEEDS_CERT) != 0 ? new_keep_cert_cb : new_cb);
 	if (lc->session_ticket_keys != NULL &&
 	    SSL_CTX_set_session_ticket_cb(ctx, ticket_gen_cb, ticket_dec_cb,
 	    NULL) != 1)

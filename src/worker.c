@@ -333,6 +333,8 @@ worker_main(struct runtime *rt, unsigned index)
 
 		l->nconns = 0;
 		l->sh = &l->slots[index];
+		for (j = 0; j < l->conf->nroutes; j++)
+			l->routes[j].sh = &l->routes[j].slots[index];
 		l->evls = xcalloc(l->nfds ? l->nfds : 1, sizeof(*l->evls));
 		for (j = 0; j < l->nfds; j++, k++) {
 			wk.args[k].wk = &wk;

@@ -32,12 +32,12 @@ wait_log "$T/mtlslb.log" '"GET / HTTP/1.1" 400 ' 10 ||
 
 line=$(grep -F '"GET /headers HTTP/1.1" 200 ' "$T/mtlslb.log" | tail -n 1)
 [ -n "$line" ] || fail "no access-log line for the proxied request"
-re='^127\.0\.0\.1 - "CN=client" \[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8} [-+][0-9]{4}\] "GET /headers HTTP/1\.1" 200 [0-9]+ "https://ref\.example/" "agent \\x22quoted\\x22" tls=TLSv1\.[23] cipher=[A-Z0-9_-]+ tls_resumed=[.r] verify=SUCCESS server=ECS0[12] upstream=127\.0\.0\.1:[0-9]+ rt=[0-9]+\.[0-9]{3} urt=[0-9]+\.[0-9]{3}$'
+re='^127\.0\.0\.1 - "CN=client" \[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8} [-+][0-9]{4}\] "GET /headers HTTP/1\.1" 200 [0-9]+ "https://ref\.example/" "agent \\x22quoted\\x22" tls=TLSv1\.[23] cipher=[A-Z0-9_-]+ tls_resumed=[.r] verify=SUCCESS server=ECS0[12] upstream=127\.0\.0\.1:[0-9]+ rt=[0-9]+\.[0-9]{3} urt=[0-9]+\.[0-9]{3} listener=https route=- sni=-$'
 [[ $line =~ $re ]] || fail "combined line has the wrong shape: $line"
 pass "combined: $line"
 
 line=$(grep -F '"GET / HTTP/1.1" 400 ' "$T/mtlslb.log" | tail -n 1)
-re='^127\.0\.0\.1 - "-" \[.*\] "GET / HTTP/1\.1" 400 [1-9][0-9]* "-" "curl/[^"]*" tls=TLSv1\.[23] cipher=[A-Z0-9_-]+ tls_resumed=[.r] verify=NONE server=- upstream=- rt=[0-9.]+ urt=-$'
+re='^127\.0\.0\.1 - "-" \[.*\] "GET / HTTP/1\.1" 400 [1-9][0-9]* "-" "curl/[^"]*" tls=TLSv1\.[23] cipher=[A-Z0-9_-]+ tls_resumed=[.r] verify=NONE server=- upstream=- rt=[0-9.]+ urt=- listener=https route=- sni=-$'
 [[ $line =~ $re ]] || fail "400 line has the wrong shape: $line"
 pass "combined, rejected request: server=- upstream=- urt=-"
 stop_mtlslb
@@ -62,7 +62,7 @@ assert ok and bad, rows
 r = ok[-1]
 keys = {"time", "client", "subject", "request", "status", "bytes", "referer",
         "user_agent", "tls", "cipher", "verify", "server", "upstream", "rt",
-        "urt", "tls_resumed"}
+        "urt", "tls_resumed", "listener", "route", "sni"}
 assert keys <= set(r), set(r) ^ keys
 assert r["tls_resumed"] in (True, False), r
 assert r["subject"] == "CN=client", r
@@ -70,6 +70,8 @@ assert r["request"] == "GET / HTTP/1.1", r
 assert r["user_agent"] == 'tab\there "q" \\ \u00c3\u00a9', repr(r["user_agent"])
 assert r["verify"] == "SUCCESS" and r["server"] in ("ECS01", "ECS02"), r
 assert isinstance(r["urt"], float), r
+assert r["listener"] == "https" and r["route"] is None, r
+assert r["sni"] is None, r
 b = bad[-1]
 assert b["subject"] is None and b["verify"] == "NONE" and b["urt"] is None, b
 assert b["server"] is None and b["upstream"] is None, b

@@ -25,7 +25,7 @@ while read -r section key; do
 	    missing="$missing $section.$key(conf)"
 done <"$T/keys"
 [ -z "$missing" ] || fail "keys not documented:$missing"
-for s in GLOBAL LISTENER SERVER_GROUP ADMIN; do
+for s in GLOBAL LISTENER SERVER_GROUP ROUTE ADMIN; do
 	grep -q "^\.Sh $s SECTION" "$M5" || fail "mtlslb.ini.5 has no $s section"
 done
 pass "all $(wc -l <"$T/keys") keys are in mtlslb.ini(5) and conf/mtlslb.ini"

@@ -254,6 +254,7 @@ START_TEST(test_protocol)
 {
 	fixture("protocol");
 	fixture("proxy-protocol");
+	fixture("routes");
 	fixture("backend-tls");
 }
 END_TEST
@@ -372,7 +373,7 @@ START_TEST(test_good)
 	ck_assert_str_eq(l->server_group, "backends");
 	ck_assert_int_eq(l->server_group_line, 23);
 	ck_assert_ptr_eq(l->group, &c->groups[0]);
-	ck_assert(!l->forward_client_cert);
+	ck_assert_uint_eq(l->forward_client_cert, 0);
 	ck_assert(!l->x_forwarded_for_replace);
 	ck_assert(c->listeners[1].x_forwarded_for_replace);
 	ck_assert(l->reject_tls_alert);
@@ -478,7 +479,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(l->verify_depth, 3);
 	ck_assert_int_eq(l->verify_depth_line, 0);
 	ck_assert_int_eq(l->tls_min_version, 0x0303);
-	ck_assert(l->forward_client_cert);
+	ck_assert_uint_eq(l->forward_client_cert, FCC_ALIBABA);
 	ck_assert_uint_eq(l->max_client_cert_header_size, 4096);
 	ck_assert(!l->x_forwarded_for_replace);
 	ck_assert(!l->reject_tls_alert);
@@ -525,22 +526,23 @@ END_TEST
 
 struct keylist {
 	char text[4096];		/* "section.key\n" ... */
-	size_t n[4];		/* global, listener, server_group, admin */
+	size_t n[5];		/* global, listener, server_group, route,
+				   admin */
 };
 
 static void
 collect_cb(const char *section, const char *key, void *arg)
 {
 	static const char *const order[] = {
-		"global", "listener", "server_group", "admin",
+		"global", "listener", "server_group", "route", "admin",
 	};
 	struct keylist *kl = arg;
 	char entry[128];
 	size_t i;
 
-	for (i = 0; i < 4 && strcmp(order[i], section) != 0; i++)
+	for (i = 0; i < 5 && strcmp(order[i], section) != 0; i++)
 		continue;
-	ck_assert_msg(i < 4, "unknown section kind '%s'", section);
+	ck_assert_msg(i < 5, "unknown section kind '%s'", section);
 	kl->n[i]++;
 	snprintf(entry, sizeof(entry), "\n%s.%s\n", section, key);
 	ck_assert_msg(strstr(kl->text, entry) == NULL, "%s.%s twice",
@@ -557,9 +559,10 @@ START_TEST(test_foreach_key)
 	memset(&kl, 0, sizeof(kl));
 	config_foreach_key(collect_cb, &kl);
 	ck_assert_uint_eq(kl.n[0], 10);
-	ck_assert_uint_eq(kl.n[1], 33);
+	ck_assert_uint_eq(kl.n[1], 34);
 	ck_assert_uint_eq(kl.n[2], 26);
 	ck_assert_uint_eq(kl.n[3], 6);
+	ck_assert_uint_eq(kl.n[4], 6);
 	ck_assert(strstr(kl.text, "\nlistener.verify_depth") != NULL);
 	ck_assert(strstr(kl.text, "\nserver_group.health_check_initial") !=
 	    NULL);

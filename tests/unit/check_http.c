@@ -721,7 +721,7 @@ assert_rewrite(const char *in, const struct http_fwd *fwd, const char *want)
 START_TEST(test_rewrite_request)
 {
 	struct http_fwd fwd = { "127.0.0.1", "CN=client,O=Acme",
-	    "CN=CA", "AB:CD", "01", "SUCCESS", false, false };
+	    "CN=CA", "AB:CD", "01", "SUCCESS", false, false, NULL, 0 };
 
 	assert_rewrite("GET /p HTTP/1.0\r\n"
 	    "Host: example.com\r\n"
@@ -758,7 +758,7 @@ END_TEST
 START_TEST(test_rewrite_minimal)
 {
 	struct http_fwd fwd = { "::1", NULL, NULL, NULL, NULL, NULL,
-	    false, false };
+	    false, false, NULL, 0 };
 
 	assert_rewrite("POST /u HTTP/1.1\r\nHost: h\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n", &fwd,
@@ -784,7 +784,7 @@ END_TEST
 START_TEST(test_rewrite_plain)
 {
 	struct http_fwd fwd = { "10.0.0.9", NULL, NULL, NULL, NULL, NULL,
-	    false, true };
+	    false, true, NULL, 0 };
 
 	assert_rewrite("GET / HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-Proto: https\r\n"
@@ -856,9 +856,9 @@ END_TEST
 START_TEST(test_rewrite_spoofed_cert)
 {
 	struct http_fwd on = { "10.0.0.1", NULL, NULL, NULL, NULL, "NONE",
-	    false, false };
+	    false, false, NULL, 0 };
 	struct http_fwd off = { "10.0.0.1", "CN=x", "CN=y", "FF", "02",
-	    NULL, false, false };
+	    NULL, false, false, NULL, 0 };
 	const char *in = "GET / HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-Clientcert-SubjectDN: CN=admin\r\n"
 	    "x-forwarded-clientcert-clientverify: SUCCESS\r\n"
@@ -894,7 +894,8 @@ END_TEST
 START_TEST(test_rewrite_sanitise)
 {
 	struct http_fwd fwd = { "1.1.1.1", "CN=a\r\nX-Evil: 1", "",
-	    NULL, "0\x7f", "FAILED:certificate has expired", false, false };
+	    NULL, "0\x7f", "FAILED:certificate has expired", false, false,
+	    NULL, 0 };
 
 	assert_rewrite("GET / HTTP/1.1\r\nHost: h\r\n\r\n", &fwd,
 	    "GET / HTTP/1.1\r\nHost: h\r\n"
@@ -991,7 +992,7 @@ END_TEST
 START_TEST(test_rewrite_forwarded_family)
 {
 	struct http_fwd fwd = { "10.0.0.9", NULL, NULL, NULL, NULL, NULL,
-	    false, false };
+	    false, false, NULL, 0 };
 
 	assert_rewrite("GET / HTTP/1.1\r\nHost: h\r\n"
 	    "Forwarded: for=1.2.3.4;proto=http\r\n"
@@ -1028,11 +1029,11 @@ END_TEST
 START_TEST(test_rewrite_xff)
 {
 	struct http_fwd app = { "10.0.0.9", NULL, NULL, NULL, NULL, NULL,
-	    false, false };
+	    false, false, NULL, 0 };
 	struct http_fwd rep = { "10.0.0.9", NULL, NULL, NULL, NULL, NULL,
-	    true, false };
+	    true, false, NULL, 0 };
 	struct http_fwd none = { NULL, NULL, NULL, NULL, NULL, NULL, true,
-	    false };
+	    false, NULL, 0 };
 	const char *in = "GET / HTTP/1.1\r\nHost: h\r\n"
 	    "X-Forwarded-For: 1.1.1.1, 2.2.2.2\r\n"
 	    "X-Forwarded-For:\r\n"

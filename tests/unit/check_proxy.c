@@ -236,6 +236,7 @@ request(const char *req, const char *body)
 	proxy_request_clock(F.s.r);
 	a.m = &m;
 	a.dechunk = false;
+	a.route = NULL;
 	proxy_prepare(F.s.r, &a);
 	(void)proxy_run(F.s.r);
 	wait_end();

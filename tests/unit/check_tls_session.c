@@ -70,6 +70,8 @@ START_TEST(test_session_resume)
 	ck_assert_str_eq(pc->issuer, full->issuer);
 	ck_assert_str_eq(pc->serial, full->serial);
 	ck_assert_str_eq(pc->fingerprint, full->fingerprint);
+	ck_assert_ptr_nonnull(pc->sans);	/* the allow rules' SANs */
+	ck_assert_str_eq(pc->sans, full->sans);
 	ck_assert_ptr_null(pc->reason);
 	tls_peer_cert_free(pc);
 	SSL_SESSION_free(sess);

@@ -49,6 +49,7 @@ struct admin {
 	const struct runtime *rt;
 	long started;
 	const struct status_reloads *reloads;	/* the master's */
+	const char *stopping;	/* why /ready fails, or NULL (static) */
 };
 
 /* Who sent a request: for the permission checks and the log line. */
@@ -298,6 +299,38 @@ servers_post(struct admin *a, struct evhttp_request *req, const char *path,
 	evbuffer_free(out);
 }
 
+/*
+ * GET /ready: the L4 tier's question "may I send new connections here?".
+ * No while a graceful stop has begun, nor while a listener's server group
+ * has no server to send a request to (the clients would get 502s that
+ * another instance might not give). One line says why.
+ */
+static void
+ready_get(struct admin *a, struct evhttp_request *req)
+{
+	const struct runtime *rt = a->rt;
+	char line[512];
+	size_t i;
+
+	if (a->stopping != NULL) {
+		snprintf(line, sizeof(line), "not ready: %s", a->stopping);
+		reply_text(req, 503, "Service Unavailable", line);
+		return;
+	}
+	for (i = 0; i < rt->nlsns; i++) {
+		const struct lsn *l = &rt->lsns[i];
+
+		if (l->group == NULL || group_any_up(l->group))
+			continue;
+		snprintf(line, sizeof(line), "not ready: listener %s: no "
+		    "healthy server in server_group %s", l->conf->name,
+		    group_conf(l->group)->name);
+		reply_text(req, 503, "Service Unavailable", line);
+		return;
+	}
+	reply_text(req, 200, "OK", "ready");
+}
+
 static void
 request_cb(struct evhttp_request *req, void *arg)
 {
@@ -315,6 +348,19 @@ request_cb(struct evhttp_request *req, void *arg)
 		path = "";
 	servers = strncmp(path, "/servers/", 9) == 0;
 	peer_of(req, &p);
+	/*
+	 * An L4 balancer's probe carries no client certificate an allow
+	 * list would name (keepalived's cannot send one): /ready and /live
+	 * answer whoever completed the handshake, and tell only one bit.
+	 */
+	if ((cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) &&
+	    (strcmp(path, "/ready") == 0 || strcmp(path, "/live") == 0)) {
+		if (path[1] == 'r')
+			ready_get(a, req);
+		else
+			reply_text(req, 200, "OK", "live");
+		goto out;
+	}
 	if (!allowed(a->rt->cfg, &p)) {
 		char line[PEER_LINE_MAX];
 
@@ -368,8 +414,8 @@ request_cb(struct evhttp_request *req, void *arg)
 		metrics_status_json(out, st);
 		evhttp_add_header(h, "Content-Type", "application/json");
 	} else {
-		reply_text(req, 404, "Not Found", "not found: try /, /status "
-		    "or /metrics");
+		reply_text(req, 404, "Not Found", "not found: try /, /status, "
+		    "/metrics, /ready or /live");
 		goto out;
 	}
 	evhttp_add_header(h, "Cache-Control", "no-store");
@@ -539,6 +585,13 @@ admin_reload(struct admin *a, struct event_base *base,
 		log_msg(LL_ERROR, "admin endpoint: off until a reload with a "
 		    "bind that works");
 	return a;
+}
+
+void
+admin_set_stopping(struct admin *a, const char *why)
+{
+	if (a != NULL)
+		a->stopping = why;
 }
 
 void

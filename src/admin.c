@@ -300,35 +300,44 @@ servers_post(struct admin *a, struct evhttp_request *req, const char *path,
 }
 
 /*
- * GET /ready: the L4 tier's question "may I send new connections here?".
- * No while a graceful stop has begun, nor while a listener's server group
- * has no server to send a request to (the clients would get 502s that
- * another instance might not give). One line says why.
+ * The L4 tier's question "may I send new connections here?": no while a
+ * graceful stop has begun, nor while a listener's server group has no
+ * server to send a request to (the clients would get 502s that another
+ * instance might not give). Returns NULL for yes, else why, in buf.
  */
-static void
-ready_get(struct admin *a, struct evhttp_request *req)
+static const char *
+not_ready(const struct admin *a, char *buf, size_t len)
 {
 	const struct runtime *rt = a->rt;
-	char line[512];
 	size_t i;
 
 	if (a->stopping != NULL) {
-		snprintf(line, sizeof(line), "not ready: %s", a->stopping);
-		reply_text(req, 503, "Service Unavailable", line);
-		return;
+		snprintf(buf, len, "not ready: %s", a->stopping);
+		return buf;
 	}
 	for (i = 0; i < rt->nlsns; i++) {
 		const struct lsn *l = &rt->lsns[i];
 
 		if (l->group == NULL || group_any_up(l->group))
 			continue;
-		snprintf(line, sizeof(line), "not ready: listener %s: no "
-		    "healthy server in server_group %s", l->conf->name,
+		snprintf(buf, len, "not ready: listener %s: no healthy server "
+		    "in server_group %s", l->conf->name,
 		    group_conf(l->group)->name);
-		reply_text(req, 503, "Service Unavailable", line);
-		return;
+		return buf;
 	}
-	reply_text(req, 200, "OK", "ready");
+	return NULL;
+}
+
+/* GET /ready: 200 "ready", or 503 and one line saying why not. */
+static void
+ready_get(struct admin *a, struct evhttp_request *req)
+{
+	char line[512];
+
+	if (not_ready(a, line, sizeof(line)) != NULL)
+		reply_text(req, 503, "Service Unavailable", line);
+	else
+		reply_text(req, 200, "OK", "ready");
 }
 
 static void
@@ -406,7 +415,14 @@ request_cb(struct evhttp_request *req, void *arg)
 		evhttp_add_header(h, "X-Frame-Options", "DENY");
 		evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	} else if (strcmp(path, "/metrics") == 0) {
+		char line[512];
+
 		metrics_render(out, a->rt, a->started);
+		/* what /ready says, so that sum(mtlslb_ready) counts a fleet */
+		evbuffer_add_printf(out, "# HELP mtlslb_ready 1 when GET "
+		    "/ready answers 200, 0 when it answers 503.\n"
+		    "# TYPE mtlslb_ready gauge\nmtlslb_ready %d\n",
+		    not_ready(a, line, sizeof(line)) == NULL);
 		evhttp_add_header(h, "Content-Type",
 		    "text/plain; version=0.0.4; charset=utf-8");
 	} else if (strcmp(path, "/status") == 0) {

@@ -82,11 +82,35 @@ admin_get /ready -I
 [ "$ADMIN_CODE" = 200 ] || fail "HEAD /ready: HTTP $ADMIN_CODE, expected 200"
 pass "/live 200, /ready 200 with a healthy server (HEAD too, POST 405)"
 
+# /metrics: the same names and labels on every instance of a fleet (no
+# PID, host name or address of the instance in them), so that Prometheus'
+# sum by (...) adds instances up; mtlslb_ready mirrors /ready.
+admin_get /metrics
+cp "$T/admin.body" "$T/metrics"
+grep -qx 'mtlslb_ready 1' "$T/metrics" || fail "no 'mtlslb_ready 1' in /metrics"
+names=$(grep -v '^#' "$T/metrics" | sed 's/[{ ].*//' | sort -u)
+bad=$(echo "$names" | grep -Ev '^mtlslb_[a-z0-9_]+$') &&
+    fail "metric names that are not mtlslb_[a-z0-9_]+: $bad"
+labels=$(grep -v '^#' "$T/metrics" | grep -o '{[^}]*}' |
+    grep -Eo '[a-z_]+=' | sort -u | tr -d '=' | tr '\n' ' ')
+case " $labels" in
+*" pid "* | *" host "* | *" hostname "* | *" instance "* | *" worker "*)
+	fail "an instance-specific label in /metrics: $labels" ;;
+esac
+for s in "$MTLSLB_PID" "$(hostname)" "127.0.0.1:$LB_PORT" "$LB_PORT" "$PA"; do
+	grep -v '^#' "$T/metrics" | grep -Fq -- "$s" &&
+	    fail "/metrics names this instance ($s): $(grep -F -- "$s" "$T/metrics" | head -n 2)"
+done
+pass "/metrics: $(echo "$names" | wc -l) names, labels $labels- nothing" \
+    "instance-specific; mtlslb_ready 1"
+
 stop_backend ECS01
 wait_mtlslb_log "server ECS01 127\.0\.0\.1:$P1 is DOWN" 60 ||
     fail "ECS01 not declared DOWN after it stopped"
 expect_admin 503 /ready "not ready: listener https: no healthy server in server_group default"
 pass "/ready 503 once the group's only server is DOWN: $(cat "$T/admin.body")"
+admin_get /metrics
+grep -qx 'mtlslb_ready 0' "$T/admin.body" || fail "no 'mtlslb_ready 0' when /ready is 503"
 expect_admin 200 /live live
 
 start_backend ECS01 "$P1"

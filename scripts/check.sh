@@ -3,7 +3,8 @@
 # builds with warnings as errors, runs `make check` (unit + integration),
 # then does the same again in an ASan/UBSan build, then the long checks:
 # scripts/demo.sh --once, each libFuzzer target for 60 s, the 60 s soak,
-# and the core integration tests under valgrind.
+# the core integration tests under valgrind, and scripts/fleet.sh test
+# (skipped, saying why, where network namespaces cannot be made).
 # Usage: scripts/check.sh [--quick]   (--quick: make check only, no
 # sanitizer build, no long checks: for the edit-compile-test loop)
 #
@@ -118,6 +119,15 @@ if [ "$quick" = no ]; then
 	make -C "$b" soak SOAK_SECONDS=60
 	phase "core integration tests under valgrind"
 	make -C "$b" valgrind
+	# root with network namespaces: three instances behind HAProxy and
+	# nftables (docs/SCALE-OUT.md); well under 2 minutes
+	phase "fleet: scripts/fleet.sh test"
+	if why=$("$top/scripts/fleet.sh" can); then
+		MTLSLB_BUILD=$b FLEET_DIR=$b/fleet FLEET_NS=mlbck \
+		    "$top/scripts/fleet.sh" test
+	else
+		echo "check.sh: fleet test SKIPPED: $why"
+	fi
 fi
 phase
 echo "check.sh: all passed in $(($(date +%s) - start)) s"

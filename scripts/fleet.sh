@@ -720,7 +720,10 @@ cmd_bench() {
 		cmd_up
 		trap cmd_down EXIT
 	fi
-	echo "instances mode clients seconds requests per_second"
+	echo "# $(nproc) CPUs, load before: $(cut -d' ' -f1-3 /proc/loadavg);" \
+	    "clients, HAProxy, instances and backends share them"
+	echo "instances mode clients seconds requests per_second" \
+	    "mtlslb_cpu_s per_mtlslb_cpu_s haproxy_cpu_s"
 	for n in 1 2 3; do
 		case $n in 3) port=8443 ;; *) port=845$n ;; esac
 		for mode in keepalive handshake; do
@@ -734,7 +737,7 @@ cmd_bench() {
 # and a full handshake (no session reuse) per request.
 bench_one() {
 	local port=$1 mode=$2 par=$3 secs=$4 n=$5 j total=0 pids=()
-	local extra=()
+	local extra=() c0 c1 h0 h1
 	[ "$mode" = handshake ] && extra=(-H 'Connection: close' --no-sessionid)
 	for ((j = 0; j < par; j++)); do
 		client_curl_bg "$FLEET_DIR/log/bench.$j" /dev/null \
@@ -742,7 +745,11 @@ bench_one() {
 		    "https://fleet.test:$port/?bench&n=[1-1000000]"
 		pids+=("$BG_PID")
 	done
+	c0=$(cpu_ticks i1 i2 i3)
+	h0=$(cpu_ticks haproxy)
 	sleep "$secs"
+	c1=$(cpu_ticks i1 i2 i3)
+	h1=$(cpu_ticks haproxy)
 	for j in "${pids[@]}"; do
 		kill -TERM "$j" 2>/dev/null || true
 		wait "$j" 2>/dev/null || true
@@ -750,7 +757,25 @@ bench_one() {
 	for ((j = 0; j < par; j++)); do
 		total=$((total + $(count "$FLEET_DIR/log/bench.$j" '^200$')))
 	done
-	echo "$n $mode $par $secs $total $((total / secs))"
+	awk -v n="$n" -v m="$mode" -v p="$par" -v s="$secs" -v t="$total" \
+	    -v c=$((c1 - c0)) -v h=$((h1 - h0)) -v hz="$(getconf CLK_TCK)" \
+	    'BEGIN { printf "%s %s %s %s %d %d %.1f %d %.1f\n", n, m, p, s,
+	    t, t / s, c / hz, (c > 0 ? t / (c / hz) : 0), h / hz }'
+}
+
+# cpu_ticks NAME...: user+system clock ticks of the processes in
+# run/NAME.pid and their children (an instance's workers).
+cpu_ticks() {
+	local name pid kid sum=0
+	for name in "$@"; do
+		[ -f "$FLEET_DIR/run/$name.pid" ] || continue
+		pid=$(cat "$FLEET_DIR/run/$name.pid")
+		for kid in $pid $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+			sum=$((sum + $(awk '{ print $14 + $15 }' \
+			    "/proc/$kid/stat" 2>/dev/null || echo 0)))
+		done
+	done
+	echo "$sum"
 }
 
 case ${1:-} in

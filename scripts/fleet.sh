@@ -258,7 +258,6 @@ make_pki() {
 		"$c" -d "$p" server server --san \
 		    "DNS:fleet.test,IP:${IP[i1]},IP:${IP[i2]},IP:${IP[i3]}"
 		"$c" -d "$p" client alice
-		"$c" -d "$p" client mallory
 		"$c" -d "$p" ticket-key "$p/ticket.keys"
 	} >"$FLEET_DIR/log/pki.log" 2>&1 || {
 		cat "$FLEET_DIR/log/pki.log" >&2
@@ -443,13 +442,13 @@ test_spread() {
 	local out=$FLEET_DIR/log/spread.out i n sum=0 where=""
 	client_curl -H 'Connection: close' -o /dev/null \
 	    -w '%{http_code} %header{x-backend}\n' \
-	    "https://fleet.test:8443/?spread&n=[1-300]" >"$out" \
+	    "https://fleet.test:8443/?spread=$RUN&n=[1-300]" >"$out" \
 	    2>"$FLEET_DIR/log/spread.err" || true
 	n=$(count "$out" '^200 b[12]$')
 	[ "$n" = 300 ] || { bad "300 requests via HAProxy: $n answered 200" \
 	    "($(sort "$out" | uniq -c | tr '\n' ' '))"; return; }
 	for i in $INSTANCES; do
-		n=$(count "$FLEET_DIR/log/$i.log" 'GET /\?spread&n=')
+		n=$(count "$FLEET_DIR/log/$i.log" "GET /\\?spread=$RUN&n=")
 		sum=$((sum + n))
 		where="$where $i:$n"
 		[ "$n" -gt 0 ] || bad "instance $i got none of the 300 requests"
@@ -468,8 +467,8 @@ test_spread() {
 s_client_get() {
 	local port=$1 out=$2 p=$FLEET_DIR/pki
 	shift 2
-	printf 'GET /headers?resume=%s HTTP/1.1\r\nHost: fleet.test\r\nConnection: close\r\n\r\n' \
-	    "$port" | inns client timeout 20 openssl s_client -connect \
+	printf 'GET /headers?resume=%s.%s HTTP/1.1\r\nHost: fleet.test\r\nConnection: close\r\n\r\n' \
+	    "$RUN" "$port" | inns client timeout 20 openssl s_client -connect \
 	    "${IP[lb]}:$port" -servername fleet.test -CAfile "$p/root.crt" \
 	    -cert "$p/alice.crt" -key "$p/alice.key" -ign_eof "$@" \
 	    >"$out" 2>&1 || true
@@ -485,10 +484,10 @@ test_resume() {
 	    { bad "resumption: no 200 via i1 or i2 (see $a, $b)"; return; }
 	grep -q '^New, ' "$a" || bad "resumption: the first handshake via i1 was not new"
 	grep -q '^Reused, ' "$b" || { bad "resumption: the session from i1 was not reused on i2"; return; }
-	grep -q "GET /headers?resume=${PIN[i2]} .*tls_resumed=r" \
+	grep -q "GET /headers?resume=$RUN.${PIN[i2]} .*tls_resumed=r" \
 	    "$FLEET_DIR/log/i2.log" ||
 	    bad "i2's access log has no tls_resumed=r for the resumed request"
-	grep -q "GET /headers?resume=${PIN[i1]} .*tls_resumed=\." \
+	grep -q "GET /headers?resume=$RUN.${PIN[i1]} .*tls_resumed=\." \
 	    "$FLEET_DIR/log/i1.log" ||
 	    bad "i1's access log does not show a full handshake"
 	ida=$(grep -Ei '^X-Forwarded-Clientcert-' "$a" | tr -d '\r' | sort)
@@ -506,7 +505,7 @@ test_client_addr() {
 	xff=$(grep -i '^X-Forwarded-For:' "$a" | tr -d '\r' | sed 's/^[^:]*: *//')
 	[ "$xff" = "${IP[client]}" ] ||
 	    { bad "the backend saw X-Forwarded-For '$xff', not the client ${IP[client]}"; return; }
-	grep -q "^${IP[client]} - .*GET /headers?resume=${PIN[i1]} .*proxy=${IP[lb]}:" \
+	grep -q "^${IP[client]} - .*GET /headers?resume=$RUN.${PIN[i1]} .*proxy=${IP[lb]}:" \
 	    "$FLEET_DIR/log/i1.log" ||
 	    { bad "i1's access log does not show client ${IP[client]} via proxy ${IP[lb]}"; return; }
 	ok "the backend sees the client ${IP[client]} (PROXY v2 from HAProxy" \
@@ -514,14 +513,18 @@ test_client_addr() {
 }
 
 test_crl() {
-	local i code ok_all=yes
+	local i code ok_all=yes m
+	# a client of its own per run, so that test works on a fleet again
+	m=mallory$(date +%s)
+	"$top/scripts/mtlslb-certs" -d "$FLEET_DIR/pki" client "$m" \
+	    >>"$FLEET_DIR/log/pki.log" 2>&1 || { bad "cannot make client $m"; return; }
 	for i in $INSTANCES; do
-		code=$(CLIENT=mallory client_curl -o /dev/null -w '%{http_code}' \
+		code=$(CLIENT=$m client_curl -o /dev/null -w '%{http_code}' \
 		    "https://fleet.test:${PIN[$i]}/?crl-before") || true
-		[ "$code" = 200 ] || { bad "mallory before the CRL via $i: $code"; ok_all=no; }
+		[ "$code" = 200 ] || { bad "$m before the CRL via $i: $code"; ok_all=no; }
 	done
-	"$top/scripts/mtlslb-certs" -d "$FLEET_DIR/pki" revoke mallory \
-	    >>"$FLEET_DIR/log/pki.log" 2>&1 || { bad "cannot revoke mallory"; return; }
+	"$top/scripts/mtlslb-certs" -d "$FLEET_DIR/pki" revoke "$m" \
+	    >>"$FLEET_DIR/log/pki.log" 2>&1 || { bad "cannot revoke $m"; return; }
 	for i in $INSTANCES; do
 		cp "$FLEET_DIR/pki/crl.pem" "$FLEET_DIR/$i/crl.pem.new"
 		mv -f "$FLEET_DIR/$i/crl.pem.new" "$FLEET_DIR/$i/crl.pem"
@@ -532,18 +535,18 @@ test_crl() {
 		wait_for 30 reloaded "$i" || { bad "$i: no 'configuration reloaded' after SIGHUP"; ok_all=no; }
 	done
 	for i in $INSTANCES; do
-		code=$(CLIENT=mallory client_curl -o /dev/null -w '%{http_code}' \
+		code=$(CLIENT=$m client_curl -o /dev/null -w '%{http_code}' \
 		    "https://fleet.test:${PIN[$i]}/?crl-after") || true
-		[ "$code" = 400 ] || { bad "revoked mallory via $i after one reload: $code, expected 400"; ok_all=no; }
+		[ "$code" = 400 ] || { bad "revoked $m via $i after one reload: $code, expected 400"; ok_all=no; }
 		code=$(client_curl -o /dev/null -w '%{http_code}' \
 		    "https://fleet.test:${PIN[$i]}/?crl-after") || true
 		[ "$code" = 200 ] || { bad "alice via $i after the CRL: $code"; ok_all=no; }
 	done
-	code=$(CLIENT=mallory client_curl -o /dev/null -w '%{http_code}' \
+	code=$(CLIENT=$m client_curl -o /dev/null -w '%{http_code}' \
 	    "https://fleet.test:8443/?crl-after") || true
-	[ "$code" = 400 ] || { bad "revoked mallory via the L4 tier: $code"; ok_all=no; }
+	[ "$code" = 400 ] || { bad "revoked $m via the L4 tier: $code"; ok_all=no; }
 	[ "$ok_all" = no ] ||
-	    ok "CRL copied to i1 i2 i3 and one SIGHUP each: revoked mallory gets 400 everywhere, alice 200"
+	    ok "CRL copied to i1 i2 i3 and one SIGHUP each: revoked client $m gets 400 everywhere, alice 200"
 }
 
 reloaded() {
@@ -558,13 +561,13 @@ test_nft() {
 		return
 	fi
 	client_curl -H 'Connection: close' -o /dev/null -w '%{http_code}\n' \
-	    "https://fleet.test:8444/?nft&n=[1-30]" >"$out" \
+	    "https://fleet.test:8444/?nft=$RUN&n=[1-30]" >"$out" \
 	    2>"$FLEET_DIR/log/nft.err" || true
 	n=$(count "$out" '^200$')
 	[ "$n" = 30 ] || { bad "nftables DNAT: $n of 30 requests got 200" \
 	    "($(sort "$out" | uniq -c | tr '\n' ' '))"; return; }
 	for i in $INSTANCES; do
-		n=$(count "$FLEET_DIR/log/$i.log" '^10\.78\.0\.10 - .*GET /\?nft&n=')
+		n=$(count "$FLEET_DIR/log/$i.log" "^10\\.78\\.0\\.10 - .*GET /\\?nft=$RUN&n=")
 		where="$where $i:$n"
 		[ "$n" -gt 0 ] || bad "nftables: instance $i got none of 30 requests (from 10.78.0.10)"
 	done
@@ -574,7 +577,7 @@ test_nft() {
 
 # The L4 tier and drain_delay: SIGTERM to i3 while a client loop runs.
 test_drain() {
-	local out=$FLEET_DIR/log/drain.out pid loop n i a b first during
+	local out=$FLEET_DIR/log/drain.out pid loop n i a b first during hmark imark
 	local log=$FLEET_DIR/log/i3.log
 	rm -f "$out"
 	client_curl_bg "$out" "$FLEET_DIR/log/drain.err" \
@@ -583,16 +586,19 @@ test_drain() {
 	loop=$BG_PID
 	wait_for 30 enough "$out" 30 || bad "drain: the client loop did not start"
 	pid=$(cat "$FLEET_DIR/run/i3.pid")
+	hmark=$(wc -l <"$FLEET_DIR/log/haproxy.log")
+	imark=$(wc -l <"$log")
 	kill -TERM "$pid"
 	# which comes first: HAProxy taking i3 out, or i3 closing its listener
 	first=none
 	for ((i = 0; i < 300; i++)); do
-		if grep -q 'Server fleet/i3 is DOWN.*code: 503' \
-		    "$FLEET_DIR/log/haproxy.log"; then
+		if tail -n "+$((hmark + 1))" "$FLEET_DIR/log/haproxy.log" |
+		    grep -q 'Server fleet/i3 is DOWN.*code: 503'; then
 			first=haproxy
 			break
 		fi
-		grep -q 'drain_delay over: closing' "$log" && { first=i3; break; }
+		tail -n "+$((imark + 1))" "$log" |
+		    grep -q 'drain_delay over: closing' && { first=i3; break; }
 		sleep 0.05
 	done
 	for ((i = 0; i < 300; i++)); do
@@ -686,6 +692,8 @@ _reload() {
 }
 
 cmd_test() {
+	RUN=$(date +%s)	# in every request's query: a second test run on
+			# the same fleet counts only its own log lines
 	if [ ! -e "$FLEET_DIR/up" ]; then
 		cmd_up
 		trap cmd_down EXIT
@@ -704,6 +712,12 @@ cmd_test() {
 	test_tickets_rotate
 	test_drain
 	test_keepalived
+	# as the integration harness does: a crash anywhere fails the run
+	for i in $INSTANCES; do
+		! grep -E 'killed by signal|exited with status|did not stop in time|AddressSanitizer|LeakSanitizer|runtime error:' \
+		    "$FLEET_DIR/log/$i.log" >"$FLEET_DIR/log/$i.bad" ||
+		    bad "$i's log: $(head -n 2 "$FLEET_DIR/log/$i.bad" | tr '\n' ' ')"
+	done
 	if [ "$FAILS" = 0 ]; then
 		say "test: all passed"
 	else

@@ -122,7 +122,7 @@ if [ "$quick" = no ]; then
 	# root with network namespaces: three instances behind HAProxy and
 	# nftables (docs/SCALE-OUT.md); well under 2 minutes
 	phase "fleet: scripts/fleet.sh test"
-	if why=$("$top/scripts/fleet.sh" can); then
+	if why=$(MTLSLB_BUILD=$b "$top/scripts/fleet.sh" can); then
 		MTLSLB_BUILD=$b FLEET_DIR=$b/fleet FLEET_NS=mlbck \
 		    "$top/scripts/fleet.sh" test
 	else

@@ -3,8 +3,9 @@
 # builds with warnings as errors, runs `make check` (unit + integration),
 # then does the same again in an ASan/UBSan build, then the long checks:
 # scripts/demo.sh --once, each libFuzzer target for 60 s, the 60 s soak,
-# the core integration tests under valgrind, and one short run of the
-# benchmark (bench/run.sh) to prove it still works.
+# the core integration tests under valgrind, scripts/fleet.sh test
+# (skipped, saying why, where network namespaces cannot be made), and one
+# short run of the benchmark (bench/run.sh) to prove it still works.
 # Usage: scripts/check.sh [--quick]   (--quick: make check only, no
 # sanitizer build, no long checks: for the edit-compile-test loop)
 #
@@ -119,6 +120,15 @@ if [ "$quick" = no ]; then
 	make -C "$b" soak SOAK_SECONDS=60
 	phase "core integration tests under valgrind"
 	make -C "$b" valgrind
+	# root with network namespaces: three instances behind HAProxy and
+	# nftables (docs/SCALE-OUT.md); well under 2 minutes
+	phase "fleet: scripts/fleet.sh test"
+	if why=$(MTLSLB_BUILD=$b "$top/scripts/fleet.sh" can); then
+		MTLSLB_BUILD=$b FLEET_DIR=$b/fleet FLEET_NS=mlbck \
+		    "$top/scripts/fleet.sh" test
+	else
+		echo "check.sh: fleet test SKIPPED: $why"
+	fi
 	phase "the benchmark runs (bench/run.sh --seconds 2; no timing is checked)"
 	bench_work=$(mktemp -d "${TMPDIR:-/tmp}/mtlslb-bench.XXXXXX")
 	BENCH_WORK=$bench_work BENCH_RESULTS=$bench_work/results \

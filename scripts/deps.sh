@@ -11,7 +11,7 @@ curl openssl python3 procps ca-certificates"
 # the PROXY protocol), libFuzzer, valgrind, systemd-analyze, mandoc, and
 # Chromium with NSS tools for the browser test.
 mtlslb_test_deps="nginx-light haproxy clang libclang-rt-14-dev valgrind
-systemd mandoc man-db chromium libnss3-tools"
+systemd mandoc man-db chromium libnss3-tools iproute2 nftables keepalived"
 
 mtlslb_install_deps() {
 	_missing=

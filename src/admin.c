@@ -49,6 +49,7 @@ struct admin {
 	const struct runtime *rt;
 	long started;
 	const struct status_reloads *reloads;	/* the master's */
+	const char *stopping;	/* why /ready fails, or NULL (static) */
 };
 
 /* Who sent a request: for the permission checks and the log line. */
@@ -298,6 +299,47 @@ servers_post(struct admin *a, struct evhttp_request *req, const char *path,
 	evbuffer_free(out);
 }
 
+/*
+ * The L4 tier's question "may I send new connections here?": no while a
+ * graceful stop has begun, nor while a listener's server group has no
+ * server to send a request to (the clients would get 502s that another
+ * instance might not give). Returns NULL for yes, else why, in buf.
+ */
+static const char *
+not_ready(const struct admin *a, char *buf, size_t len)
+{
+	const struct runtime *rt = a->rt;
+	size_t i;
+
+	if (a->stopping != NULL) {
+		snprintf(buf, len, "not ready: %s", a->stopping);
+		return buf;
+	}
+	for (i = 0; i < rt->nlsns; i++) {
+		const struct lsn *l = &rt->lsns[i];
+
+		if (l->group == NULL || group_any_up(l->group))
+			continue;
+		snprintf(buf, len, "not ready: listener %s: no healthy server "
+		    "in server_group %s", l->conf->name,
+		    group_conf(l->group)->name);
+		return buf;
+	}
+	return NULL;
+}
+
+/* GET /ready: 200 "ready", or 503 and one line saying why not. */
+static void
+ready_get(struct admin *a, struct evhttp_request *req)
+{
+	char line[512];
+
+	if (not_ready(a, line, sizeof(line)) != NULL)
+		reply_text(req, 503, "Service Unavailable", line);
+	else
+		reply_text(req, 200, "OK", "ready");
+}
+
 static void
 request_cb(struct evhttp_request *req, void *arg)
 {
@@ -315,6 +357,19 @@ request_cb(struct evhttp_request *req, void *arg)
 		path = "";
 	servers = strncmp(path, "/servers/", 9) == 0;
 	peer_of(req, &p);
+	/*
+	 * An L4 balancer's probe carries no client certificate an allow
+	 * list would name (keepalived's cannot send one): /ready and /live
+	 * answer whoever completed the handshake, and tell only one bit.
+	 */
+	if ((cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) &&
+	    (strcmp(path, "/ready") == 0 || strcmp(path, "/live") == 0)) {
+		if (path[1] == 'r')
+			ready_get(a, req);
+		else
+			reply_text(req, 200, "OK", "live");
+		goto out;
+	}
 	if (!allowed(a->rt->cfg, &p)) {
 		char line[PEER_LINE_MAX];
 
@@ -360,7 +415,14 @@ request_cb(struct evhttp_request *req, void *arg)
 		evhttp_add_header(h, "X-Frame-Options", "DENY");
 		evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	} else if (strcmp(path, "/metrics") == 0) {
+		char line[512];
+
 		metrics_render(out, a->rt, a->started);
+		/* what /ready says, so that sum(mtlslb_ready) counts a fleet */
+		evbuffer_add_printf(out, "# HELP mtlslb_ready 1 when GET "
+		    "/ready answers 200, 0 when it answers 503.\n"
+		    "# TYPE mtlslb_ready gauge\nmtlslb_ready %d\n",
+		    not_ready(a, line, sizeof(line)) == NULL);
 		evhttp_add_header(h, "Content-Type",
 		    "text/plain; version=0.0.4; charset=utf-8");
 	} else if (strcmp(path, "/status") == 0) {
@@ -368,8 +430,8 @@ request_cb(struct evhttp_request *req, void *arg)
 		metrics_status_json(out, st);
 		evhttp_add_header(h, "Content-Type", "application/json");
 	} else {
-		reply_text(req, 404, "Not Found", "not found: try /, /status "
-		    "or /metrics");
+		reply_text(req, 404, "Not Found", "not found: try /, /status, "
+		    "/metrics, /ready or /live");
 		goto out;
 	}
 	evhttp_add_header(h, "Cache-Control", "no-store");
@@ -539,6 +601,13 @@ admin_reload(struct admin *a, struct event_base *base,
 		log_msg(LL_ERROR, "admin endpoint: off until a reload with a "
 		    "bind that works");
 	return a;
+}
+
+void
+admin_set_stopping(struct admin *a, const char *why)
+{
+	if (a != NULL)
+		a->stopping = why;
 }
 
 void

@@ -1,8 +1,9 @@
 /*
  * admin: the [admin] endpoint, served by the master with evhttp, in plain
  * HTTP or TLS (optionally requiring client certificates): GET /status
- * (JSON), GET /metrics (Prometheus), and POST /servers/GROUP/NAME/VERB,
- * which sets a server's administrative state (balancer.h).
+ * (JSON), GET /metrics (Prometheus), GET /ready and /live (for an L4 load
+ * balancer's health check), and POST /servers/GROUP/NAME/VERB, which
+ * sets a server's administrative state (balancer.h).
  */
 #ifndef MTLSLB_ADMIN_H
 #define MTLSLB_ADMIN_H
@@ -54,6 +55,13 @@ void admin_set_runtime(struct admin *a, const struct runtime *rt);
 struct admin *admin_reload(struct admin *a, struct event_base *base,
     const struct runtime *rt, long started,
     const struct status_reloads *reloads);
+
+/*
+ * From now on GET /ready answers 503 with why ("stopping"): a graceful
+ * stop has begun. The master calls it on SIGTERM, before drain_delay.
+ * Accepts NULL.
+ */
+void admin_set_stopping(struct admin *a, const char *why);
 
 /* Closes the endpoint; accepts NULL. */
 void admin_stop(struct admin *a);

@@ -243,6 +243,7 @@ struct config {
 	unsigned shutdown_timeout_ms;	/* 30s */
 	bool reload_on_change;		/* off */
 	unsigned expiry_warning_s;	/* 7d */
+	unsigned drain_delay_ms;	/* 0: /ready fails this long first */
 	/* [admin] */
 	struct addr_conf *admin_binds;
 	size_t nadmin_binds;

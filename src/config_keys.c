@@ -537,6 +537,8 @@ static const struct config_key global_keys[] = {
 	{ "reload_on_change", &t_onoff, G(reload_on_change), .def = false },
 	{ "expiry_warning", &t_duration_s, G(expiry_warning_s),
 	    .max = 365 * MS_DAY, .def = 7 * 86400 },
+	{ "drain_delay", &t_duration, G(drain_delay_ms),
+	    .max = 10 * 60 * MS_SEC, .def = 0 },
 	{ .name = NULL },
 };
 

@@ -81,8 +81,10 @@ struct master {
 	size_t nprocs;
 	unsigned want;		/* workers per generation */
 	bool stopping;
+	bool draining;		/* SIGTERM seen: /ready fails, drain_delay */
 	struct event *sig[5];
 	struct event *deadline;
+	struct event *drain;	/* drain_delay's end: begin_stop */
 	struct event *respawn;
 	struct health *health;
 	struct expiry *expiry;
@@ -395,6 +397,9 @@ begin_stop(struct master *m)
 	if (m->stopping)
 		return;
 	m->stopping = true;
+	evtimer_del(m->drain);
+	admin_set_stopping(m->admin, "stopping (listeners closed, draining "
+	    "connections)");
 	health_stop(m->health);
 	m->health = NULL;
 	expiry_stop(m->expiry);
@@ -407,6 +412,48 @@ begin_stop(struct master *m)
 	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(m->deadline, &tv);
 	reap(m);
+}
+
+static void
+drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+
+	log_msg(LL_INFO, "drain_delay over: closing the listeners");
+	begin_stop(m);
+}
+
+/*
+ * SIGTERM or SIGINT. With drain_delay, /ready fails first while the
+ * workers still accept and serve, so that an L4 balancer checking it
+ * moves new connections away before any would be refused; then the
+ * graceful stop. A second signal during the delay stops at once.
+ */
+static void
+begin_drain(struct master *m)
+{
+	unsigned ms = m->cur->rt->cfg->drain_delay_ms;
+	struct timeval tv;
+
+	if (m->stopping)
+		return;
+	if (m->draining || ms == 0) {
+		if (m->draining)
+			log_msg(LL_INFO, "second stop signal: cutting "
+			    "drain_delay short");
+		begin_stop(m);
+		return;
+	}
+	m->draining = true;
+	evtimer_del(m->watch);
+	admin_set_stopping(m->admin, "stopping (drain_delay: still serving, "
+	    "listeners close soon)");
+	notify("STOPPING=1");
+	log_msg(LL_INFO, "stopping: /ready answers 503 for drain_delay "
+	    "(%u ms) while still serving, then the listeners close", ms);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(m->drain, &tv);
 }
 
 static void
@@ -582,7 +629,7 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct master *m = arg;
 
-	if (m->stopping ||
+	if (m->stopping || m->draining ||
 	    files_sig(m->path, m->cur->rt->cfg) == m->watch_sig)
 		return;
 	log_msg(LL_INFO, "reload_on_change: a watched file changed");
@@ -703,10 +750,12 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		break;
 	case SIGTERM:
 	case SIGINT:
-		begin_stop(m);
+		begin_drain(m);
 		break;
 	case SIGHUP:
-		if (!m->stopping)
+		if (m->draining && !m->stopping)
+			log_msg(LL_WARN, "reload ignored: stopping");
+		else if (!m->stopping)
 			reload(m);
 		break;
 	case SIGUSR1:
@@ -776,6 +825,7 @@ master_run(const char *path, struct runtime *rt)
 	}
 	m->deadline = evtimer_new(m->base, deadline_cb, m);
 	m->respawn = evtimer_new(m->base, respawn_cb, m);
+	m->drain = evtimer_new(m->base, drain_cb, m);
 	m->watch = event_new(m->base, -1, EV_PERSIST, watch_cb, m);
 	if (user_check(rt->cfg, "") == -1)
 		rc = 1;
@@ -814,6 +864,7 @@ master_run(const char *path, struct runtime *rt)
 		event_free(m->sig[i]);
 	event_free(m->deadline);
 	event_free(m->respawn);
+	event_free(m->drain);
 	event_free(m->watch);
 	for (i = 0; i < MAX_GENS; i++)
 		if (m->gens[i].rt != NULL)

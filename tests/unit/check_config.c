@@ -468,6 +468,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->shutdown_timeout_ms, 30000);
 	ck_assert(!c->reload_on_change);
 	ck_assert_uint_eq(c->expiry_warning_s, 7 * 86400);
+	ck_assert_uint_eq(c->drain_delay_ms, 0);
 	ck_assert_uint_eq(c->nadmin_binds, 0);
 	ck_assert_ptr_null(c->admin_binds);
 
@@ -558,7 +559,7 @@ START_TEST(test_foreach_key)
 
 	memset(&kl, 0, sizeof(kl));
 	config_foreach_key(collect_cb, &kl);
-	ck_assert_uint_eq(kl.n[0], 10);
+	ck_assert_uint_eq(kl.n[0], 11);
 	ck_assert_uint_eq(kl.n[1], 34);
 	ck_assert_uint_eq(kl.n[2], 26);
 	ck_assert_uint_eq(kl.n[3], 6);
@@ -568,6 +569,7 @@ START_TEST(test_foreach_key)
 	    NULL);
 	ck_assert(strstr(kl.text, "\nadmin.bind") != NULL);
 	ck_assert(strstr(kl.text, "\nglobal.expiry_warning") != NULL);
+	ck_assert(strstr(kl.text, "\nglobal.drain_delay") != NULL);
 	ck_assert(strstr(kl.text, "\nglobal.pid_file") != NULL);
 }
 END_TEST

@@ -10,6 +10,7 @@
 #include "conn.h"
 #include "http.h"
 #include "listener.h"
+#include "tls_sni.h"
 
 int
 admit_request(const struct conn *c, const struct http_msg *m,
@@ -21,6 +22,19 @@ admit_request(const struct conn *c, const struct http_msg *m,
 	if (http_token_eq(m->method, m->method_len, "CONNECT"))
 		/* A tunnel request: a 2xx would be misread as a body. */
 		return 501;
+	/*
+	 * SNI and Host must agree: a Host that another listener of this
+	 * socket claims was not checked against that listener's CA (RFC 9110
+	 * §15.5.20; nginx CVE-2025-23419). Before the certificate pages: the
+	 * client should retry on a connection of its own for that name.
+	 */
+	if (c->sni != NULL && m->authority != NULL) {
+		const void *l = tls_sni_lookup(c->sni, m->authority,
+		    m->authority_len);
+
+		if (l != NULL && l != c->lsn)
+			return 421;
+	}
 	/* nginx's mTLS behaviour: the handshake passed, the request fails. */
 	if (lc->mutual_authentication != MTLS_OFF && !lc->plain_http) {
 		if (c->verdict == TLS_PEER_FAILED) {

@@ -34,6 +34,7 @@
 #include "parse.h"
 #include "proxy.h"
 #include "proxyproto.h"
+#include "tls_sni.h"
 #include "util.h"
 
 #define CONN_CHECK(c)	assert((c) != NULL && (c)->magic == CONN_MAGIC && \
@@ -224,7 +225,10 @@ start_transport(struct conn *c, int fd)
 		bufferevent_enable(c->cbev, EV_READ | EV_WRITE);
 		return h1_start(c);
 	}
-	if ((c->ssl = SSL_new(l->ctx)) == NULL) {
+	if ((c->ssl = SSL_new(l->ctx)) == NULL ||
+	    (c->sni != NULL && tls_sni_attach(c->ssl, c->sni) == -1)) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
 		close(fd);
 		log_ssl(LL_ERROR, "listener %s: SSL_new", l->conf->name);
 		return conn_close(c, CONN_END_CLEAN, "SSL_new failed");
@@ -376,8 +380,8 @@ pp_read_cb(evutil_socket_t fd, short what, void *arg)
 /* --- accept --------------------------------------------------------------- */
 
 void
-conn_accept(struct conn_worker *w, struct lsn *l, int fd,
-    const struct sockaddr *sa, socklen_t salen)
+conn_accept(struct conn_worker *w, struct lsn *l, const struct tls_sni *sni,
+    int fd, const struct sockaddr *sa, socklen_t salen)
 {
 	struct conn *c;
 	int one = 1;
@@ -404,6 +408,7 @@ conn_accept(struct conn_worker *w, struct lsn *l, int fd,
 	c->magic = CONN_MAGIC;
 	c->w = w;
 	c->lsn = l;
+	c->sni = sni;
 	c->id = ++w->next_id;
 	peer_name(c, sa, salen);
 	c->timer = evtimer_new(w->base, timer_cb, c);
@@ -481,6 +486,25 @@ conn_close(struct conn *c, enum conn_end how, const char *why)
 
 /* --- handshake --------------------------------------------------------- */
 
+/*
+ * The listener the server name chose becomes the connection's: its
+ * certificate verdict, request policy, server group and counters. The
+ * connection stays counted as accepted where it was accepted.
+ */
+static void
+adopt_listener(struct conn *c)
+{
+	struct lsn *l;
+
+	if (c->ssl == NULL || (l = tls_sni_chosen(c->ssl)) == NULL ||
+	    l == c->lsn)
+		return;
+	c->lsn->nconns--;
+	l->nconns++;
+	metrics_count_move(c->lsn, l);
+	c->lsn = l;
+}
+
 static void
 log_rejection(struct conn *c)
 {
@@ -497,7 +521,10 @@ log_rejection(struct conn *c)
 static int
 on_handshake(struct conn *c)
 {
-	const struct listener_conf *lc = c->lsn->conf;
+	const struct listener_conf *lc;
+
+	adopt_listener(c);
+	lc = c->lsn->conf;
 
 	evtimer_del(c->timer);
 	c->handshake_done = true;
@@ -517,10 +544,12 @@ on_handshake(struct conn *c)
 static int
 handshake_failed(struct conn *c, short what)
 {
-	const struct listener_conf *lc = c->lsn->conf;
+	const struct listener_conf *lc;
 	unsigned long e = bufferevent_get_openssl_error(c->cbev);
 	char reason[256] = "connection closed by client";
 
+	adopt_listener(c);
+	lc = c->lsn->conf;
 	metrics_count_handshake(c->lsn, false);
 	if (lc->mutual_authentication != MTLS_OFF && lc->reject_tls_alert) {
 		c->peer = tls_peer_cert_new(c->ssl);
@@ -575,6 +604,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		    "handshake_timeout");
 		return;
 	}
+	adopt_listener(c);
 	log_msg(LL_INFO, "listener %s: %s:%u: TLS handshake timed out",
 	    c->lsn->conf->name, c->client_ip, c->client_port);
 	(void)conn_close(c, CONN_END_CLEAN, "handshake timeout");

@@ -13,6 +13,7 @@
 #include "admin.h"
 #include "balancer.h"
 #include "config.h"
+#include "config_sites.h"
 #include "diag.h"
 #include "keyperm.h"
 #include "sesscache.h"
@@ -20,6 +21,7 @@
 #include "tls.h"
 #include "tls_backend.h"
 #include "tls_session.h"
+#include "tls_sni.h"
 #include "util.h"
 
 static unsigned
@@ -34,6 +36,39 @@ worker_count(const struct config *cfg)
 	if (n < 1)
 		n = 1;
 	return n > RUNTIME_MAX_WORKERS ? RUNTIME_MAX_WORKERS : (unsigned)n;
+}
+
+/*
+ * Groups the binds by address: the first listener to name an address
+ * binds it and owns its set; later ones join the set (file order).
+ */
+static void
+group_sockets(struct runtime *rt)
+{
+	size_t i, j, k, m;
+
+	for (i = 0; i < rt->nlsns; i++) {
+		struct lsn *l = &rt->lsns[i];
+
+		for (j = 0; j < l->nfds; j++) {
+			for (k = 0; k < i && l->sni[j] == NULL; k++) {
+				struct lsn *o = &rt->lsns[k];
+
+				for (m = 0; m < o->nfds; m++) {
+					if (!config_sites_same_bind(
+					    &o->conf->binds[m],
+					    &l->conf->binds[j]))
+						continue;
+					l->sni[j] = o->sni[m];
+					l->shared[j] = true;
+					break;
+				}
+			}
+			if (l->sni[j] == NULL)
+				l->sni[j] = tls_sni_new();
+			tls_sni_add(l->sni[j], l->ctx, l->conf, l);
+		}
+	}
 }
 
 struct runtime *
@@ -58,6 +93,8 @@ runtime_load(const char *path, struct diag *d)
 		l->conf = &cfg->listeners[i];
 		l->nfds = l->conf->nbinds;
 		l->fds = xcalloc(l->nfds ? l->nfds : 1, sizeof(int));
+		l->sni = xcalloc(l->nfds ? l->nfds : 1, sizeof(*l->sni));
+		l->shared = xcalloc(l->nfds ? l->nfds : 1, sizeof(bool));
 		for (j = 0; j < l->nfds; j++)
 			l->fds[j] = -1;
 		if (l->conf->plain_http)
@@ -99,6 +136,7 @@ runtime_load(const char *path, struct diag *d)
 		runtime_free(rt);
 		return NULL;
 	}
+	group_sockets(rt);
 	for (i = 0; i < cfg->ngroups; i++)
 		nservers += cfg->groups[i].nservers;
 	rt->shm = shm_new(65536 + (cfg->ngroups + nservers) * 512 +
@@ -136,6 +174,8 @@ runtime_bind(struct runtime *rt)
 		struct lsn *l = &rt->lsns[i];
 
 		for (j = 0; j < l->nfds; j++) {
+			if (l->shared[j])
+				continue;	/* an earlier listener binds it */
 			l->fds[j] = listener_bind(&l->conf->binds[j],
 			    l->conf->name);
 			if (l->fds[j] == -1)
@@ -157,6 +197,11 @@ runtime_free(struct runtime *rt)
 			if (rt->lsns[i].fds[j] != -1)
 				close(rt->lsns[i].fds[j]);
 		free(rt->lsns[i].fds);
+		for (j = 0; j < rt->lsns[i].nfds; j++)
+			if (!rt->lsns[i].shared[j])
+				tls_sni_free(rt->lsns[i].sni[j]);
+		free(rt->lsns[i].sni);
+		free(rt->lsns[i].shared);
 		SSL_CTX_free(rt->lsns[i].ctx);
 		sesscache_unref(rt->lsns[i].scache);
 	}

@@ -290,7 +290,8 @@ static const char *const tls_only_keys[] = {
 	"ca_certificate", "crl", "crl_check", "verify_depth",
 	"tls_min_version", "forward_client_cert",
 	"max_client_cert_header_size", "reject_with", "session_cache",
-	"session_ticket_keys", "session_cache_size", "session_timeout", NULL,
+	"session_ticket_keys", "session_cache_size", "session_timeout",
+	"server_name", "default_server", "strict_sni", NULL,
 };
 
 /*

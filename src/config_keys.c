@@ -39,7 +39,7 @@ enum store {
 	ST_SERVERS,		/* struct server_conf *, counted at count_off */
 	ST_CIDRS,		/* struct parse_cidr *, counted at count_off */
 	ST_STRINGS,		/* char **, owned, counted at count_off */
-	ST_PATHS,		/* char *, then struct file_conf * at more_off */
+	ST_PATHS,		/* char *, then struct file_conf *s */
 };
 
 typedef int (*key_parser)(const struct config_key_ctx *,

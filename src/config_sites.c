@@ -70,7 +70,8 @@ socket_difference(const struct listener_conf *a, const struct listener_conf *b)
 		return "session_cache_size";
 	if (a->session_timeout_ms != b->session_timeout_ms)
 		return "session_timeout";
-	if ((a->session_ticket_keys == NULL) != (b->session_ticket_keys == NULL))
+	if ((a->session_ticket_keys == NULL) !=
+	    (b->session_ticket_keys == NULL))
 		return "session_ticket_keys";
 	return NULL;
 }
@@ -111,15 +112,17 @@ check_pair(const struct config_section *sa, const struct listener_conf *a,
 		diag_error(d, b->default_server_line, "default_server: %s on "
 		    "bind '%s' is the default server already (line %d); one "
 		    "per bind", la, ab->text, a->default_server_line);
-	for (i = 0; i < b->nserver_names; i++)
-		for (j = 0; j < a->nserver_names; j++)
-			if (strcmp(b->server_names[i], a->server_names[j]) ==
-			    0)
-				diag_error(d, b->server_name_line, "server_name:"
-				    " '%s' is also a server_name of %s (line "
-				    "%d) on bind '%s'; each name picks one "
-				    "listener", b->server_names[i], la,
-				    a->server_name_line, ab->text);
+	for (i = 0; i < b->nserver_names; i++) {
+		for (j = 0; j < a->nserver_names; j++) {
+			if (strcmp(b->server_names[i], a->server_names[j]) != 0)
+				continue;
+			diag_error(d, b->server_name_line, "server_name: '%s' "
+			    "is also a server_name of %s (line %d) on bind "
+			    "'%s'; each name picks one listener",
+			    b->server_names[i], la, a->server_name_line,
+			    ab->text);
+		}
+	}
 }
 
 static void

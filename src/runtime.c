@@ -175,7 +175,7 @@ runtime_bind(struct runtime *rt)
 
 		for (j = 0; j < l->nfds; j++) {
 			if (l->shared[j])
-				continue;	/* an earlier listener binds it */
+				continue;	/* an earlier listener has it */
 			l->fds[j] = listener_bind(&l->conf->binds[j],
 			    l->conf->name);
 			if (l->fds[j] == -1)

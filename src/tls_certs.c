@@ -29,7 +29,7 @@
 
 struct pair {
 	X509 *leaf;
-	STACK_OF(X509) *chain;		/* the intermediates, after leaf */
+	STACK_OF(X509) *chain;		/* the intermediates */
 	EVP_PKEY *key;
 	int type;			/* EVP_PKEY_get_base_id() */
 	char **names;			/* SAN dNSNames, else the CN */
@@ -248,7 +248,7 @@ check_names(const struct certs *cs, const struct listener_conf *lc,
 		for (j = 0; j < cs->n && !covered; j++) {
 			for (k = 0; k < cs->p[j].nnames && !covered; k++) {
 				cn = cs->p[j].names[k];
-				/* a wildcard name needs a wildcard certificate */
+				/* a wildcard needs a wildcard certificate */
 				covered = sn[0] == '*' ? strcmp(sn, cn) == 0 :
 				    parse_name_match(cn, sn, strlen(sn)) !=
 				    PARSE_NAME_NONE;
@@ -270,7 +270,6 @@ tls_certs_load(SSL_CTX *ctx, const struct listener_conf *lc, struct diag *d)
 	int cline, kline;
 	size_t i, n;
 	bool ok = true;
-	char *subj;
 
 	if (certs_idx < 0 && (certs_idx = SSL_CTX_get_ex_new_index(0, NULL,
 	    NULL, NULL, certs_free)) < 0) {
@@ -319,12 +318,11 @@ tls_certs_load(SSL_CTX *ctx, const struct listener_conf *lc, struct diag *d)
 		if (type_in(cs, cs->in_ctx, i))
 			continue;
 		if (!use_pair(ctx, NULL, &cs->p[i])) {
-			subj = tls_peer_name(X509_get_subject_name(
-			    cs->p[i].leaf));
 			diag_ssl(d, i == 0 ? lc->server_certificate_line :
 			    lc->more_certificates[i - 1].line,
-			    "server_certificate: cannot use '%s'", subj);
-			free(subj);
+			    "server_certificate: cannot use '%s'", i == 0 ?
+			    lc->server_certificate :
+			    lc->more_certificates[i - 1].path);
 			continue;
 		}
 		cs->in_ctx |= 1u << i;

@@ -24,7 +24,7 @@
 #include "util.h"
 
 struct sni_entry {
-	SSL_CTX *ctx;			/* borrowed; NULL: protocol = http */
+	SSL_CTX *ctx;			/* borrowed; NULL: plain HTTP */
 	const struct listener_conf *lc;
 	void *owner;
 	char **names;			/* lower case, owned */
@@ -151,7 +151,7 @@ tls_sni_lookup(const struct tls_sni *t, const char *host, size_t len)
 	const char *colon;
 
 	if (t == NULL || len == 0 || host[0] == '[')
-		return NULL;		/* an IPv6 literal names no listener */
+		return NULL;	/* an IPv6 literal names no listener */
 	if ((colon = memchr(host, ':', len)) != NULL)
 		len = (size_t)(colon - host);
 	e = find(t, host, len);
@@ -201,13 +201,17 @@ static void
 take_policy(SSL *ssl, SSL_CTX *ctx)
 {
 	X509_VERIFY_PARAM *p = SSL_get0_param(ssl);
+	STACK_OF(X509_NAME) *cas = SSL_CTX_get_client_CA_list(ctx);
 
 	SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx),
 	    SSL_CTX_get_verify_callback(ctx));
-	SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(ctx));
+	/* purpose and depth as set there; flags (CRL checks) exactly */
 	X509_VERIFY_PARAM_clear_flags(p, X509_VERIFY_PARAM_get_flags(p));
-	X509_VERIFY_PARAM_set_flags(p,
-	    X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(ctx)));
+	(void)X509_VERIFY_PARAM_set1(p, SSL_CTX_get0_param(ctx));
+	SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(ctx));
+	/* SSL_new() copied the first context's CA names for the request */
+	SSL_set_client_CA_list(ssl, cas != NULL ? SSL_dup_CA_list(cas) :
+	    NULL);
 	SSL_clear_options(ssl, SSL_get_options(ssl) &
 	    ~SSL_CTX_get_options(ctx));
 	SSL_set_options(ssl, SSL_CTX_get_options(ctx));

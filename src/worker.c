@@ -342,7 +342,7 @@ worker_main(struct runtime *rt, unsigned index)
 			wk.args[k].lsn = l;
 			wk.args[k].sni = l->sni[j];
 			if (l->shared[j])
-				continue;	/* accepted by the one binding it */
+				continue;	/* its binder accepts */
 			l->evls[j] = evconnlistener_new(wk.cw.base, accept_cb,
 			    &wk.args[k], LEV_OPT_REUSEABLE, -1, l->fds[j]);
 			if (l->evls[j] == NULL) {

@@ -46,6 +46,7 @@ start_backend API "$PA"
 start_backend WEB "$PW"
 CONF=$T/lb.ini
 LB_PORT=$(free_port)
+ADMIN_PORT=$(free_port)
 
 # config [STRICT] [EXTRA]: api (partners) and www (employees) on LB_PORT.
 config() {
@@ -86,6 +87,9 @@ health_check = off
 [server_group web]
 server = WEB 127.0.0.1:$PW
 health_check = off
+
+[admin]
+bind = 127.0.0.1:$ADMIN_PORT
 EOF
 }
 
@@ -149,6 +153,36 @@ sites() {
 }
 sites "start"
 
+# --- metrics and status: one entry per listener ----------------------------
+# metric LINE: waits until /metrics has LINE (fixed, whole line).
+metric() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		curl -sS --max-time 10 "http://127.0.0.1:$ADMIN_PORT/metrics" \
+		    >"$T/metrics" 2>&1 && grep -qxF -- "$1" "$T/metrics" &&
+		    return 0
+		sleep 0.1
+	done
+	fail "/metrics lacks '$1': $(grep -F "${1%%\{*}" "$T/metrics")"
+}
+metric 'mtlslb_requests_total{listener="api",code="2xx"} 1'
+metric 'mtlslb_requests_total{listener="api",code="4xx"} 1'
+metric 'mtlslb_requests_total{listener="www",code="2xx"} 2'
+metric 'mtlslb_requests_total{listener="www",code="4xx"} 1'
+metric 'mtlslb_client_cert_rejections_total{listener="www",reason="unknown_ca"} 1'
+metric 'mtlslb_client_cert_rejections_total{listener="api",reason="unknown_ca"} 1'
+metric 'mtlslb_tls_handshakes_total{listener="api",resumed="false"} 2'
+curl -sS --max-time 10 "http://127.0.0.1:$ADMIN_PORT/status" >"$T/status" ||
+    fail "/status: $(cat "$T/status")"
+python3 - "$T/status" <<'EOF' || fail "/status: $(head -c 600 "$T/status")"
+import json, sys
+st = json.load(open(sys.argv[1]))
+names = [l["name"] for l in st["listeners"]]
+assert names == ["api", "www"], names
+EOF
+pass "/metrics and /status: requests, rejections and handshakes counted" \
+    "on the listener the server name chose"
+
 # --- certificates by name and by signature algorithm -----------------------
 got=$(peer_cert -servername www.example.com)
 [ "$got" = "www 256" ] || fail "SNI www: got '$got' ($(head -c 400 "$T/peer.out"))"
@@ -167,6 +201,13 @@ got=$(peer_cert -servername api.example.com -tls1_2 \
 CERT=other get api.example.com --tls-max 1.2 \
     --ciphers ECDHE-RSA-AES128-GCM-SHA256
 [ "$HTTP_CODE" = 200 ] || fail "curl, api over ECDHE-RSA: $(last_summary)"
+# the certificate request names the chosen listener's CA
+peer_cert -servername api.example.com >/dev/null
+sed -n '/^Acceptable client certificate CA names/,/^Requested/p' \
+    "$T/peer.out" >"$T/canames"
+grep -q 'mtlslb other root' "$T/canames" &&
+    ! grep -q 'mtlslb test root' "$T/canames" ||
+    fail "api asks for certificates of: $(cat "$T/canames")"
 pass "each name gets its certificate; the client's algorithms pick" \
     "api's ECDSA or RSA one"
 

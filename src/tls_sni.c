@@ -195,13 +195,14 @@ sni_of(SSL *ssl, const unsigned char **name, size_t *len)
 
 /*
  * What SSL_set_SSL_CTX() leaves as SSL_new() copied it from the first
- * context: the verification policy, options, versions and tickets.
+ * context: the verification policy, options, versions and tickets. (The
+ * CA names of the certificate request are read from the SSL's context
+ * when it is sent: 46-sni checks that they are the chosen listener's.)
  */
 static void
 take_policy(SSL *ssl, SSL_CTX *ctx)
 {
 	X509_VERIFY_PARAM *p = SSL_get0_param(ssl);
-	STACK_OF(X509_NAME) *cas = SSL_CTX_get_client_CA_list(ctx);
 
 	SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx),
 	    SSL_CTX_get_verify_callback(ctx));
@@ -209,9 +210,6 @@ take_policy(SSL *ssl, SSL_CTX *ctx)
 	X509_VERIFY_PARAM_clear_flags(p, X509_VERIFY_PARAM_get_flags(p));
 	(void)X509_VERIFY_PARAM_set1(p, SSL_CTX_get0_param(ctx));
 	SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(ctx));
-	/* SSL_new() copied the first context's CA names for the request */
-	SSL_set_client_CA_list(ssl, cas != NULL ? SSL_dup_CA_list(cas) :
-	    NULL);
 	SSL_clear_options(ssl, SSL_get_options(ssl) &
 	    ~SSL_CTX_get_options(ctx));
 	SSL_set_options(ssl, SSL_CTX_get_options(ctx));

@@ -564,7 +564,9 @@ handshake_failed(struct conn *c, short what)
 			    "client certificate rejected");
 		}
 	}
-	if (e != 0)
+	if (tls_sni_refusal(c->ssl) != NULL)
+		snprintf(reason, sizeof(reason), "%s", tls_sni_refusal(c->ssl));
+	else if (e != 0)
 		ERR_error_string_n(e, reason, sizeof(reason));
 	else if (what & BEV_EVENT_TIMEOUT)
 		snprintf(reason, sizeof(reason), "handshake timed out");

@@ -37,8 +37,8 @@ struct tls_sni {
 	size_t def;			/* index of the default listener */
 };
 
-/* SSL ex_data: the socket's set (borrowed), and the choice made. */
-static int set_idx = -1, chosen_idx = -1;
+/* SSL ex_data: the socket's set (borrowed), the choice made, a refusal. */
+static int set_idx = -1, chosen_idx = -1, refused_idx = -1;
 
 struct tls_sni *
 tls_sni_new(void)
@@ -218,6 +218,10 @@ take_policy(SSL *ssl, SSL_CTX *ctx)
 	(void)SSL_set_num_tickets(ssl, SSL_CTX_get_num_tickets(ctx));
 }
 
+static const char unknown_name[] = "a server name no listener of the "
+    "socket claims (strict_sni = on)";
+static const char no_name[] = "no server name (strict_sni = on)";
+
 static int
 hello_cb(SSL *ssl, int *al, void *arg)
 {
@@ -246,6 +250,8 @@ hello_cb(SSL *ssl, int *al, void *arg)
 	if (e == NULL) {
 		e = &t->e[t->def];
 		if (e->lc->strict_sni) {
+			(void)SSL_set_ex_data(ssl, refused_idx, (void *)(have ?
+			    unknown_name : no_name));
 			*al = SSL_AD_UNRECOGNIZED_NAME;
 			return SSL_CLIENT_HELLO_ERROR;
 		}
@@ -279,7 +285,9 @@ tls_sni_setup(SSL_CTX *ctx)
 		set_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	if (chosen_idx < 0)
 		chosen_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	if (set_idx < 0 || chosen_idx < 0)
+	if (refused_idx < 0)
+		refused_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (set_idx < 0 || chosen_idx < 0 || refused_idx < 0)
 		return -1;
 	SSL_CTX_set_client_hello_cb(ctx, hello_cb, NULL);
 	return 0;
@@ -297,4 +305,10 @@ void *
 tls_sni_chosen(SSL *ssl)
 {
 	return chosen_idx < 0 ? NULL : SSL_get_ex_data(ssl, chosen_idx);
+}
+
+const char *
+tls_sni_refusal(SSL *ssl)
+{
+	return refused_idx < 0 ? NULL : SSL_get_ex_data(ssl, refused_idx);
 }

@@ -47,6 +47,9 @@ int tls_sni_attach(SSL *ssl, const struct tls_sni *t);
 /* The owner the callback chose for ssl; NULL when it has not run. */
 void *tls_sni_chosen(SSL *ssl);
 
+/* Why the callback refused ssl's ClientHello (strict_sni); NULL: it did not. */
+const char *tls_sni_refusal(SSL *ssl);
+
 /*
  * The owner whose names match host (len bytes, an optional ":port" is
  * ignored): an exact name first, then a wildcard; NULL when none does.

@@ -294,6 +294,10 @@ peer_cert -noservername >/dev/null
 grep -Eq 'alert unrecognized name|alert number 112' "$T/peer.out" ||
     fail "strict_sni, no name: $(head -c 400 "$T/peer.out")"
 served_by shop.example.com client 200 WEB
+grep -q 'TLS handshake failed: a server name no listener of the socket claims (strict_sni = on)' \
+    "$T/mtlslb.log" && grep -q 'TLS handshake failed: no server name (strict_sni = on)' \
+    "$T/mtlslb.log" || fail "strict_sni: no log line says why: $(grep \
+    'handshake failed' "$T/mtlslb.log" | tail -n 3)"
 pass "strict_sni = on: an unknown or missing name gets unrecognized_name"
 
 # --- tickets: one key file for both listeners -------------------------------

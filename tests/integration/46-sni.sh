@@ -48,7 +48,8 @@ CONF=$T/lb.ini
 LB_PORT=$(free_port)
 ADMIN_PORT=$(free_port)
 
-# config [STRICT] [EXTRA]: api (partners) and www (employees) on LB_PORT.
+# config [STRICT] [EXTRA] [API_EXTRA]: api (partners) and www (employees)
+# on LB_PORT; EXTRA in both listeners, API_EXTRA in api.
 config() {
 	write_config "$CONF" <<EOF
 [global]
@@ -67,6 +68,7 @@ mutual_authentication = on
 server_group = api
 strict_sni = ${1:-off}
 ${2:-}
+${3:-}
 
 [listener www]
 bind = 127.0.0.1:$LB_PORT
@@ -285,7 +287,7 @@ isolation "shared cache"
 
 # --- strict_sni ----------------------------------------------------------
 stop_mtlslb
-config on
+config on "" "tls_min_version = TLSv1.3"
 start_mtlslb "$CONF"
 peer_cert -servername unknown.example.org >/dev/null
 grep -Eq 'alert unrecognized name|alert number 112' "$T/peer.out" ||
@@ -299,6 +301,17 @@ grep -q 'TLS handshake failed: a server name no listener of the socket claims (s
     "$T/mtlslb.log" || fail "strict_sni: no log line says why: $(grep \
     'handshake failed' "$T/mtlslb.log" | tail -n 3)"
 pass "strict_sni = on: an unknown or missing name gets unrecognized_name"
+
+# --- a TLS version range per site ---------------------------------------------
+got=$(peer_cert -servername www.example.com -tls1_2)
+[ "$got" = "www 256" ] || fail "www over TLS 1.2: '$got'"
+got=$(peer_cert -servername api.example.com -tls1_2)
+[ "$got" = " " ] && grep -Eq 'alert protocol version|alert number 70' \
+    "$T/peer.out" || fail "api (TLSv1.3 only) over TLS 1.2: '$got'" \
+    "$(head -c 400 "$T/peer.out")"
+got=$(peer_cert -servername api.example.com -tls1_3)
+[ "$got" = "api-ec 256" ] || fail "api over TLS 1.3: '$got'"
+pass "tls_min_version = TLSv1.3 on api only: TLS 1.2 refused there, not on www"
 
 # --- tickets: one key file for both listeners -------------------------------
 stop_mtlslb

@@ -503,6 +503,9 @@ adopt_listener(struct conn *c)
 	l->nconns++;
 	metrics_count_move(c->lsn, l);
 	c->lsn = l;
+	/* its request head limit, as start_transport() set the first's */
+	bufferevent_setwatermark(c->cbev, EV_READ, 0,
+	    l->conf->max_request_header_size + 16384);
 }
 
 static void

@@ -228,6 +228,9 @@ grep -q '421 Misdirected Request' "$T/last.body" ||
     fail "421 without its page: $(head -c 300 "$T/last.body")"
 served_by api.example.com other 421 - -H 'Host: www.example.com:443'
 served_by api.example.com other 421 - -H 'Host: shop.example.com'
+# an absolute target's authority replaces Host
+served_by www.example.com client 421 - \
+    --request-target "https://api.example.com:$MTLSLB_PORT/"
 # no SNI (the default listener, www) and api's Host
 api=$(backend_hits API)
 CERT=other http_get "https://127.0.0.1:$MTLSLB_PORT/" -k \

@@ -311,6 +311,24 @@ tls_certs_load(SSL_CTX *ctx, const struct listener_conf *lc, struct diag *d)
 	}
 	if (!ok || cs->n == 0)
 		return;
+	/* a pair shadowed by an earlier one (same names and key type) */
+	for (i = 1; i < cs->n; i++) {
+		size_t j;
+
+		for (j = 0; j < i; j++)
+			if (same_names(&cs->p[j], &cs->p[i]) &&
+			    cs->p[j].type == cs->p[i].type)
+				break;
+		if (j < i)
+			diag_warn(d, lc->more_certificates[i - 1].line,
+			    "server_certificate: '%s' is never used: '%s' "
+			    "(line %d) is for the same names with the same "
+			    "key type", lc->more_certificates[i - 1].path,
+			    j == 0 ? lc->server_certificate :
+			    lc->more_certificates[j - 1].path, j == 0 ?
+			    lc->server_certificate_line :
+			    lc->more_certificates[j - 1].line);
+	}
 	/* the context: the first pair and those for the same names */
 	for (i = 0; i < cs->n; i++) {
 		if (i > 0 && !same_names(&cs->p[0], &cs->p[i]))

@@ -147,3 +147,15 @@ run_t "$T/warn.ini"
 grep -qE "warning: server_name: '\\*\\.example\\.com' is not a name" \
     "$T/t.err" || fail "uncovered wildcard: $(cat "$T/t.err")"
 pass "a server_name no certificate is for: a warning at its line"
+
+# a second pair for the same names and key type is never used: a warning
+sed -e 's|^server_certificate = .*api-rsa.crt|server_certificate = '"$T"'/api-ec.crt|' \
+    -e 's|^server_private_key = .*api-rsa.key|server_private_key = '"$T"'/api-ec.key|' \
+    "$GOOD" >"$T/warn.ini"
+run_t "$T/warn.ini"
+[ "$RC" = 0 ] || fail "a shadowed pair: exit $RC: $(cat "$T/t.err")"
+line=$(grep -n '^server_certificate = .*api-ec' "$T/warn.ini" | sed -n 2p |
+    cut -d: -f1)
+grep -qE "^mtlslb: .*/warn\.ini:$line: warning: server_certificate: '.*api-ec\.crt' is never used" \
+    "$T/t.err" || fail "a shadowed pair: $(cat "$T/t.err")"
+pass "a pair for the same names and key type as an earlier one: a warning"

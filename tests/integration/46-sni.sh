@@ -203,6 +203,13 @@ got=$(peer_cert -servername api.example.com -tls1_2 \
 CERT=other get api.example.com --tls-max 1.2 \
     --ciphers ECDHE-RSA-AES128-GCM-SHA256
 [ "$HTTP_CODE" = 200 ] || fail "curl, api over ECDHE-RSA: $(last_summary)"
+# a HelloRetryRequest (a key share for ffdhe2048, which the server does not
+# offer): the second ClientHello keeps the listener
+got=$(peer_cert -servername api.example.com -tls1_3 -groups ffdhe2048:X25519 \
+    -cert "$PKI/other.crt" -key "$PKI/other.key" -ign_eof)
+[ "$got" = "api-ec 256" ] && grep -q 'Server Temp Key: X25519' "$T/peer.out" ||
+    fail "api after a HelloRetryRequest: '$got'" \
+    "$(grep -E 'Temp Key|alert' "$T/peer.out")"
 # the certificate request names the chosen listener's CA
 peer_cert -servername api.example.com >/dev/null
 sed -n '/^Acceptable client certificate CA names/,/^Requested/p' \

@@ -26,6 +26,8 @@ session-dropped-on-cut plain 36-resumption
 ticket-resumes-failed plain 37-tickets
 backend-verify-ignored plain 42-backend-tls
 proxy-from-ignored plain 39-proxy-protocol
+sni-one-session-context plain 46-sni
+sni-host-ignored plain 46-sni
 '
 
 want=${*:-$(echo "$mutations" | awk 'NF { print $1 }')}

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "route.h"
 #include "tls_peer.h"
+#include "tls_sni.h"
 
 /*
  * Whether c's verified certificate passes rule set bit (0: the
@@ -91,6 +92,19 @@ admit_request(const struct conn *cc, const struct http_msg *m,
 	if (http_token_eq(m->method, m->method_len, "CONNECT"))
 		/* A tunnel request: a 2xx would be misread as a body. */
 		return 501;
+	/*
+	 * SNI and Host must agree: a Host that another listener of this
+	 * socket claims was not checked against that listener's CA (RFC 9110
+	 * §15.5.20; nginx CVE-2025-23419). Before the certificate pages: the
+	 * client should retry on a connection of its own for that name.
+	 */
+	if (c->sni != NULL && m->authority != NULL) {
+		const void *l = tls_sni_lookup(c->sni, m->authority,
+		    m->authority_len);
+
+		if (l != NULL && l != c->lsn)
+			return 421;
+	}
 	if (lc->nroutes > 0) {
 		i = route_pick(lc, m->authority, m->authority_len, m->path,
 		    m->path_len);

@@ -22,6 +22,12 @@ struct addr_conf {
 	int line;
 };
 
+/* A file named again by a repeatable file key (a second certificate). */
+struct file_conf {
+	char *path;			/* absolute */
+	int line;
+};
+
 struct server_conf {
 	char *name;			/* "ECS01" */
 	struct addr_conf addr;
@@ -145,10 +151,23 @@ struct listener_conf {
 	int proxy_protocol_from_line;
 	struct addr_conf *binds;
 	size_t nbinds;
+	/* several listeners may share a bind: the TLS server name picks */
+	char **server_names;		/* lower case; "*.example.com" */
+	size_t nserver_names;
+	int server_name_line;
+	bool default_server;		/* no or unknown SNI on its socket */
+	int default_server_line;
+	bool strict_sni;		/* unknown SNI: unrecognized_name */
+	int strict_sni_line;
 	char *server_certificate;
 	int server_certificate_line;
 	char *server_private_key;
 	int server_private_key_line;
+	/* the pairs after the first: the Nth key belongs to the Nth cert */
+	struct file_conf *more_certificates;
+	size_t nmore_certificates;
+	struct file_conf *more_keys;
+	size_t nmore_keys;
 	enum mtls_mode mutual_authentication;	/* default on */
 	int mutual_authentication_line;
 	char *ca_certificate;		/* NULL when unset */

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "config_keys.h"
 #include "config_route.h"
+#include "config_sites.h"
 #include "diag.h"
 #include "parse.h"
 #include "util.h"
@@ -224,6 +225,12 @@ check_binds(const struct checker *ck, const struct config_section *s)
 					continue;
 				config_keys_label(&ck->secs[j], label,
 				    sizeof(label));
+				/* listeners on one bind: config_sites */
+				if (config_keys_same_addr(&a->ss, &b->ss) &&
+				    s->kind == SEC_LISTENER &&
+				    ck->secs[j].kind == SEC_LISTENER &&
+				    &ck->secs[j] != s)
+					continue;
 				if (config_keys_same_addr(&a->ss, &b->ss)) {
 					diag_error(ck->d, a->line, "bind: '%s' "
 					    "is already used by %s (line %d)",
@@ -284,7 +291,8 @@ static const char *const tls_only_keys[] = {
 	"ca_certificate", "crl", "crl_check", "verify_depth",
 	"tls_min_version", "forward_client_cert", "allow",
 	"max_client_cert_header_size", "reject_with", "session_cache",
-	"session_ticket_keys", "session_cache_size", "session_timeout", NULL,
+	"session_ticket_keys", "session_cache_size", "session_timeout",
+	"server_name", "default_server", "strict_sni", NULL,
 };
 
 /*
@@ -606,6 +614,7 @@ config_check_run(struct config *c, const struct config_section *secs,
 			check_admin(ck, s);
 		check_binds(ck, s);
 	}
+	config_sites_check(c, secs, nsecs, d);
 	if (c->nlisteners == 0)
 		diag_error(ck->d, 0, "no [listener NAME] section (at least "
 		    "one is required)");

@@ -42,6 +42,7 @@ enum store {
 	ST_CIDRS,		/* struct parse_cidr *, counted at count_off */
 	ST_STRINGS,		/* char **, owned, counted at count_off */
 	ST_ALLOWS,		/* struct allow_rule *, counted too */
+	ST_PATHS,		/* char *, then struct file_conf *s */
 };
 
 typedef int (*key_parser)(const struct config_key_ctx *,
@@ -102,6 +103,7 @@ store_number(const struct config_key *k, void *obj, uint64_t n)
 	case ST_CIDRS:
 	case ST_STRINGS:
 	case ST_ALLOWS:
+	case ST_PATHS:
 		assert(!"not a number");
 		break;
 	}
@@ -141,6 +143,26 @@ key_path(const struct config_key_ctx *ctx, const struct config_key *k,
     void *obj, const char *v, char *err, size_t errlen)
 {
 	return store_path(ctx, FIELD(char *, obj, k), v, err, errlen);
+}
+
+/* A file key that may repeat (CONFIG_KEY_MORE): the first, then a list. */
+static int
+key_paths(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	struct file_conf **list = (struct file_conf **)(void *)((char *)obj +
+	    k->more_off);
+	size_t *n = (size_t *)(void *)((char *)obj + k->count_off);
+	char *path = NULL;
+
+	if (*FIELD(char *, obj, k) == NULL)
+		return store_path(ctx, FIELD(char *, obj, k), v, err, errlen);
+	if (store_path(ctx, &path, v, err, errlen) < 0)
+		return -1;
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[*n].path = path;
+	(*list)[(*n)++].line = ctx->line;
+	return 0;
 }
 
 /* The user workers switch to: it must exist, or they could not start. */
@@ -306,6 +328,49 @@ key_bind(const struct config_key_ctx *ctx, const struct config_key *k,
 	return 0;
 }
 
+/*
+ * Appends every blank-separated server name of v: a host name, or
+ * "*.suffix" (one label), stored in lower case without a final dot.
+ */
+static int
+key_names(const struct config_key_ctx *ctx, const struct config_key *k,
+    void *obj, const char *v, char *err, size_t errlen)
+{
+	char ***list = FIELD(char **, obj, k);
+	size_t *n = (size_t *)(void *)((char *)obj + k->count_off);
+	char name[256];
+	size_t len, i;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v == '\0') {
+		snprintf(err, errlen, "value is empty");
+		return -1;
+	}
+	while (*v != '\0') {
+		len = strcspn(v, " \t");
+		if (len > 0 && v[len - 1] == '.')
+			len--;
+		if (len == 0 || len >= sizeof(name) ||
+		    parse_server_name(v, len) < 0) {
+			snprintf(err, errlen, "'%.*s' is not a host name or "
+			    "*.DOMAIN (letters, digits, '-' and '.'; a '*' "
+			    "only as the whole first label)",
+			    (int)strcspn(v, " \t"), v);
+			return -1;
+		}
+		for (i = 0; i < len; i++)
+			name[i] = (char)tolower((unsigned char)v[i]);
+		name[len] = '\0';
+		*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+		(*list)[(*n)++] = xstrdup(name);
+		v += strcspn(v, " \t");
+		while (*v == ' ' || *v == '\t')
+			v++;
+	}
+	return 0;
+}
+
 /* Appends every blank-separated ADDR[/BITS] of v to the list at k->off. */
 static int
 key_cidrs(const struct config_key_ctx *ctx, const struct config_key *k,
@@ -413,6 +478,7 @@ static const struct config_type t_string = { key_string, ST_STRING, NULL };
  * .file says what the file holds
  */
 static const struct config_type t_path = { key_path, ST_STRING, NULL };
+static const struct config_type t_paths = { key_paths, ST_PATHS, NULL };
 static const struct config_type t_user = { key_user, ST_STRING, NULL };
 /* a keyword or the name of a file the master creates or appends to */
 static const struct config_type t_log = { key_log, ST_STRING, NULL };
@@ -453,6 +519,7 @@ static const struct config_type t_route_host = {
 static const struct config_type t_path_prefix = {
 	config_route_key_path_prefix, ST_STRING, NULL,
 };
+static const struct config_type t_names = { key_names, ST_STRINGS, NULL };
 
 /* Key tables: one per section kind, in the order of the documentation. */
 
@@ -557,12 +624,24 @@ static const struct config_key listener_keys[] = {
 	    .count_off = L(nproxy_from),
 	    .line_off = L(proxy_protocol_from_line),
 	    .flags = CONFIG_KEY_REPEAT },
-	{ "server_certificate", &t_path, L(server_certificate),
+	{ "server_name", &t_names, L(server_names),
+	    .count_off = L(nserver_names), .line_off = L(server_name_line),
+	    .flags = CONFIG_KEY_REPEAT },
+	{ "default_server", &t_onoff, L(default_server),
+	    .line_off = L(default_server_line), .def = false },
+	{ "strict_sni", &t_onoff, L(strict_sni),
+	    .line_off = L(strict_sni_line), .def = false },
+	{ "server_certificate", &t_paths, L(server_certificate),
 	    .line_off = L(server_certificate_line),
-	    .flags = CONFIG_KEY_REQUIRED, .file = CONFIG_FILE_CERT },
-	{ "server_private_key", &t_path, L(server_private_key),
+	    .more_off = L(more_certificates),
+	    .count_off = L(nmore_certificates),
+	    .flags = CONFIG_KEY_REQUIRED | CONFIG_KEY_REPEAT | CONFIG_KEY_MORE,
+	    .file = CONFIG_FILE_CERT },
+	{ "server_private_key", &t_paths, L(server_private_key),
 	    .line_off = L(server_private_key_line),
-	    .flags = CONFIG_KEY_REQUIRED, .file = CONFIG_FILE_KEY },
+	    .more_off = L(more_keys), .count_off = L(nmore_keys),
+	    .flags = CONFIG_KEY_REQUIRED | CONFIG_KEY_REPEAT | CONFIG_KEY_MORE,
+	    .file = CONFIG_FILE_KEY },
 	{ "mutual_authentication", &t_enum, L(mutual_authentication),
 	    .line_off = L(mutual_authentication_line), .tab = mtls_modes,
 	    .def = MTLS_ON },
@@ -788,32 +867,61 @@ config_keys_parse(const struct config_key *k,
     const struct config_key_ctx *ctx, void *obj, const char *v, char *err,
     size_t errlen)
 {
+	/* a repeated CONFIG_KEY_MORE key keeps the first line */
+	bool first = (k->flags & CONFIG_KEY_MORE) == 0 ||
+	    *FIELD(char *, obj, k) == NULL;
+
 	if (k->type->parse(ctx, k, obj, v, err, errlen) < 0)
 		return -1;
-	if (k->line_off != 0)
+	if (k->line_off != 0 && first)
 		*(int *)(void *)((char *)obj + k->line_off) = ctx->line;
 	return 0;
 }
 
-/* The next file key of keys at or after *pos, read from the object base. */
+/*
+ * The next file key of keys at or after *pos, read from the object base.
+ * *pos is the row in its low 16 bits and, for a CONFIG_KEY_MORE row, the
+ * repetition above them: each file of a repeated key comes in turn.
+ */
+#define POS_ROW(pos)	((pos) & 0xffff)
+#define POS_MORE(pos)	((pos) >> 16)
+
 static bool
 file_next(const struct config_key *keys, const char *base, size_t *pos,
     struct config_file *f)
 {
 	const struct config_key *k;
+	const struct file_conf *more;
+	size_t row = POS_ROW(*pos), sub = POS_MORE(*pos), n;
 
-	for (; keys[*pos].name != NULL; (*pos)++) {
-		k = &keys[*pos];
+	for (; keys[row].name != NULL; row++, sub = 0) {
+		k = &keys[row];
 		if (k->file == 0)
 			continue;
 		f->kind = k->file;
 		f->key = k->name;
-		f->path = *(char *const *)(const void *)(base + k->off);
-		f->line = k->line_off == 0 ? 0 :
-		    *(const int *)(const void *)(base + k->line_off);
-		(*pos)++;
+		if (sub == 0) {
+			f->path = *(char *const *)(const void *)(base + k->off);
+			f->line = k->line_off == 0 ? 0 :
+			    *(const int *)(const void *)(base + k->line_off);
+		} else {
+			n = *(const size_t *)(const void *)(base +
+			    k->count_off);
+			if (sub > n)
+				continue;
+			more = *(struct file_conf *const *)(const void *)(base +
+			    k->more_off);
+			f->path = more[sub - 1].path;
+			f->line = more[sub - 1].line;
+		}
+		if ((k->flags & CONFIG_KEY_MORE) != 0 && sub < *(const size_t *)
+		    (const void *)(base + k->count_off))
+			*pos = row | (sub + 1) << 16;
+		else
+			*pos = row + 1;
 		return true;
 	}
+	*pos = row;
 	return false;
 }
 
@@ -882,7 +990,7 @@ config_keys_defaults(enum config_sec kind, void *obj)
 
 	/* lists (ST_ADDRS, ST_SERVERS, ST_CIDRS, ST_STRINGS) start empty */
 	for (k = config_keys_of(kind); k->name != NULL; k++) {
-		if (k->type->store == ST_STRING)
+		if (k->type->store == ST_STRING || k->type->store == ST_PATHS)
 			*FIELD(char *, obj, k) = k->def_str != NULL ?
 			    xstrdup(k->def_str) : NULL;
 		else if (k->type->store != ST_ADDRS &&
@@ -900,12 +1008,22 @@ config_keys_free(enum config_sec kind, void *obj)
 	const struct config_key *k;
 	struct addr_conf *a;
 	struct server_conf *s;
+	struct file_conf *fc;
 	size_t i, n;
 
 	for (k = config_keys_of(kind); k->name != NULL; k++) {
 		switch (k->type->store) {
 		case ST_STRING:
 			free(*FIELD(char *, obj, k));
+			break;
+		case ST_PATHS:
+			free(*FIELD(char *, obj, k));
+			fc = *(struct file_conf **)(void *)((char *)obj +
+			    k->more_off);
+			n = *(size_t *)(void *)((char *)obj + k->count_off);
+			for (i = 0; i < n; i++)
+				free(fc[i].path);
+			free(fc);
 			break;
 		case ST_ADDRS:
 			a = *FIELD(struct addr_conf *, obj, k);

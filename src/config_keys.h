@@ -23,6 +23,12 @@ struct parse_enum;
 
 #define CONFIG_KEY_REPEAT	0x01	/* may appear more than once */
 #define CONFIG_KEY_REQUIRED	0x02	/* a section is incomplete without it */
+/*
+ * A file key that may repeat: the first value (and its line) stays in the
+ * field, later ones go to the struct file_conf list at more_off, counted
+ * at count_off (server_certificate, server_private_key).
+ */
+#define CONFIG_KEY_MORE		0x04
 
 enum config_sec {
 	SEC_NONE,		/* bad or duplicate header: keys ignored */
@@ -63,6 +69,7 @@ struct config_key {
 	uint64_t min, max;		/* numbers, durations and sizes */
 	const struct parse_enum *tab;	/* enums; keywords for log paths */
 	size_t count_off;		/* lists: offset of the count */
+	size_t more_off;		/* CONFIG_KEY_MORE: the list */
 	uint64_t def;			/* default of numbers, flags, enums */
 	const char *def_str;		/* default of strings (NULL: unset) */
 };

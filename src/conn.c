@@ -35,6 +35,7 @@
 #include "parse.h"
 #include "proxy.h"
 #include "proxyproto.h"
+#include "tls_sni.h"
 #include "util.h"
 
 #define CONN_CHECK(c)	assert((c) != NULL && (c)->magic == CONN_MAGIC && \
@@ -293,7 +294,10 @@ start_transport(struct conn *c, int fd)
 		bufferevent_enable(c->cbev, EV_READ | EV_WRITE);
 		return h1_start(c);
 	}
-	if ((c->ssl = SSL_new(l->ctx)) == NULL) {
+	if ((c->ssl = SSL_new(l->ctx)) == NULL ||
+	    (c->sni != NULL && tls_sni_attach(c->ssl, c->sni) == -1)) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
 		close(fd);
 		log_ssl(LL_ERROR, "listener %s: SSL_new", l->conf->name);
 		return conn_close(c, CONN_END_CLEAN, "SSL_new failed");
@@ -445,8 +449,8 @@ pp_read_cb(evutil_socket_t fd, short what, void *arg)
 /* --- accept --------------------------------------------------------------- */
 
 void
-conn_accept(struct conn_worker *w, struct lsn *l, int fd,
-    const struct sockaddr *sa, socklen_t salen)
+conn_accept(struct conn_worker *w, struct lsn *l, const struct tls_sni *sni,
+    int fd, const struct sockaddr *sa, socklen_t salen)
 {
 	struct conn *c;
 	int one = 1;
@@ -473,6 +477,7 @@ conn_accept(struct conn_worker *w, struct lsn *l, int fd,
 	c->magic = CONN_MAGIC;
 	c->w = w;
 	c->lsn = l;
+	c->sni = sni;
 	c->id = ++w->next_id;
 	peer_name(c, sa, salen);
 	c->timer = evtimer_new(w->base, timer_cb, c);
@@ -550,6 +555,28 @@ conn_close(struct conn *c, enum conn_end how, const char *why)
 
 /* --- handshake --------------------------------------------------------- */
 
+/*
+ * The listener the server name chose becomes the connection's: its
+ * certificate verdict, request policy, server group and counters. The
+ * connection stays counted as accepted where it was accepted.
+ */
+static void
+adopt_listener(struct conn *c)
+{
+	struct lsn *l;
+
+	if (c->ssl == NULL || (l = tls_sni_chosen(c->ssl)) == NULL ||
+	    l == c->lsn)
+		return;
+	c->lsn->nconns--;
+	l->nconns++;
+	metrics_count_move(c->lsn, l);
+	c->lsn = l;
+	/* its request head limit, as start_transport() set the first's */
+	bufferevent_setwatermark(c->cbev, EV_READ, 0,
+	    l->conf->max_request_header_size + 16384);
+}
+
 static void
 log_rejection(struct conn *c)
 {
@@ -566,7 +593,10 @@ log_rejection(struct conn *c)
 static int
 on_handshake(struct conn *c)
 {
-	const struct listener_conf *lc = c->lsn->conf;
+	const struct listener_conf *lc;
+
+	adopt_listener(c);
+	lc = c->lsn->conf;
 
 	conn_timer_stop(c);
 	c->handshake_done = true;
@@ -586,10 +616,12 @@ on_handshake(struct conn *c)
 static int
 handshake_failed(struct conn *c, short what)
 {
-	const struct listener_conf *lc = c->lsn->conf;
+	const struct listener_conf *lc;
 	unsigned long e = bufferevent_get_openssl_error(c->cbev);
 	char reason[256] = "connection closed by client";
 
+	adopt_listener(c);
+	lc = c->lsn->conf;
 	metrics_count_handshake(c->lsn, false);
 	if (lc->mutual_authentication != MTLS_OFF && lc->reject_tls_alert) {
 		c->peer = tls_peer_cert_new(c->ssl);
@@ -604,7 +636,9 @@ handshake_failed(struct conn *c, short what)
 			    "client certificate rejected");
 		}
 	}
-	if (e != 0)
+	if (tls_sni_refusal(c->ssl) != NULL)
+		snprintf(reason, sizeof(reason), "%s", tls_sni_refusal(c->ssl));
+	else if (e != 0)
 		ERR_error_string_n(e, reason, sizeof(reason));
 	else if (what & BEV_EVENT_TIMEOUT)
 		snprintf(reason, sizeof(reason), "handshake timed out");
@@ -646,6 +680,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		    "handshake_timeout");
 		return;
 	}
+	adopt_listener(c);
 	log_msg(LL_INFO, "listener %s: %s:%u: TLS handshake timed out",
 	    c->lsn->conf->name, c->client_ip, c->client_port);
 	(void)conn_close(c, CONN_END_CLEAN, "handshake timeout");

@@ -40,6 +40,7 @@ struct proxy_freelist;
 struct conn;
 struct conn_pp;
 struct h1;
+struct tls_sni;
 
 TAILQ_HEAD(conn_list, conn);
 
@@ -88,7 +89,8 @@ struct conn {
 	bool closed;			/* conn_close() ran; awaiting the reaper */
 	bool handshake_done;
 	struct conn_worker *w;
-	struct lsn *lsn;
+	struct lsn *lsn;		/* the one SNI chose, once it did */
+	const struct tls_sni *sni;	/* the listeners of its socket */
 	TAILQ_ENTRY(conn) link;
 	uint64_t id;
 	struct bufferevent *cbev;	/* the client side, TLS or plain */
@@ -142,12 +144,14 @@ int conn_worker_init(struct conn_worker *w, struct event_base *base);
 void conn_worker_free(struct conn_worker *w);
 
 /*
- * Takes ownership of the accepted socket fd from listener l and starts
+ * Takes ownership of the accepted socket fd from listener l (the default
+ * listener of the socket; sni: the listeners that share it) and starts
  * the TLS handshake (on a protocol = http listener: the HTTP session).
  * On failure the socket is closed and logged.
  */
-void conn_accept(struct conn_worker *w, struct lsn *l, int fd,
-    const struct sockaddr *sa, socklen_t salen);
+void conn_accept(struct conn_worker *w, struct lsn *l,
+    const struct tls_sni *sni, int fd, const struct sockaddr *sa,
+    socklen_t salen);
 
 /*
  * Ends c (see the rule above): frees its sockets and timer now, its

@@ -7,6 +7,7 @@
 #define MTLSLB_LISTENER_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include <openssl/ssl.h>
 
@@ -15,6 +16,7 @@ struct evconnlistener;
 struct group;
 struct listener_conf;
 struct sesscache;
+struct tls_sni;
 
 /* Client-certificate rejection reasons, as metrics label values. */
 #define LISTENER_REASONS \
@@ -59,6 +61,13 @@ struct lsn {
 	struct lsn_route *routes;	/* conf->nroutes, owned */
 	int *fds;			/* one per bind, owned */
 	size_t nfds;
+	/*
+	 * Per bind: the listeners of its socket, chosen among by SNI (owned
+	 * by the first of them, which binds it), and whether an earlier
+	 * listener binds it (then fds[j] stays -1 and nothing accepts here).
+	 */
+	struct tls_sni **sni;
+	bool *shared;
 	unsigned nconns;		/* this worker's open connections */
 	struct listener_shared *slots;	/* one per worker index */
 	struct listener_shared *sh;	/* this worker's slot */

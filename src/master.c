@@ -519,6 +519,8 @@ take_sockets(struct runtime *old, struct runtime *nrt)
 		struct lsn *l = &nrt->lsns[i];
 
 		for (j = 0; j < l->nfds; j++) {
+			if (l->shared[j])
+				continue;	/* an earlier listener takes it */
 			for (oi = 0; oi < old->nlsns && l->fds[j] == -1; oi++) {
 				struct lsn *o = &old->lsns[oi];
 

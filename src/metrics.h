@@ -32,6 +32,8 @@ void metrics_status_json(struct evbuffer *out, const struct status *st);
 void metrics_count_accept(struct lsn *l);
 void metrics_count_overload(struct lsn *l);
 void metrics_count_close(struct lsn *l);
+/* An open connection moves to the listener its server name chose. */
+void metrics_count_move(struct lsn *from, struct lsn *to);
 void metrics_count_handshake(struct lsn *l, bool ok);
 /* A completed handshake (counted above) resumed a session. */
 void metrics_count_resumed(struct lsn *l);

@@ -29,6 +29,13 @@ metrics_count_overload(struct lsn *l)
 }
 
 void
+metrics_count_move(struct lsn *from, struct lsn *to)
+{
+	DEC(from->sh->active);
+	INC(to->sh->active);
+}
+
+void
 metrics_count_close(struct lsn *l)
 {
 	DEC(l->sh->active);

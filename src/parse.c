@@ -669,3 +669,53 @@ parse_cidr_match(const struct parse_cidr *c, const struct sockaddr *sa)
 	}
 	return true;
 }
+
+int
+parse_server_name(const char *s, size_t len)
+{
+	size_t i, label = 0;
+
+	if (len >= 2 && s[0] == '*' && s[1] == '.') {
+		s += 2;
+		len -= 2;
+	}
+	if (len == 0 || len > 253)
+		return -1;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '.') {
+			if (label == 0)
+				return -1;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_') ||
+		    ++label > 63)
+			return -1;
+	}
+	return label == 0 ? -1 : 0;
+}
+
+int
+parse_name_match(const char *pattern, const char *name, size_t len)
+{
+	size_t plen = strlen(pattern), dot;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0)
+		return PARSE_NAME_NONE;
+	if (pattern[0] != '*') {
+		return plen == len && strncasecmp(pattern, name, len) == 0 ?
+		    PARSE_NAME_EXACT : PARSE_NAME_NONE;
+	}
+	/* "*.example.com" matches "a.example.com", not "a.b.example.com" */
+	for (dot = 0; dot < len && name[dot] != '.'; dot++)
+		;
+	if (dot == 0 || dot == len || len - dot != plen - 1)
+		return PARSE_NAME_NONE;
+	return strncasecmp(pattern + 1, name + dot, plen - 1) == 0 ?
+	    PARSE_NAME_WILDCARD : PARSE_NAME_NONE;
+}

@@ -141,4 +141,22 @@ int parse_cidr(const char *s, struct parse_cidr *out, char *err,
 /* True when sa (AF_INET or AF_INET6) lies in c. */
 bool parse_cidr_match(const struct parse_cidr *c, const struct sockaddr *sa);
 
+/*
+ * 0 when s (len bytes, no final dot) is a host name (labels of letters,
+ * digits and '-', at most 63 bytes each, 253 in all) or "*." and one, the
+ * wildcard of server_name; -1 otherwise.
+ */
+int parse_server_name(const char *s, size_t len);
+
+/* How a server name pattern matches a host name. */
+#define PARSE_NAME_NONE		0
+#define PARSE_NAME_WILDCARD	1	/* "*.example.com": one label */
+#define PARSE_NAME_EXACT	2
+
+/*
+ * How pattern (lower case, "*.suffix" or exact) matches name (len bytes,
+ * any case; one final dot is ignored).
+ */
+int parse_name_match(const char *pattern, const char *name, size_t len);
+
 #endif

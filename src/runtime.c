@@ -13,6 +13,7 @@
 #include "admin.h"
 #include "balancer.h"
 #include "config.h"
+#include "config_sites.h"
 #include "diag.h"
 #include "keyperm.h"
 #include "sesscache.h"
@@ -20,6 +21,7 @@
 #include "tls.h"
 #include "tls_backend.h"
 #include "tls_session.h"
+#include "tls_sni.h"
 #include "util.h"
 
 static unsigned
@@ -56,6 +58,39 @@ runtime_routes(struct runtime *rt, struct lsn *l)
 	}
 }
 
+/*
+ * Groups the binds by address: the first listener to name an address
+ * binds it and owns its set; later ones join the set (file order).
+ */
+static void
+group_sockets(struct runtime *rt)
+{
+	size_t i, j, k, m;
+
+	for (i = 0; i < rt->nlsns; i++) {
+		struct lsn *l = &rt->lsns[i];
+
+		for (j = 0; j < l->nfds; j++) {
+			for (k = 0; k < i && l->sni[j] == NULL; k++) {
+				struct lsn *o = &rt->lsns[k];
+
+				for (m = 0; m < o->nfds; m++) {
+					if (!config_sites_same_bind(
+					    &o->conf->binds[m],
+					    &l->conf->binds[j]))
+						continue;
+					l->sni[j] = o->sni[m];
+					l->shared[j] = true;
+					break;
+				}
+			}
+			if (l->sni[j] == NULL)
+				l->sni[j] = tls_sni_new();
+			tls_sni_add(l->sni[j], l->ctx, l->conf, l);
+		}
+	}
+}
+
 struct runtime *
 runtime_load(const char *path, struct diag *d)
 {
@@ -78,6 +113,8 @@ runtime_load(const char *path, struct diag *d)
 		l->conf = &cfg->listeners[i];
 		l->nfds = l->conf->nbinds;
 		l->fds = xcalloc(l->nfds ? l->nfds : 1, sizeof(int));
+		l->sni = xcalloc(l->nfds ? l->nfds : 1, sizeof(*l->sni));
+		l->shared = xcalloc(l->nfds ? l->nfds : 1, sizeof(bool));
 		for (j = 0; j < l->nfds; j++)
 			l->fds[j] = -1;
 		if (l->conf->plain_http)
@@ -119,6 +156,7 @@ runtime_load(const char *path, struct diag *d)
 		runtime_free(rt);
 		return NULL;
 	}
+	group_sockets(rt);
 	for (i = 0; i < cfg->ngroups; i++)
 		nservers += cfg->groups[i].nservers;
 	for (i = 0; i < cfg->nlisteners; i++)
@@ -161,6 +199,8 @@ runtime_bind(struct runtime *rt)
 		struct lsn *l = &rt->lsns[i];
 
 		for (j = 0; j < l->nfds; j++) {
+			if (l->shared[j])
+				continue;	/* an earlier listener has it */
 			l->fds[j] = listener_bind(&l->conf->binds[j],
 			    l->conf->name);
 			if (l->fds[j] == -1)
@@ -183,6 +223,11 @@ runtime_free(struct runtime *rt)
 				close(rt->lsns[i].fds[j]);
 		free(rt->lsns[i].fds);
 		free(rt->lsns[i].routes);
+		for (j = 0; j < rt->lsns[i].nfds; j++)
+			if (!rt->lsns[i].shared[j])
+				tls_sni_free(rt->lsns[i].sni[j]);
+		free(rt->lsns[i].sni);
+		free(rt->lsns[i].shared);
 		SSL_CTX_free(rt->lsns[i].ctx);
 		sesscache_unref(rt->lsns[i].scache);
 	}

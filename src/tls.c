@@ -1,5 +1,5 @@
 /*
- * tls: builds one SSL_CTX per listener (server chain and key, client CAs,
+ * tls: builds one SSL_CTX per listener (server chains and keys, client CAs,
  * CRLs, protocol and session policy) from files that tls_check reads and
  * explains; the client certificate's verdict and names are tls_peer's.
  * In reject_with = http_400 mode the verify callback only records: it
@@ -22,9 +22,11 @@
 
 #include "config.h"
 #include "diag.h"
+#include "tls_certs.h"
 #include "tls_check.h"
 #include "tls_peer.h"
 #include "tls_session.h"
+#include "tls_sni.h"
 #include "tls_tickets.h"
 #include "util.h"
 
@@ -90,16 +92,25 @@ note_client_expiry(SSL_CTX *ctx, STACK_OF(X509) *cas,
 	}
 }
 
+/* The server certificate that expires first, of all the listener's. */
 static void
 note_server_expiry(SSL_CTX *ctx)
 {
 	struct tls_expiry *e = expiry_of(ctx);
-	X509 *x = SSL_CTX_get0_certificate(ctx);
+	X509 *x = NULL, *y;
 	char *subj;
+	size_t i;
+	long t;
 
+	for (i = 0; (y = tls_certs_leaf(ctx, i)) != NULL; i++) {
+		t = asn1_unix(X509_get0_notAfter(y));
+		if (x == NULL || (t != 0 && t < e->server)) {
+			x = y;
+			e->server = t;
+		}
+	}
 	if (x == NULL)
 		return;
-	e->server = asn1_unix(X509_get0_notAfter(x));
 	if ((subj = tls_peer_name(X509_get_subject_name(x))) != NULL) {
 		snprintf(e->server_subject, sizeof(e->server_subject), "%s",
 		    subj);
@@ -118,72 +129,6 @@ tls_ctx_expiry(SSL_CTX *ctx, struct tls_expiry *out)
 		*out = *e;
 	else
 		memset(out, 0, sizeof(*out));
-}
-
-/* Loads the server chain and key into ctx, recording every problem. */
-static void
-load_server(SSL_CTX *ctx, const struct listener_conf *lc, struct diag *d)
-{
-	const char *cpath = lc->server_certificate;
-	const char *kpath = lc->server_private_key;
-	int cline = lc->server_certificate_line;
-	int kline = lc->server_private_key_line;
-	STACK_OF(X509) *chain = NULL;
-	EVP_PKEY *pk = NULL;
-	X509 *leaf = NULL;
-	bool leaf_used = false;
-	int i;
-
-	if (cpath == NULL)
-		diag_error(d, lc->line, "server_certificate: missing");
-	else if ((chain = tls_check_read_certs("server_certificate", cpath,
-	    d, cline)) != NULL && sk_X509_num(chain) == 0)
-		diag_error(d, cline, "server_certificate: no certificate in "
-		    "'%s'", cpath);
-	if (chain != NULL && sk_X509_num(chain) > 0) {
-		tls_check_server_chain(chain, d, cline);
-		leaf = sk_X509_value(chain, 0);
-		/* what SSL_CTX_use_certificate_chain_file() does, parsed once */
-		if (SSL_CTX_use_certificate(ctx, leaf) != 1)
-			diag_ssl(d, cline, "server_certificate: cannot use "
-			    "'%s'", cpath);
-		else
-			leaf_used = true;
-		for (i = 1; leaf_used && i < sk_X509_num(chain); i++) {
-			X509 *x = sk_X509_value(chain, i);
-
-			if (SSL_CTX_add1_chain_cert(ctx, x) != 1) {
-				char *subj = tls_peer_name(
-				    X509_get_subject_name(x));
-
-				diag_ssl(d, cline, "server_certificate: "
-				    "cannot use '%s' from '%s'", subj, cpath);
-				free(subj);
-			}
-		}
-	}
-
-	if (kpath == NULL)
-		diag_error(d, lc->line, "server_private_key: missing");
-	else
-		pk = tls_check_read_key("server_private_key", kpath, d, kline);
-	if (pk != NULL && leaf != NULL) {
-		if (X509_check_private_key(leaf, pk) != 1) {
-			ERR_clear_error();
-			diag_error(d, kline, "server_private_key: '%s' does "
-			    "not match server_certificate '%s'", kpath, cpath);
-		} else if (leaf_used) {
-			if (SSL_CTX_use_PrivateKey(ctx, pk) != 1)
-				diag_ssl(d, kline, "server_private_key: "
-				    "cannot use '%s'", kpath);
-			else if (SSL_CTX_check_private_key(ctx) != 1)
-				diag_ssl(d, kline, "server_private_key: '%s' "
-				    "does not match server_certificate '%s'",
-				    kpath, cpath);
-		}
-	}
-	EVP_PKEY_free(pk);
-	sk_X509_pop_free(chain, X509_free);
 }
 
 /* Offers "http/1.1" when the client lists it; otherwise no ALPN at all. */
@@ -346,7 +291,9 @@ tls_ctx_new(const struct listener_conf *lc, struct diag *d)
 	}
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
 
-	load_server(ctx, lc, d);
+	if (tls_sni_setup(ctx) == -1)
+		diag_ssl(d, lc->line, "cannot set up the server name callback");
+	tls_certs_load(ctx, lc, d);
 	note_server_expiry(ctx);
 	if (lc->mutual_authentication != MTLS_OFF)
 		load_client_verify(ctx, lc, d);

@@ -26,6 +26,7 @@
 #include "listener.h"
 #include "log.h"
 #include "runtime.h"
+#include "tls_sni.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -33,7 +34,8 @@
 
 struct accept_arg {
 	struct worker *wk;
-	struct lsn *lsn;
+	struct lsn *lsn;		/* the listener that binds the socket */
+	struct tls_sni *sni;		/* the listeners that share it */
 };
 
 struct worker {
@@ -75,7 +77,8 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 {
 	struct accept_arg *a = arg;
 
-	conn_accept(&a->wk->cw, a->lsn, fd, sa, (socklen_t)salen);
+	conn_accept(&a->wk->cw, tls_sni_default(a->sni), a->sni, fd, sa,
+	    (socklen_t)salen);
 }
 
 static void
@@ -339,6 +342,9 @@ worker_main(struct runtime *rt, unsigned index)
 		for (j = 0; j < l->nfds; j++, k++) {
 			wk.args[k].wk = &wk;
 			wk.args[k].lsn = l;
+			wk.args[k].sni = l->sni[j];
+			if (l->shared[j])
+				continue;	/* its binder accepts */
 			l->evls[j] = evconnlistener_new(wk.cw.base, accept_cb,
 			    &wk.args[k], LEV_OPT_REUSEABLE, -1, l->fds[j]);
 			if (l->evls[j] == NULL) {

@@ -560,11 +560,12 @@ START_TEST(test_foreach_key)
 	memset(&kl, 0, sizeof(kl));
 	config_foreach_key(collect_cb, &kl);
 	ck_assert_uint_eq(kl.n[0], 11);
-	ck_assert_uint_eq(kl.n[1], 34);
+	ck_assert_uint_eq(kl.n[1], 37);
 	ck_assert_uint_eq(kl.n[2], 26);
 	ck_assert_uint_eq(kl.n[3], 6);
 	ck_assert_uint_eq(kl.n[4], 6);
 	ck_assert(strstr(kl.text, "\nlistener.verify_depth") != NULL);
+	ck_assert(strstr(kl.text, "\nlistener.server_name") != NULL);
 	ck_assert(strstr(kl.text, "\nserver_group.health_check_initial") !=
 	    NULL);
 	ck_assert(strstr(kl.text, "\nadmin.bind") != NULL);

@@ -120,7 +120,7 @@ connect_client(SSL_CTX *ctx)
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sin.sin_port = htons(40000);
-	conn_accept(&F.w, &F.lsn, sv[0], (struct sockaddr *)&sin,
+	conn_accept(&F.w, &F.lsn, NULL, sv[0], (struct sockaddr *)&sin,
 	    sizeof(sin));
 	ck_assert_uint_eq(F.w.nconns, 1);
 

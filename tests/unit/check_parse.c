@@ -657,6 +657,67 @@ START_TEST(test_cidr)
 }
 END_TEST
 
+/* server_name values, and how a pattern matches a server name or Host */
+START_TEST(test_server_name)
+{
+	static const char *const good[] = {
+		"example.com", "a", "*.example.com", "x-1.example.com",
+		"_acme.example.com", NULL,
+	};
+	static const char *const bad[] = {
+		"", "*", "*.", "a..b", ".a", "a.", "*.*.example.com",
+		"a*.example.com", "ex ample.com", "\xc3\xa9.example.com",
+		"a.*.example.com", NULL,
+	};
+	char l63[64], l64[65], n254[256];
+	size_t i;
+
+	for (i = 0; good[i] != NULL; i++)
+		ck_assert_msg(parse_server_name(good[i], strlen(good[i])) == 0,
+		    "%s", good[i]);
+	for (i = 0; bad[i] != NULL; i++)
+		ck_assert_msg(parse_server_name(bad[i], strlen(bad[i])) == -1,
+		    "%s", bad[i]);
+	memset(l63, 'a', 63);
+	l63[63] = '\0';
+	memset(l64, 'a', 64);
+	l64[64] = '\0';
+	ck_assert_int_eq(parse_server_name(l63, 63), 0);
+	ck_assert_int_eq(parse_server_name(l64, 64), -1);
+	/* 253 bytes are a name, 254 are not */
+	for (i = 0; i < 254; i++)
+		n254[i] = i % 2 == 0 ? 'a' : '.';
+	n254[253] = 'a';
+	n254[254] = '\0';
+	ck_assert_int_eq(parse_server_name(n254, 253), 0);
+	ck_assert_int_eq(parse_server_name(n254, 254), -1);
+	/* a NUL in the name is not a name */
+	ck_assert_int_eq(parse_server_name("a\0b", 3), -1);
+
+	ck_assert_int_eq(parse_name_match("www.example.com", "www.example.com",
+	    15), PARSE_NAME_EXACT);
+	ck_assert_int_eq(parse_name_match("www.example.com", "WWW.Example.COM.",
+	    16), PARSE_NAME_EXACT);
+	ck_assert_int_eq(parse_name_match("www.example.com", "ww.example.com",
+	    14), PARSE_NAME_NONE);
+	ck_assert_int_eq(parse_name_match("*.example.com", "a.example.com",
+	    13), PARSE_NAME_WILDCARD);
+	ck_assert_int_eq(parse_name_match("*.example.com", "example.com", 11),
+	    PARSE_NAME_NONE);
+	ck_assert_int_eq(parse_name_match("*.example.com", ".example.com", 12),
+	    PARSE_NAME_NONE);
+	ck_assert_int_eq(parse_name_match("*.example.com", "a.b.example.com",
+	    15), PARSE_NAME_NONE);
+	ck_assert_int_eq(parse_name_match("*.example.com", "a.xexample.com",
+	    14), PARSE_NAME_NONE);
+	ck_assert_int_eq(parse_name_match("*.example.com", "", 0),
+	    PARSE_NAME_NONE);
+	/* only len bytes count */
+	ck_assert_int_eq(parse_name_match("a.example.com", "a.example.com:443",
+	    13), PARSE_NAME_EXACT);
+}
+END_TEST
+
 static Suite *
 parse_suite(void)
 {
@@ -708,6 +769,9 @@ parse_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("log_limit");
 	tcase_add_test(tc, test_log_limit);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("server_name");
+	tcase_add_test(tc, test_server_name);
 	suite_add_tcase(s, tc);
 	return s;
 }

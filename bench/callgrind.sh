@@ -16,7 +16,6 @@ command -v valgrind >/dev/null || { echo "callgrind.sh: needs valgrind" >&2; exi
 BENCH_NAME=callgrind
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
-bport=$BACKEND_PORT
 
 # worker_ir KIND N: runs the daemon under callgrind, drives N requests of
 # KIND (ka: keep-alive on one connection; full: a full handshake each;
@@ -25,22 +24,7 @@ bport=$BACKEND_PORT
 worker_ir() {
 	local kind=$1 n=$2 port pid urls=() i a=() f best size
 	port=$(free_port)
-	cat >"$T/lb.ini" <<EOF
-[global]
-workers = 1
-log_level = warn
-error_log = $T/error.log
-access_log = off
-[listener https]
-bind = 127.0.0.1:$port
-server_certificate = $T/pki/server.crt
-server_private_key = $T/pki/server.key
-ca_certificate = $T/pki/root.crt
-server_group = default
-[server_group default]
-server = ECS01 127.0.0.1:$bport
-health_check = off
-EOF
+	bench_ini 1 "$port"
 	rm -f "$T"/cg.*
 	valgrind --tool=callgrind --callgrind-out-file="$T/cg.%p" \
 	    "$b/src/mtlslb" -c "$T/lb.ini" >"$T/vg.out" 2>&1 &

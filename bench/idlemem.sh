@@ -32,24 +32,8 @@ printf '| idle connections | worker Rss KiB/conn | worker Pss KiB/conn |\n'
 printf '|---:|---:|---:|\n'
 for n in "${ns[@]}"; do
 	port=$(free_port)
-	cat >"$T/lb.ini" <<EOF2
-[global]
-workers = 1
-log_level = warn
-error_log = $T/error.log
-access_log = off
-[listener https]
-bind = 127.0.0.1:$port
-server_certificate = $T/pki/server.crt
-server_private_key = $T/pki/server.key
-ca_certificate = $T/pki/root.crt
-server_group = default
-max_connections = $((n + 100))
-session_cache_size = $((n + 100))
-[server_group default]
-server = ECS01 127.0.0.1:$BACKEND_PORT
-health_check = off
-EOF2
+	bench_ini 1 "$port" "max_connections = $((n + 100))" \
+	    "session_cache_size = $((n + 100))"
 	if [ -n "${MASSIF:-}" ]; then
 		valgrind --tool=massif --detailed-freq=1 --massif-out-file="$MASSIF.%p" \
 		    "$b/src/mtlslb" -c "$T/lb.ini" >"$T/lb.out" 2>&1 &

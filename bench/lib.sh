@@ -47,3 +47,27 @@ BACKEND_PORT=$(free_port)
     >"$T/backend.out" 2>&1 &
 pids+=($!)
 wait_port "$BACKEND_PORT"
+
+# bench_ini WORKERS PORT [LISTENER-LINE...]: writes $T/lb.ini, one listener
+# on 127.0.0.1:PORT (mutual TLS, the test PKI) in front of the backend,
+# health checks and the access log off; extra lines go into the listener.
+# Append further sections to $T/lb.ini after it.
+bench_ini() {
+	local workers=$1 port=$2 line
+	shift 2
+	{
+		printf '[global]\nworkers = %s\nlog_level = warn\n' "$workers"
+		printf 'error_log = %s\naccess_log = off\n' "$T/error.log"
+		printf '[listener https]\nbind = 127.0.0.1:%s\n' "$port"
+		printf 'server_certificate = %s\n' "$T/pki/server.crt"
+		printf 'server_private_key = %s\n' "$T/pki/server.key"
+		printf 'ca_certificate = %s\nserver_group = default\n' \
+		    "$T/pki/root.crt"
+		for line in "$@"; do
+			printf '%s\n' "$line"
+		done
+		printf '[server_group default]\n'
+		printf 'server = ECS01 127.0.0.1:%s\n' "$BACKEND_PORT"
+		printf 'health_check = off\n'
+	} >"$T/lb.ini"
+}

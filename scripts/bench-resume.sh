@@ -18,7 +18,6 @@ b=$(cd "$b" && pwd)
 BENCH_NAME=bench-resume
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
-bport=$BACKEND_PORT
 # cpu_ticks PID: utime + stime of PID and its children (clock ticks).
 cpu_ticks() {
 	local p sum=0 f
@@ -43,25 +42,8 @@ run() {
 	local mode=$1 port aport kind t0 t1 n hits f0 r0 pid
 	port=$(free_port)
 	aport=$(free_port)
-	cat >"$T/lb.ini" <<EOF
-[global]
-workers = 2
-log_level = warn
-error_log = $T/error.log
-access_log = off
-[listener https]
-bind = 127.0.0.1:$port
-server_certificate = $T/pki/server.crt
-server_private_key = $T/pki/server.key
-ca_certificate = $T/pki/root.crt
-session_cache = $mode
-server_group = default
-[server_group default]
-server = ECS01 127.0.0.1:$bport
-health_check = off
-[admin]
-bind = 127.0.0.1:$aport
-EOF
+	bench_ini 2 "$port" "session_cache = $mode"
+	printf '[admin]\nbind = 127.0.0.1:%s\n' "$aport" >>"$T/lb.ini"
 	"$b/src/mtlslb" -c "$T/lb.ini" &
 	pid=$!
 	pids+=("$pid")

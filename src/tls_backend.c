@@ -82,43 +82,24 @@ load_trust(SSL_CTX *ctx, const struct group_conf *gc, struct diag *d)
 static void
 load_client_cert(SSL_CTX *ctx, const struct group_conf *gc, struct diag *d)
 {
+	const struct tls_check_file cf = { "backend_certificate",
+	    gc->backend_certificate, gc->backend_certificate_line };
+	const struct tls_check_file kf = { "backend_private_key",
+	    gc->backend_private_key, gc->backend_private_key_line };
 	STACK_OF(X509) *chain;
-	EVP_PKEY *pk = NULL;
-	int i;
+	EVP_PKEY *pk;
+	X509 *leaf;
 
 	if (gc->backend_certificate == NULL || gc->backend_private_key == NULL)
 		return;
-	chain = tls_check_read_certs("backend_certificate",
-	    gc->backend_certificate, d, gc->backend_certificate_line);
-	if (chain != NULL && sk_X509_num(chain) == 0)
-		diag_error(d, gc->backend_certificate_line,
-		    "backend_certificate: no certificate in '%s'",
-		    gc->backend_certificate);
-	pk = tls_check_read_key("backend_private_key",
-	    gc->backend_private_key, d, gc->backend_private_key_line);
-	if (chain == NULL || sk_X509_num(chain) == 0 || pk == NULL)
-		goto out;
-	if (X509_check_private_key(sk_X509_value(chain, 0), pk) != 1) {
-		ERR_clear_error();
-		diag_error(d, gc->backend_private_key_line,
-		    "backend_private_key: '%s' does not match "
-		    "backend_certificate '%s'", gc->backend_private_key,
-		    gc->backend_certificate);
-		goto out;
-	}
-	if (SSL_CTX_use_certificate(ctx, sk_X509_value(chain, 0)) != 1 ||
-	    SSL_CTX_use_PrivateKey(ctx, pk) != 1) {
-		diag_ssl(d, gc->backend_certificate_line,
-		    "backend_certificate: cannot use '%s'",
-		    gc->backend_certificate);
-		goto out;
-	}
-	for (i = 1; i < sk_X509_num(chain); i++)
-		if (SSL_CTX_add1_chain_cert(ctx, sk_X509_value(chain, i)) != 1)
+	if (tls_check_read_pair(&cf, &kf, d, &chain, &pk) == 0) {
+		leaf = sk_X509_shift(chain);
+		if (SSL_CTX_use_cert_and_key(ctx, leaf, pk, chain, 1) != 1)
 			diag_ssl(d, gc->backend_certificate_line,
-			    "backend_certificate: cannot use the chain of '%s'",
+			    "backend_certificate: cannot use '%s'",
 			    gc->backend_certificate);
-out:
+		X509_free(leaf);
+	}
 	EVP_PKEY_free(pk);
 	sk_X509_pop_free(chain, X509_free);
 }

@@ -128,33 +128,18 @@ static bool
 read_pair(struct pair *p, const char *cpath, int cline, const char *kpath,
     int kline, struct diag *d)
 {
+	const struct tls_check_file cf = { "server_certificate", cpath, cline };
+	const struct tls_check_file kf = { "server_private_key", kpath, kline };
 	STACK_OF(X509) *chain;
-	EVP_PKEY *pk = NULL;
-	bool ok = false;
+	EVP_PKEY *pk;
+	bool ok;
 
-	chain = tls_check_read_certs("server_certificate", cpath, d, cline);
-	if (chain != NULL && sk_X509_num(chain) == 0)
-		diag_error(d, cline, "server_certificate: no certificate in "
-		    "'%s'", cpath);
-	if (kpath != NULL)
-		pk = tls_check_read_key("server_private_key", kpath, d, kline);
-	if (chain == NULL || sk_X509_num(chain) == 0) {
-		sk_X509_pop_free(chain, X509_free);
-		EVP_PKEY_free(pk);
+	ok = tls_check_read_pair(&cf, &kf, d, &chain, &pk) == 0;
+	if (chain == NULL)
 		return false;
-	}
 	tls_check_server_chain(chain, d, cline);
 	p->leaf = sk_X509_shift(chain);
 	p->chain = chain;
-	if (pk != NULL) {
-		if (X509_check_private_key(p->leaf, pk) != 1) {
-			ERR_clear_error();
-			diag_error(d, kline, "server_private_key: '%s' does "
-			    "not match server_certificate '%s'", kpath,
-			    cpath);
-		} else
-			ok = true;
-	}
 	p->key = pk;
 	p->type = pk != NULL ? EVP_PKEY_get_base_id(pk) : 0;
 	read_names(p);

@@ -244,6 +244,43 @@ tls_check_read_key(const char *key, const char *path, struct diag *d,
 	return pk;
 }
 
+int
+tls_check_read_pair(const struct tls_check_file *cert,
+    const struct tls_check_file *key, struct diag *d,
+    STACK_OF(X509) **chain, EVP_PKEY **pkey)
+{
+	STACK_OF(X509) *c;
+	EVP_PKEY *pk = NULL;
+	int rc = -1;
+
+	*chain = NULL;
+	*pkey = NULL;
+	c = tls_check_read_certs(cert->key, cert->path, d, cert->line);
+	if (c != NULL && sk_X509_num(c) == 0) {
+		diag_error(d, cert->line, "%s: no certificate in '%s'",
+		    cert->key, cert->path);
+		sk_X509_free(c);
+		c = NULL;
+	}
+	if (key->path != NULL)
+		pk = tls_check_read_key(key->key, key->path, d, key->line);
+	if (c == NULL || pk == NULL)
+		goto out;
+	if (X509_check_private_key(sk_X509_value(c, 0), pk) != 1) {
+		ERR_clear_error();
+		diag_error(d, key->line, "%s: '%s' does not match %s '%s'",
+		    key->key, key->path, cert->key, cert->path);
+		goto out;
+	}
+	*pkey = pk;
+	pk = NULL;
+	rc = 0;
+out:
+	EVP_PKEY_free(pk);
+	*chain = c;
+	return rc;
+}
+
 /*
  * Warns about what OpenSSL 3 refuses in a certificate we hand out or
  * trust: an md5/sha1 signature (not for a self-signed anchor, whose own

@@ -33,6 +33,25 @@ EVP_PKEY *tls_check_read_key(const char *key, const char *path,
     struct diag *d, int line);
 
 /*
+ * A certificate and its key, as a listener's server_certificate and
+ * server_private_key or a group's backend_certificate and
+ * backend_private_key are: reads the chain in cert (leaf first) and the
+ * key in key (none when key->path is NULL) and checks that they belong
+ * together. Every problem is recorded in d at the line of its key.
+ * Returns 0 with both; otherwise -1, and *chain is still set (the
+ * caller's to free) when the certificates were readable, for checks
+ * that concern them alone. On 0 the caller owns *chain and *pkey.
+ */
+struct tls_check_file {
+	const char *key;	/* the config key, for messages */
+	const char *path;
+	int line;
+};
+int tls_check_read_pair(const struct tls_check_file *cert,
+    const struct tls_check_file *key, struct diag *d,
+    STACK_OF(X509) **chain, EVP_PKEY **pkey);
+
+/*
  * Warns about a server chain (leaf first) that clients or OpenSSL will
  * refuse: weak signatures and keys, dates, extendedKeyUsage, no SAN.
  */

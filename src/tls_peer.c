@@ -36,6 +36,14 @@ struct verify_rec {
 };
 
 static int verify_idx = -1;
+/*
+ * A peer_cert built for the session's identity record during the
+ * handshake, handed to the connection's first tls_peer_cert_new() so that
+ * a full handshake formats the client's names once.
+ */
+static int built_idx = -1;
+
+static struct peer_cert *build(SSL *ssl);
 
 static BIO *
 xbio_mem(void)
@@ -77,6 +85,13 @@ verify_rec_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 	X509_free(vr->leaf);
 	free(vr->reason);
 	free(vr);
+}
+
+static void
+built_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	tls_peer_cert_free(ptr);
 }
 
 /* Words for the verify errors that only mean "too weak for this level". */
@@ -287,14 +302,20 @@ tls_peer_record(SSL *ssl, unsigned char *buf, size_t cap)
 		return 0;
 	memcpy(buf, ID_MAGIC, sizeof(ID_MAGIC));
 	off = sizeof(ID_MAGIC);
-	pc = tls_peer_cert_new(ssl);
+	if (built_idx < 0 || (pc = SSL_get_ex_data(ssl, built_idx)) == NULL) {
+		pc = build(ssl);
+		if (built_idx < 0 || SSL_set_ex_data(ssl, built_idx, pc) != 1) {
+			ERR_clear_error();
+			tls_peer_cert_free(pc);
+			return 0;
+		}
+	}
 	off = put_field(buf, cap, off, when);
 	off = put_field(buf, cap, off, pc->subject);
 	off = put_field(buf, cap, off, pc->issuer);
 	off = put_field(buf, cap, off, pc->serial);
 	off = put_field(buf, cap, off, pc->fingerprint);
 	off = put_field(buf, cap, off, pc->sans != NULL ? pc->sans : "");
-	tls_peer_cert_free(pc);
 	return off;
 }
 
@@ -349,6 +370,19 @@ tls_peer_record_not_after(SSL_SESSION *sess)
 
 struct peer_cert *
 tls_peer_cert_new(SSL *ssl)
+{
+	struct peer_cert *pc;
+
+	if (built_idx >= 0 && (pc = SSL_get_ex_data(ssl, built_idx)) != NULL) {
+		/* the caller takes it over */
+		(void)SSL_set_ex_data(ssl, built_idx, NULL);
+		return pc;
+	}
+	return build(ssl);
+}
+
+static struct peer_cert *
+build(SSL *ssl)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	struct verify_rec *vr = NULL;
@@ -493,7 +527,10 @@ tls_peer_init(void)
 	if (verify_idx < 0)
 		verify_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL,
 		    verify_rec_free);
-	return verify_idx < 0 ? -1 : 0;
+	if (built_idx < 0)
+		built_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+		    built_free);
+	return verify_idx < 0 || built_idx < 0 ? -1 : 0;
 }
 
 SSL_verify_cb

@@ -1,0 +1,152 @@
+/*
+ * h2_int: the HTTP/2 session and its streams, shared by the two files of
+ * the h2 module (h2.c: the connection, its I/O, timers and GOAWAY;
+ * h2_stream.c: a stream's request, its translation to HTTP/1.1 and the
+ * struct proxy_client functions). Nothing outside the module includes it.
+ */
+#ifndef MTLSLB_H2_INT_H
+#define MTLSLB_H2_INT_H
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "h2.h"
+
+struct conn;
+struct evbuffer;
+struct event;
+struct request;
+
+#define H2_MAGIC	0x68322020u
+#define H2_CHECK(h)	assert((h) != NULL && (h)->magic == H2_MAGIC)
+#define H2S_MAGIC	0x68327374u
+#define H2S_CHECK(s)	assert((s) != NULL && (s)->magic == H2S_MAGIC)
+
+/* Above this many bytes queued to the client, frame no more DATA. */
+#define H2_OUT_HIGH	(256 * 1024)
+
+/* Stream objects a session keeps for reuse. */
+#define H2_SPARE_MAX	16
+
+struct h2_stream {
+	uint32_t magic;
+	TAILQ_ENTRY(h2_stream) link;
+	struct h2 *h;
+	int32_t id;
+	struct request *r;		/* from its head on */
+	struct evbuffer *in;		/* request body not forwarded yet */
+	struct evbuffer *out;		/* response body not framed yet */
+	uint64_t body_bytes;		/* request body received */
+	bool chunked;			/* body goes up chunked (no length) */
+	bool started;			/* the request is with proxy.c */
+	bool body_done;			/* END_STREAM from the client */
+	bool body_sent;			/* ... and all of it went up */
+	bool paused;			/* the backend takes no more */
+	bool resp_done;			/* the whole response is in out */
+	bool deferred;			/* the data provider waits for out */
+	bool answered;			/* a response head was submitted */
+	bool local;			/* ... our own page: body discarded */
+	bool closed;			/* nghttp2 closed the stream */
+	bool dead;			/* reset by us: ops return CLOSED */
+	bool too_big;			/* its header list passed the limit */
+	int end_status;			/* for the log if it ends unanswered */
+};
+
+TAILQ_HEAD(h2_streams, h2_stream);
+
+struct h2 {
+	uint32_t magic;
+	struct conn *c;
+	nghttp2_session *ng;
+	struct h2_streams open;		/* streams nghttp2 has not closed */
+	struct h2_streams done;		/* closed: released from the loop */
+	struct h2_stream *spare;	/* kept for reuse (linked by h) */
+	unsigned nspare;
+	unsigned nopen;
+	unsigned nrequests;		/* streams opened by the client */
+	struct event *tick;		/* deferred sends and releases */
+	bool in_recv;			/* inside nghttp2_session_mem_recv */
+	bool want_send;			/* frames queued during in_recv */
+	bool closing;			/* GOAWAY sent: close when idle */
+	bool timer_idle;		/* the timer counts keepalive_timeout */
+	struct timeval progress;	/* last DATA or HEADERS either way */
+	/* control frames: a token bucket against SETTINGS/PING floods */
+	double tokens;
+	struct timeval tokens_at;
+	/* the header block being received (one at a time per connection) */
+	char *hb;
+	size_t hb_len, hb_cap;
+	size_t hb_list;			/* RFC 9113 size of its fields */
+	/* response heads: nghttp2_nv array and lower-cased names */
+	nghttp2_nv *nv;
+	size_t nv_cap;
+	char *nvbuf;
+	size_t nvbuf_cap;
+};
+
+/* --- h2.c ------------------------------------------------------------ */
+
+/*
+ * Sends what nghttp2 has queued, or defers it when inside a callback.
+ * Returns CONN_OK or CONN_CLOSED.
+ */
+int h2_flush(struct h2 *h);
+
+/* Runs h2_flush and the releases from the loop, soon. */
+void h2_later(struct h2 *h);
+
+/* Marks that bytes moved: the stall timer restarts. */
+void h2_progress(struct h2 *h);
+
+/* Sends GOAWAY(NO_ERROR) with the last stream id; closes when idle. */
+void h2_goaway(struct h2 *h);
+
+/* --- h2_stream.c ------------------------------------------------------ */
+
+/* A new stream id of h (the client's HEADERS began); NULL: refused. */
+struct h2_stream *h2_stream_new(struct h2 *h, int32_t id);
+
+/* One header field of a stream's request head; nghttp2 error or 0. */
+int h2_stream_header(struct h2_stream *s, const nghttp2_frame *f,
+    const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen);
+
+/* The head is complete (END_HEADERS): admit and start the request. */
+int h2_stream_head_done(struct h2_stream *s, bool end_stream);
+
+/* Body bytes of the request arrived. */
+int h2_stream_data(struct h2_stream *s, const uint8_t *p, size_t len);
+
+/* END_STREAM from the client. */
+int h2_stream_end(struct h2_stream *s);
+
+/* A frame of ours went out on s (RST after an early full response). */
+void h2_stream_sent(struct h2_stream *s, const nghttp2_frame *f);
+
+/* nghttp2 closed s: move it to the done list. */
+void h2_stream_closed(struct h2_stream *s, uint32_t error_code);
+
+/* Ends and releases the streams on the done list. */
+void h2_stream_reap(struct h2 *h);
+
+/* Ends every stream's request (the connection is closing). */
+void h2_stream_end_all(struct h2 *h);
+
+/* Frees every stream object (the session is freed). */
+void h2_stream_free_all(struct h2 *h);
+
+/* True when some stream waits for the client (body or window). */
+bool h2_stream_stalled(struct h2 *h);
+
+/* nghttp2's data provider callbacks for response bodies. */
+ssize_t h2_stream_read(nghttp2_session *ng, int32_t id, uint8_t *buf,
+    size_t len, uint32_t *flags, nghttp2_data_source *src, void *ud);
+int h2_stream_send_data(nghttp2_session *ng, nghttp2_frame *f,
+    const uint8_t *framehd, size_t len, nghttp2_data_source *src, void *ud);
+
+#endif

@@ -34,7 +34,7 @@
 #define CTRL_BURST	1000.0
 #define CTRL_RATE	100.0
 
-/* RST_STREAM from a client (CVE-2023-44487): nghttp2's token bucket. */
+/* RST_STREAM a client may send a second after a burst (CVE-2023-44487). */
 #define RESET_RATE	33
 
 static void read_cb(struct bufferevent *bev, void *arg);
@@ -99,6 +99,30 @@ ctrl_token(struct h2 *h)
 	if (h->tokens < 1.0)
 		return false;
 	h->tokens -= 1.0;
+	return true;
+}
+
+/*
+ * RST_STREAM from the client: cancelling is normal, a stream of them is
+ * the rapid-reset attack (CVE-2023-44487), each costing us a request.
+ */
+static bool
+rst_token(struct h2 *h)
+{
+	struct timeval now;
+	double dt, burst = 2.0 * h->c->lsn->conf->http2_max_concurrent_streams;
+
+	event_base_gettimeofday_cached(h->c->w->base, &now);
+	dt = (double)(now.tv_sec - h->rst_at.tv_sec) +
+	    (double)(now.tv_usec - h->rst_at.tv_usec) / 1e6;
+	h->rst_at = now;
+	if (dt > 0)
+		h->rst_tokens += dt * RESET_RATE;
+	if (h->rst_tokens > burst)
+		h->rst_tokens = burst;
+	if (h->rst_tokens < 1.0)
+		return false;
+	h->rst_tokens -= 1.0;
 	return true;
 }
 
@@ -176,6 +200,10 @@ cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 			return calm_down(h, f->hd.type == NGHTTP2_PING ?
 			    "PING" : f->hd.type == NGHTTP2_SETTINGS ?
 			    "SETTINGS" : "PRIORITY");
+		break;
+	case NGHTTP2_RST_STREAM:
+		if (!rst_token(h))
+			return calm_down(h, "RST_STREAM (rapid reset)");
 		break;
 	case NGHTTP2_WINDOW_UPDATE:
 		if (f->hd.stream_id == 0 && !ctrl_token(h))
@@ -409,9 +437,10 @@ h2_feed(struct h2 *h, const unsigned char *p, size_t len)
 		if (n == NGHTTP2_ERR_BAD_CLIENT_MAGIC)
 			return conn_close(c, CONN_END_ABORT,
 			    "not an HTTP/2 connection preface");
-		/* nghttp2 queued its GOAWAY: let it out, then close */
+		/* GOAWAY (unless nghttp2 queued one): let it out, close */
 		h->closing = true;
 		(void)nghttp2_session_terminate_session(h->ng,
+		    n == NGHTTP2_ERR_FLOODED ? NGHTTP2_ENHANCE_YOUR_CALM :
 		    NGHTTP2_PROTOCOL_ERROR);
 	}
 	h2_stream_reap(h);
@@ -538,7 +567,9 @@ h2_start(struct conn *c)
 	TAILQ_INIT(&h->open);
 	TAILQ_INIT(&h->done);
 	h->tokens = CTRL_BURST;
+	h->rst_tokens = 2.0 * lc->http2_max_concurrent_streams;
 	event_base_gettimeofday_cached(c->w->base, &h->tokens_at);
+	h->rst_at = h->tokens_at;
 	h->progress = h->tokens_at;
 	c->h2 = h;
 	if ((h->tick = event_new(c->w->base, -1, 0, tick_cb, h)) == NULL)
@@ -549,8 +580,9 @@ h2_start(struct conn *c)
 	nghttp2_option_set_no_auto_window_update(opt, 1);
 	nghttp2_option_set_no_closed_streams(opt, 1);
 	nghttp2_option_set_max_send_header_block_length(opt, 256 * 1024);
+	/* ours (rst_token) answers first, with ENHANCE_YOUR_CALM */
 	nghttp2_option_set_stream_reset_rate_limit(opt,
-	    2 * (uint64_t)lc->http2_max_concurrent_streams, RESET_RATE);
+	    4 * (uint64_t)lc->http2_max_concurrent_streams, 2 * RESET_RATE);
 	nghttp2_option_set_max_outbound_ack(opt, 100);
 	nghttp2_option_set_max_settings(opt, 32);
 	nghttp2_option_set_max_continuations(opt, 8);

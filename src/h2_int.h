@@ -79,6 +79,8 @@ struct h2 {
 	/* control frames: a token bucket against SETTINGS/PING floods */
 	double tokens;
 	struct timeval tokens_at;
+	double rst_tokens;		/* and against rapid reset */
+	struct timeval rst_at;
 	/* the header block being received (one at a time per connection) */
 	char *hb;
 	size_t hb_len, hb_cap;

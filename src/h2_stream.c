@@ -473,13 +473,16 @@ h2_stream_head_done(struct h2_stream *s, bool end_stream)
 	if (lc->keepalive_requests != 0 &&
 	    h->nrequests >= lc->keepalive_requests)
 		h2_goaway(h);
+	status = build_msg(s, end_stream, &m);
 	if (s->too_big) {
 		log_msg(LL_INFO, "listener %s: %s:%u: HTTP/2 header list over "
 		    "http2_max_header_list_size", lc->name, c->client_ip,
 		    c->client_port);
+		/* what was kept of it names the request in the log */
+		if (status == 0)
+			proxy_request_note(s->r, &m);
 		status = 431;
-	} else
-		status = build_msg(s, end_stream, &m);
+	}
 	if (status < 0) {
 		log_msg(LL_INFO, "listener %s: %s:%u: HTTP/2 request with a "
 		    "Host other than its :authority", lc->name, c->client_ip,
@@ -487,11 +490,11 @@ h2_stream_head_done(struct h2_stream *s, bool end_stream)
 		(void)stream_reset(s, NGHTTP2_PROTOCOL_ERROR);
 		return c->closed ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
 	}
+	adm.detail = NULL;
 	if (status == 0) {
 		proxy_request_note(s->r, &m);
 		status = admit_request(c, &m, &adm);
-	} else
-		adm.detail = NULL;
+	}
 	if (status != 0) {
 		(void)answer(s, status, adm.detail);
 		return c->closed ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;

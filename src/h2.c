@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -36,6 +37,9 @@
 
 /* RST_STREAM a client may send a second after a burst (CVE-2023-44487). */
 #define RESET_RATE	33
+
+/* How long a connection that sent its GOAWAY reads what still comes. */
+#define LINGER_MS	2000
 
 static void read_cb(struct bufferevent *bev, void *arg);
 static void write_cb(struct bufferevent *bev, void *arg);
@@ -343,7 +347,11 @@ h2_progress(struct h2 *h)
 	event_base_gettimeofday_cached(h->c->w->base, &h->progress);
 }
 
-/* Nothing open and nothing to send: wait for keepalive_timeout. */
+/*
+ * No stream open: wait client_header_timeout for the first request, then
+ * keepalive_timeout between requests. Streams open: check for progress
+ * every client_body_timeout.
+ */
 static void
 arm_timer(struct h2 *h)
 {
@@ -353,8 +361,38 @@ arm_timer(struct h2 *h)
 	if (idle == h->timer_idle && evtimer_pending(h->c->timer, NULL))
 		return;
 	h->timer_idle = idle;
-	conn_timer_arm(h->c, idle ? lc->keepalive_timeout_ms :
-	    lc->client_body_timeout_ms);
+	if (!idle)
+		conn_timer_arm(h->c, lc->client_body_timeout_ms);
+	else
+		conn_timer_arm(h->c, h->nrequests == 0 ?
+		    lc->client_header_timeout_ms : lc->keepalive_timeout_ms);
+}
+
+/*
+ * The GOAWAY is out: a close now would answer what the client is still
+ * sending with a reset, which can destroy the GOAWAY (and responses)
+ * before it read them. So send close_notify, shut our side, and read and
+ * discard for a moment (as h1.c's lingering close); EOF or LINGER_MS
+ * ends it.
+ */
+static int
+linger(struct h2 *h)
+{
+	struct conn *c = h->c;
+	struct evbuffer *in = bufferevent_get_input(c->cbev);
+
+	if (h->lingering)
+		return CONN_OK;
+	h->lingering = true;
+	evbuffer_drain(in, evbuffer_get_length(in));
+	if (c->ssl != NULL)
+		(void)SSL_shutdown(c->ssl);
+	ERR_clear_error();
+	(void)shutdown(bufferevent_getfd(c->cbev), SHUT_WR);
+	bufferevent_set_timeouts(c->cbev, NULL, NULL);
+	bufferevent_enable(c->cbev, EV_READ);
+	conn_timer_arm(c, LINGER_MS);
+	return CONN_OK;
 }
 
 /* Closes the connection once it has nothing left to do. */
@@ -368,10 +406,9 @@ maybe_close(struct h2 *h)
 
 	if (!drained || busy)
 		return CONN_OK;
-	if (nghttp2_session_want_read(h->ng) == 0)
-		return conn_close(c, CONN_END_CLEAN, "HTTP/2 session ended");
-	if (h->closing && h->nopen == 0)
-		return conn_close(c, CONN_END_CLEAN, "HTTP/2 GOAWAY done");
+	if (nghttp2_session_want_read(h->ng) == 0 ||
+	    (h->closing && h->nopen == 0))
+		return linger(h);
 	return CONN_OK;
 }
 
@@ -383,6 +420,8 @@ h2_flush(struct h2 *h)
 
 	if (c->closed)
 		return CONN_CLOSED;
+	if (h->lingering)
+		return CONN_OK;
 	if (h->in_recv) {
 		h->want_send = true;
 		return CONN_OK;
@@ -455,6 +494,10 @@ on_input(struct h2 *h)
 	int i, nv;
 	size_t total;
 
+	if (h->lingering) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return CONN_OK;
+	}
 	while ((total = evbuffer_get_length(in)) > 0) {
 		nv = evbuffer_peek(in, -1, NULL, v, 8);
 		if (nv > 8)
@@ -530,6 +573,8 @@ h2_timer(struct h2 *h)
 	double idle;
 
 	H2_CHECK(h);
+	if (h->lingering)
+		return conn_close(c, CONN_END_CLEAN, "lingering close done");
 	if (h->nopen == 0) {
 		/* keepalive_timeout: GOAWAY, then close once it is out */
 		h2_goaway(h);

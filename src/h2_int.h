@@ -74,6 +74,7 @@ struct h2 {
 	bool in_recv;			/* inside nghttp2_session_mem_recv */
 	bool want_send;			/* frames queued during in_recv */
 	bool closing;			/* GOAWAY sent: close when idle */
+	bool lingering;			/* GOAWAY out: draining, then close */
 	bool timer_idle;		/* the timer counts keepalive_timeout */
 	struct timeval progress;	/* last DATA or HEADERS either way */
 	/* control frames: a token bucket against SETTINGS/PING floods */

@@ -196,6 +196,28 @@ c=$(echo "$out" | grep -o '\[200 [0-9]*\]' | awk '{ s += $2; n++ } END { print n
 [ "$c" = "4 2" ] || fail "keepalive_requests = 2: want 4 answers on 2 connections, got '$c': $out"
 pass "keepalive_requests = 2: GOAWAY after 2 streams, 4 requests on 2 connections"
 
+# --- SIGHUP: GOAWAY to the old workers' connections, streams in flight end ---
+(
+	curl_mtls "$(lb_url /delay/3000)" -o "$T/hup.body" \
+	    -w '%{http_code} %{http_version}' >"$T/hup.v" 2>"$T/hup.err"
+	echo "$?" >"$T/hup.rc"
+) &
+job=$!
+t_track "$job" "request across the reload"
+for ((i = 0; i < 100; i++)); do
+	[ "$(($(backend_hits ECS01 /delay/3000) + $(backend_hits ECS02 /delay/3000)))" -ge 1 ] && break
+	sleep 0.1
+done
+kill -HUP "$MTLSLB_PID"
+wait "$job" 2>/dev/null || true
+t_untrack "$job"
+[ "$(cat "$T/hup.rc" 2>/dev/null)" = 0 ] && [ "$(cat "$T/hup.v")" = "200 2" ] ||
+    fail "a stream in flight across SIGHUP: '$(cat "$T/hup.v" 2>/dev/null)' $(cat "$T/hup.err" 2>/dev/null)"
+v=$(curl_mtls "$(lb_url /)" -o /dev/null -w '%{http_code} %{http_version}') ||
+    fail "after the reload: curl failed"
+[ "$v" = "200 2" ] || fail "after the reload: '$v'"
+pass "SIGHUP: the HTTP/2 stream in flight finishes (200), new connections served"
+
 # --- h2load: many streams at 0 failures -------------------------------------
 # h2load (nghttp2-client 1.52) has no client-certificate option, so this
 # listener has mutual_authentication = optional; the mTLS path per stream

@@ -156,8 +156,12 @@ cb_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 	if (f->hd.type != NGHTTP2_HEADERS ||
 	    f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;		/* trailers: read, not forwarded */
-	if ((s = h2_stream_new(h, f->hd.stream_id)) == NULL)
-		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	if ((s = h2_stream_new(h, f->hd.stream_id)) == NULL) {
+		/* stopping: the client may retry it elsewhere (RFC 9113 8.7) */
+		(void)nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE,
+		    f->hd.stream_id, NGHTTP2_REFUSED_STREAM);
+		return 0;
+	}
 	if (nghttp2_session_set_stream_user_data(ng, f->hd.stream_id, s) != 0)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	h->nrequests++;
@@ -452,6 +456,15 @@ int
 h2_stop(struct h2 *h)
 {
 	H2_CHECK(h);
+	/*
+	 * A connection that has not sent a request yet gets its first one
+	 * served, then the GOAWAY (h2_stream_head_done), as a fresh HTTP/1
+	 * connection gets its answer with Connection: close: a GOAWAY that
+	 * crosses the client's first HEADERS makes some clients fail it.
+	 * Its idle timer (client_header_timeout) bounds the wait.
+	 */
+	if (h->nrequests == 0)
+		return CONN_OK;
 	h2_goaway(h);
 	return h2_flush(h);
 }

@@ -36,8 +36,11 @@ h2_stream_new(struct h2 *h, int32_t id)
 	struct h2_stream *s = h->spare;
 	struct evbuffer *in = NULL, *out = NULL;
 
-	if (h->c->w->stopping || h->closing)
-		return NULL;
+	/*
+	 * After our GOAWAY nghttp2 ignores streams above its last stream id
+	 * (the client retries them elsewhere): every stream that gets here
+	 * is served, even while the worker stops.
+	 */
 	if (s != NULL) {
 		h->spare = TAILQ_NEXT(s, link);
 		h->nspare--;
@@ -470,8 +473,10 @@ h2_stream_head_done(struct h2_stream *s, bool end_stream)
 	s->body_done = end_stream;
 	s->r = proxy_request_new(c, &h2_client, s);
 	proxy_request_clock(s->r);
-	if (lc->keepalive_requests != 0 &&
-	    h->nrequests >= lc->keepalive_requests)
+	/* the last stream: keepalive_requests, or a stopping worker (a
+	 * connection that was still in its handshake when the stop came) */
+	if ((lc->keepalive_requests != 0 &&
+	    h->nrequests >= lc->keepalive_requests) || c->w->stopping)
 		h2_goaway(h);
 	status = build_msg(s, end_stream, &m);
 	if (s->too_big) {
@@ -487,6 +492,7 @@ h2_stream_head_done(struct h2_stream *s, bool end_stream)
 		log_msg(LL_INFO, "listener %s: %s:%u: HTTP/2 request with a "
 		    "Host other than its :authority", lc->name, c->client_ip,
 		    c->client_port);
+		s->end_status = 400;
 		(void)stream_reset(s, NGHTTP2_PROTOCOL_ERROR);
 		return c->closed ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
 	}

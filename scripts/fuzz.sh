@@ -103,9 +103,12 @@ for t in $targets; do
 		build "$t" "$top/src/proxyproto.c" ;;
 	h2)
 		# the whole daemon but main.c: the session runs as in a worker
-		# shellcheck disable=SC2046,SC2086
-		build "$t" $(ls "$top"/src/*.c | grep -v '/main\.c$') $h2 \
-		    -lpthread ;;
+		srcs=
+		for f in "$top"/src/*.c; do
+			case $f in */main.c) ;; *) srcs="$srcs $f" ;; esac
+		done
+		# shellcheck disable=SC2086 # file and flag lists
+		build "$t" $srcs $h2 -lpthread ;;
 	*) echo "$prog: unknown target '$t'" >&2; exit 2 ;;
 	esac
 done

@@ -40,22 +40,22 @@ struct h2_stream {
 	struct h2 *h;
 	int32_t id;
 	struct request *r;		/* from its head on */
-	struct evbuffer *in;		/* request body not forwarded yet */
-	struct evbuffer *out;		/* response body not framed yet */
+	struct evbuffer *in;		/* request body to forward */
+	struct evbuffer *out;		/* response body to frame */
 	uint64_t body_bytes;		/* request body received */
-	bool chunked;			/* body goes up chunked (no length) */
-	bool started;			/* the request is with proxy.c */
-	bool body_done;			/* END_STREAM from the client */
-	bool body_sent;			/* ... and all of it went up */
-	bool paused;			/* the backend takes no more */
-	bool resp_done;			/* the whole response is in out */
-	bool deferred;			/* the data provider waits for out */
-	bool answered;			/* a response head was submitted */
-	bool local;			/* ... our own page: body discarded */
-	bool closed;			/* nghttp2 closed the stream */
-	bool dead;			/* reset by us: ops return CLOSED */
-	bool too_big;			/* its header list passed the limit */
-	int end_status;			/* for the log if it ends unanswered */
+	bool chunked;			/* body goes up chunked */
+	bool started;			/* with proxy.c */
+	bool body_done;			/* END_STREAM came */
+	bool body_sent;			/* ... all went up */
+	bool paused;			/* backend full */
+	bool resp_done;			/* response all in out */
+	bool deferred;			/* provider waits */
+	bool answered;			/* head submitted */
+	bool local;			/* our page: body dropped */
+	bool closed;			/* nghttp2 closed it */
+	bool dead;			/* we reset it */
+	bool too_big;			/* header list too big */
+	int end_status;			/* log status if unanswered */
 };
 
 TAILQ_HEAD(h2_streams, h2_stream);
@@ -64,19 +64,19 @@ struct h2 {
 	uint32_t magic;
 	struct conn *c;
 	nghttp2_session *ng;
-	struct h2_streams open;		/* streams nghttp2 has not closed */
-	struct h2_streams done;		/* closed: released from the loop */
-	struct h2_stream *spare;	/* kept for reuse (linked by h) */
+	struct h2_streams open;		/* not closed by nghttp2 */
+	struct h2_streams done;		/* closed, to release */
+	struct h2_stream *spare;	/* kept for reuse */
 	unsigned nspare;
 	unsigned nopen;
-	unsigned nrequests;		/* streams opened by the client */
-	struct event *tick;		/* deferred sends and releases */
-	bool in_recv;			/* inside nghttp2_session_mem_recv */
-	bool want_send;			/* frames queued during in_recv */
-	bool closing;			/* GOAWAY sent: close when idle */
-	bool lingering;			/* GOAWAY out: draining, then close */
-	bool timer_idle;		/* the timer counts keepalive_timeout */
-	struct timeval progress;	/* last DATA or HEADERS either way */
+	unsigned nrequests;		/* streams opened */
+	struct event *tick;		/* deferred work */
+	bool in_recv;			/* in mem_recv */
+	bool want_send;			/* frames queued */
+	bool closing;			/* GOAWAY sent */
+	bool lingering;			/* draining, then close */
+	bool timer_idle;		/* timer: idle wait */
+	struct timeval progress;	/* last DATA/HEADERS */
 	/* control frames: a token bucket against SETTINGS/PING floods */
 	double tokens;
 	struct timeval tokens_at;

@@ -562,7 +562,7 @@ h2_stream_sent(struct h2_stream *s, const nghttp2_frame *f)
 	}
 }
 
-/* --- the response body ------------------------------------------------------ */
+/* --- the response body ------------------------------------------------ */
 
 ssize_t
 h2_stream_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,

@@ -20,8 +20,9 @@ t_setup
 mkpki
 need_mtlslb
 PY=/usr/bin/python3
-[ -x "$PY" ] && "$PY" -c 'import h2, hpack' 2>/dev/null ||
-    skip "/usr/bin/python3 with the h2 module (python3-h2) not found"
+if ! [ -x "$PY" ] || ! "$PY" -c 'import h2, hpack' 2>/dev/null; then
+	skip "/usr/bin/python3 with the h2 module (python3-h2) not found"
+fi
 curl -V | grep -qw HTTP2 || skip "curl without HTTP/2"
 ATTACK=$top_srcdir/tests/helpers/h2attack.py
 CURL_HTTP=--http2

@@ -4,14 +4,15 @@
 
 # What building and the demo need; check.sh adds the test tools.
 mtlslb_deps="build-essential autoconf automake autoconf-archive pkg-config
-libssl-dev libevent-dev libinih-dev check libsystemd-dev
+libssl-dev libevent-dev libinih-dev libnghttp2-dev check libsystemd-dev
 curl openssl python3 procps ca-certificates"
 
 # What the tests add: a real nginx backend, HAProxy (an L4 balancer sending
 # the PROXY protocol), libFuzzer, valgrind, systemd-analyze, mandoc, and
 # Chromium with NSS tools for the browser test.
 mtlslb_test_deps="nginx-light haproxy clang libclang-rt-14-dev valgrind
-systemd mandoc man-db chromium libnss3-tools iproute2 nftables keepalived"
+systemd mandoc man-db chromium libnss3-tools iproute2 nftables keepalived
+python3-h2 nghttp2-client"
 
 mtlslb_install_deps() {
 	_missing=

@@ -10,7 +10,7 @@
 # removed unless something crashed), FUZZ_ARGS (extra libFuzzer flags),
 # FUZZ_JOBS (targets run at once; default the CPU count), KEEP=1 (keep
 # FUZZ_DIR).
-# Targets: http_request http_response http_chunked config proxyproto.
+# Targets: http_request http_response http_chunked config proxyproto h2.
 #
 # Reproduce a crash: $FUZZ_DIR/bin/fuzz_NAME CRASH-FILE; then add the
 # input to tests/fuzz/corpus/NAME/ as a regression seed.
@@ -22,7 +22,7 @@ case $secs in
 '' | *[!0-9]*) echo "usage: $prog [SECONDS] [TARGET...]" >&2; exit 2 ;;
 esac
 [ $# -gt 0 ] && shift
-targets=${*:-http_request http_response http_chunked config proxyproto}
+targets=${*:-http_request http_response http_chunked config proxyproto h2}
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 CC=${CC:-clang}
@@ -66,6 +66,10 @@ cflags="-std=c11 -g -O1 -fno-omit-frame-pointer $san -I$FUZZ_DIR/inc \
 ev=$(pkg-config --cflags --libs libevent_core 2>/dev/null) || ev=-levent_core
 ssl=$(pkg-config --cflags --libs libcrypto 2>/dev/null) || ssl=-lcrypto
 ini=$(pkg-config --cflags --libs inih 2>/dev/null) || ini=-linih
+h2=$(pkg-config --cflags --libs libnghttp2 libevent_core libevent_openssl \
+    libevent_pthreads libevent_extra libssl libcrypto inih 2>/dev/null) ||
+    h2="-lnghttp2 -levent_core -levent_openssl -levent_pthreads -levent_extra \
+    -lssl -lcrypto -linih"
 
 build() {
 	name=$1
@@ -97,6 +101,14 @@ for t in $targets; do
 		    "$top/src/diag.c" "$top/src/util.c" $ini $ssl ;;
 	proxyproto)
 		build "$t" "$top/src/proxyproto.c" ;;
+	h2)
+		# the whole daemon but main.c: the session runs as in a worker
+		srcs=
+		for f in "$top"/src/*.c; do
+			case $f in */main.c) ;; *) srcs="$srcs $f" ;; esac
+		done
+		# shellcheck disable=SC2086 # file and flag lists
+		build "$t" $srcs $h2 -lpthread ;;
 	*) echo "$prog: unknown target '$t'" >&2; exit 2 ;;
 	esac
 done
@@ -114,6 +126,7 @@ run_one() {
 	mkdir -p "$work" "$FUZZ_DIR/artifacts-$t"
 	case $t in
 	http_*) dict=$top/tests/fuzz/http.dict ;;
+	h2) dict=$top/tests/fuzz/h2.dict ;;
 	*) dict=$top/tests/fuzz/$t.dict ;;
 	esac
 	if [ -f "$dict" ]; then dict="-dict=$dict"; else dict=; fi

@@ -207,6 +207,11 @@ struct listener_conf {
 	size_t max_request_line;	/* 8k */
 	size_t max_request_header_size;	/* 64k */
 	uint64_t max_request_body_size;	/* 0 = unlimited */
+	bool http2;			/* ALPN offers h2 (default on) */
+	unsigned http2_max_concurrent_streams;	/* 128 */
+	size_t http2_initial_window_size;	/* 64k */
+	size_t http2_max_header_list_size;	/* 64k */
+	size_t http2_max_frame_size;		/* 16k */
 	enum session_cache_mode session_cache;	/* shared */
 	char *session_ticket_keys;	/* NULL: no stateless tickets */
 	int session_ticket_keys_line;

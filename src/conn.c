@@ -29,6 +29,7 @@
 #include "cert_fwd.h"
 #include "config.h"
 #include "h1.h"
+#include "h2.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -66,6 +67,7 @@ reap(struct conn_worker *w)
 	while ((c = TAILQ_FIRST(&w->dead)) != NULL) {
 		TAILQ_REMOVE(&w->dead, c, link);
 		h1_free(c->h1);
+		h2_free(c->h2);
 		tls_peer_cert_free(c->peer);
 		free(c->cert_hdrs);
 		c->magic = 0;
@@ -514,6 +516,7 @@ conn_close(struct conn *c, enum conn_end how, const char *why)
 		    why);
 	c->closed = true;
 	h1_end(c->h1);
+	h2_end(c->h2);
 	if (c->pp != NULL) {
 		/* still reading the PROXY header: nobody owns the socket yet */
 		close(c->pp->fd);
@@ -590,6 +593,19 @@ log_rejection(struct conn *c)
 	    c->lsn->conf->name, c->client_ip, c->client_port, d);
 }
 
+/* HTTP/2 when ALPN chose "h2", HTTP/1 otherwise. */
+static int
+start_session(struct conn *c)
+{
+	const unsigned char *p = NULL;
+	unsigned int n = 0;
+
+	SSL_get0_alpn_selected(c->ssl, &p, &n);
+	if (n == 2 && memcmp(p, "h2", 2) == 0)
+		return h2_start(c);
+	return h1_start(c);
+}
+
 static int
 on_handshake(struct conn *c)
 {
@@ -610,7 +626,7 @@ on_handshake(struct conn *c)
 		    lc->mutual_authentication == MTLS_ON))
 			log_rejection(c);
 	}
-	return h1_start(c);
+	return start_session(c);
 }
 
 static int
@@ -675,6 +691,10 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		(void)h1_timer(c->h1);
 		return;
 	}
+	if (c->h2 != NULL) {
+		(void)h2_timer(c->h2);
+		return;
+	}
 	if (c->pp != NULL) {
 		(void)pp_fail(c, "no PROXY protocol header within "
 		    "handshake_timeout");
@@ -703,6 +723,9 @@ conn_worker_stop(struct conn_worker *w)
 		 */
 		if (c->h1 != NULL && h1_idle(c->h1))
 			(void)conn_close(c, CONN_END_CLEAN, "shutting down");
+		else if (c->h2 != NULL)
+			/* GOAWAY: its streams finish, then it closes */
+			(void)h2_stop(c->h2);
 	}
 }
 

@@ -2,7 +2,7 @@
  * conn: one client connection, whatever protocol it speaks after TLS:
  * the accept, the TLS handshake and its client-certificate verdict, the
  * client's identity, and the connection's lifetime. The protocol that
- * runs on it (h1.c; later h2.c) is chosen when the handshake completes.
+ * runs on it (h1.c or h2.c) is chosen when the handshake completes.
  *
  * The lifetime rule (docs/DESIGN.md, "Lifetimes"):
  *  1. conn_close() releases the sockets at once and only marks the
@@ -40,6 +40,7 @@ struct proxy_freelist;
 struct conn;
 struct conn_pp;
 struct h1;
+struct h2;
 struct tls_sni;
 
 TAILQ_HEAD(conn_list, conn);
@@ -133,6 +134,7 @@ struct conn {
 	char proxy_peer[56];		/* "IP:PORT" of the balancer that sent
 					   a PROXY header; "" without one */
 	struct h1 *h1;			/* the HTTP/1 session, once started */
+	struct h2 *h2;			/* or the HTTP/2 one (ALPN h2) */
 };
 
 #define CONN_MAGIC	0x636f6e6eu

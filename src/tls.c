@@ -131,24 +131,30 @@ tls_ctx_expiry(SSL_CTX *ctx, struct tls_expiry *out)
 		memset(out, 0, sizeof(*out));
 }
 
-/* Offers "http/1.1" when the client lists it; otherwise no ALPN at all. */
+/* ALPN, in the server's order of preference (wire format). */
+static const unsigned char alpn_h2[] = "\x02h2\x08http/1.1";
+static const unsigned char alpn_h1[] = "\x08http/1.1";
+
+/*
+ * Picks "h2" (when the listener has http2 on) or "http/1.1" from what the
+ * client lists, in our order; with neither, no ALPN at all. arg is one of
+ * the lists above.
+ */
 static int
 alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
 {
-	unsigned int i, n;
+	const unsigned char *ours = arg;
+	unsigned int ourlen = ours == alpn_h2 ? sizeof(alpn_h2) - 1 :
+	    sizeof(alpn_h1) - 1;
+	unsigned char *sel;
 
-	for (i = 0; i < inlen; i += 1 + n) {
-		n = in[i];
-		if (n == 0 || n > inlen - i - 1)
-			break;
-		if (n == 8 && memcmp(in + i + 1, "http/1.1", 8) == 0) {
-			*out = in + i + 1;
-			*outlen = 8;
-			return SSL_TLSEXT_ERR_OK;
-		}
-	}
-	return SSL_TLSEXT_ERR_NOACK;
+	(void)ssl;
+	if (SSL_select_next_proto(&sel, outlen, ours, ourlen, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
 }
 
 /* Loads the client CAs and CRLs and sets the verify policy. */
@@ -289,7 +295,8 @@ tls_ctx_new(const struct listener_conf *lc, struct diag *d)
 		else
 			(void)tls_tickets_load(ctx, lc, d);
 	}
-	SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
+	SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb,
+	    (void *)(lc->http2 ? alpn_h2 : alpn_h1));
 
 	if (tls_sni_setup(ctx) == -1)
 		diag_ssl(d, lc->line, "cannot set up the server name callback");

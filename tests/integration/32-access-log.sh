@@ -25,7 +25,7 @@ std_config "$CONF"
 start_mtlslb "$CONF"
 curl_mtls "$(lb_url /headers)" -A 'agent "quoted"' -e 'https://ref.example/' \
     -o /dev/null || fail "request with a certificate failed"
-curl -sS --max-time 10 --cacert "$PKI/root.crt" "$(lb_url /)" -o /dev/null ||
+curl -sS --http1.1 --max-time 10 --cacert "$PKI/root.crt" "$(lb_url /)" -o /dev/null ||
     fail "request without a certificate failed"
 wait_log "$T/mtlslb.log" '"GET / HTTP/1.1" 400 ' 10 ||
     fail "no access-log line for the 400"
@@ -49,7 +49,7 @@ std_config "$CONF"
 start_mtlslb "$CONF"
 curl_mtls "$(lb_url /)" -A $'tab\there "q" \\ \xc3\xa9' -o /dev/null ||
     fail "request with a certificate failed"
-curl -sS --max-time 10 --cacert "$PKI/root.crt" "$(lb_url /)" -o /dev/null ||
+curl -sS --http1.1 --max-time 10 --cacert "$PKI/root.crt" "$(lb_url /)" -o /dev/null ||
     fail "request without a certificate failed"
 wait_log "$T/mtlslb.log" '"status":400' 10 || fail "no JSON line for the 400"
 grep '^{' "$T/mtlslb.log" >"$T/json.lines"

@@ -3,7 +3,8 @@
 # 75-browser: a real browser. Headless Chromium, with client.p12 (made by
 # mtlslb-certs) imported into the NSS database of a temporary HOME and the
 # root trusted there, opens https://localhost:PORT/ twice and shows ECS01,
-# then ECS02; a HOME without the certificate gets the 400 page. Chromium
+# then ECS02, over HTTP/2 (its default with ALPN h2, seen in the access
+# log); a HOME without the certificate gets the 400 page. Chromium
 # picks the certificate without a dialog because of an
 # AutoSelectCertificateForUrls policy in /etc/chromium/policies/managed/
 # (written here, removed at exit), so this needs root. Chromium reads every
@@ -172,6 +173,11 @@ second=$(grep -o 'This is ECS0[12]' "$T/dom2" || true)
 wait_mtlslb_log '"CN=browser" .* 200 .*verify=SUCCESS' ||
     fail "no access-log line for CN=browser with verify=SUCCESS"
 pass "chromium with browser.p12: '$first' then '$second'"
+# HTTP/2 is the browser's default when the server offers it (ALPN h2)
+n=$(mtlslb_log_since | grep -c '"CN=browser" .*"GET / HTTP/2\.0" 200 ') || true
+[ "$n" -ge 2 ] ||
+    fail "chromium did not load / over HTTP/2 twice (access log: $n)"
+pass "chromium negotiated HTTP/2 (access log: GET / HTTP/2.0, $n loads)"
 
 browse "$T/home-nocert" "$T/dom3"
 grep -q '400 No required SSL certificate was sent' "$T/dom3" ||

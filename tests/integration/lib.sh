@@ -856,10 +856,13 @@ lb_url() {
 # curl_mtls URL [curl args...]: curl with the test root as CA and, unless
 # CERT=none, the client certificate $PKI/${CERT:-client}.{crt,key}.
 # CACERT overrides the CA file. Example: CERT=other curl_mtls "$(lb_url /)"
+# It speaks HTTP/1.1 (the daemon offers h2 too): CURL_HTTP=--http2 makes
+# it negotiate HTTP/2 (41-h2.sh; the whole suite can run so as well).
 curl_mtls() {
 	local url=$1 id=${CERT:-client}
 	shift
-	local a=(-sS --max-time "$CURL_TIMEOUT" --cacert "${CACERT:-$PKI/root.crt}")
+	local a=(-sS --max-time "$CURL_TIMEOUT" --cacert "${CACERT:-$PKI/root.crt}"
+	    "${CURL_HTTP:---http1.1}")
 	if [ "$id" != none ]; then
 		a+=(--cert "$PKI/$id.crt" --key "$PKI/$id.key")
 	fi

@@ -560,7 +560,7 @@ START_TEST(test_foreach_key)
 	memset(&kl, 0, sizeof(kl));
 	config_foreach_key(collect_cb, &kl);
 	ck_assert_uint_eq(kl.n[0], 11);
-	ck_assert_uint_eq(kl.n[1], 37);
+	ck_assert_uint_eq(kl.n[1], 42);
 	ck_assert_uint_eq(kl.n[2], 26);
 	ck_assert_uint_eq(kl.n[3], 6);
 	ck_assert_uint_eq(kl.n[4], 6);

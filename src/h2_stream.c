@@ -497,9 +497,12 @@ h2_stream_head_done(struct h2_stream *s, bool end_stream)
 		return c->closed ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
 	}
 	adm.detail = NULL;
+	adm.route = NULL;
 	if (status == 0) {
 		proxy_request_note(s->r, &m);
 		status = admit_request(c, &m, &adm);
+		/* the route names the request in the log, even refused */
+		proxy_request_route(s->r, adm.route);
 	}
 	if (status != 0) {
 		(void)answer(s, status, adm.detail);
@@ -507,6 +510,7 @@ h2_stream_head_done(struct h2_stream *s, bool end_stream)
 	}
 	a.m = &m;
 	a.dechunk = true;		/* HTTP/2 frames its own bodies */
+	a.route = adm.route;
 	proxy_prepare(s->r, &a);
 	s->started = true;
 	h2_progress(h);

@@ -235,6 +235,10 @@ grep -q '421 Misdirected Request' "$T/last.body" ||
     fail "421 without its page: $(head -c 300 "$T/last.body")"
 served_by api.example.com other 421 - -H 'Host: www.example.com:443'
 served_by api.example.com other 421 - -H 'Host: shop.example.com'
+# over HTTP/2, :authority is the Host: 421 per stream (RFC 9110 §15.5.20
+# is what tells an h2 client reusing a connection across names to retry)
+CURL_HTTP=--http2 served_by www.example.com client 421 - \
+    -H 'Host: api.example.com'
 # an absolute target's authority replaces Host
 served_by www.example.com client 421 - \
     --request-target "https://api.example.com:$MTLSLB_PORT/"

@@ -77,7 +77,7 @@ start_mtlslb "$CONF"
 get() {
 	local port=$1 out=$2
 	shift 2
-	curl -sS --max-time "$CURL_TIMEOUT" --cacert "$PKI/root.crt" \
+	curl -sS --http1.1 --max-time "$CURL_TIMEOUT" --cacert "$PKI/root.crt" \
 	    --cert "$PKI/svc-chain.crt" --key "$PKI/svc.key" "$@" \
 	    -o "$T/$out" "https://127.0.0.1:$port/headers" ||
 	    fail "GET /headers on $port: curl failed"
@@ -183,7 +183,7 @@ n=$(grep -Eic '^(client.cert|x.forwarded.client|x.forwarded.clientcert)' \
 pass "off sends no family, aws only its five headers; no spoofed copy passes"
 
 # --- without a certificate ---------------------------------------------------
-curl -sS --max-time "$CURL_TIMEOUT" --cacert "$PKI/root.crt" \
+curl -sS --http1.1 --max-time "$CURL_TIMEOUT" --cacert "$PKI/root.crt" \
     -o "$T/none.txt" "${SPOOF[@]}" "https://127.0.0.1:$LB_PORT/headers" ||
     fail "GET without a certificate failed"
 tr -d '\r' <"$T/none.txt" >"$T/none.txt.n"
@@ -217,7 +217,7 @@ u=()
 for i in 1 2 3 4 5 6; do
 	u+=(-o "$T/res$i.txt" "https://127.0.0.1:$LB_PORT/headers?i=$i")
 done
-curl -sS --max-time "$CURL_TIMEOUT" --cacert "$PKI/root.crt" \
+curl -sS --http1.1 --max-time "$CURL_TIMEOUT" --cacert "$PKI/root.crt" \
     --cert "$PKI/svc-chain.crt" --key "$PKI/svc.key" \
     -H 'Connection: close' "${u[@]}" || fail "6 connections: curl failed"
 wait_mtlslb_log '"GET /headers\?i=6 ' 10 || fail "no log of the 6th request"

@@ -128,6 +128,16 @@ CERT=none expect_status 400 "$(lb_url /admin/)" -H 'Host: www.example.org.x'
 pass "routes by host: exact (case, port and trailing dot ignored) before" \
     "*.suffix before none; the host's own routes sort by prefix"
 
+# --- the same over HTTP/2: admit_request() runs per stream -----------------
+CURL_HTTP=--http2 at admin /admin/x
+CURL_HTTP=--http2 CERT=none at web /x
+CURL_HTTP=--http2 CERT=none at api /x -H 'Host: api.example.com'
+CURL_HTTP=--http2 CERT=none expect_status 400 "$(lb_url /admin/)"
+last_body_contains "No required SSL certificate was sent" ||
+    fail "h2 /admin/ without a certificate: $(last_summary)"
+pass "over HTTP/2 too: routes by path and :authority, and" \
+    "client_certificate = required"
+
 # --- one connection, several routes ----------------------------------------
 curl_mtls "$(lb_url /headers)" -i -w 'connects=%{num_connects}\n' \
     "$(lb_url /admin/x)" >"$T/two.h" 2>&1 || true
@@ -144,7 +154,7 @@ wait_mtlslb_log '"GET /%61dmin/x HTTP/1.1" [0-9]+ .* listener=www route=admin sn
     "$(mtlslb_log_since | grep -m3 '%61dmin')"
 wait_mtlslb_log '"GET /headers HTTP/1.1" 200 .* listener=www route=- sni=-' 10 ||
     fail "no access-log line with route=- for an unrouted request"
-curl -sS --resolve "localhost:$LB_PORT:127.0.0.1" --cacert "$PKI/root.crt" \
+curl -sS --http1.1 --resolve "localhost:$LB_PORT:127.0.0.1" --cacert "$PKI/root.crt" \
     -o /dev/null "https://localhost:$LB_PORT/sni-check" ||
     fail "curl with SNI localhost failed"
 wait_mtlslb_log '"GET /sni-check HTTP/1.1" .* sni=localhost' 10 ||

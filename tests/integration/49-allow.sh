@@ -138,6 +138,10 @@ pass "san_uri: a SPIFFE ID under spiffe://example.org/ns/prod/ is admitted," \
     "wildcard SAN *.svc, not svc.example.com itself"
 expect carol ok /fp/x
 expect carol 403 /ops/x /svc/x /mail/x
+# the rules hold per HTTP/2 stream as they do per HTTP/1 request
+CURL_HTTP=--http2 expect alice ok /ops/x
+CURL_HTTP=--http2 expect alice 403 /svc/x
+CURL_HTTP=--http2 expect bob 403 /ops/x
 expect client 403 /fp/x
 pass "fingerprint: the SHA-256 with colons, upper case, admits exactly" \
     "that certificate"
@@ -176,7 +180,7 @@ resumed() {
 	for p in /svc/1 /ops/1 /mail/1 /svc/2 /ops/2 /mail/2 /svc/3 /ops/3; do
 		u+=(-o /dev/null "$(lb_url "$p")")
 	done
-	curl -sS --max-time "$CURL_TIMEOUT" --cacert "$PKI/root.crt" \
+	curl -sS --http1.1 --max-time "$CURL_TIMEOUT" --cacert "$PKI/root.crt" \
 	    --cert "$PKI/$1.crt" --key "$PKI/$1.key" -H 'Connection: close' \
 	    -w '%{http_code} ' "${u[@]}" 2>"$T/resumed.err" || true
 }

@@ -56,7 +56,7 @@ struct config_key_ctx {
 	const char *dir;		/* the config file's, absolute */
 };
 
-/* How a value is parsed and stored; private to config_keys.c. */
+/* How a value is parsed and stored (config_types.h). */
 struct config_type;
 
 struct config_key {

@@ -7,7 +7,7 @@
 # headers are forwarded and spoofed ones dropped; the access log says
 # HTTP/2.0; 100 MiB each way intact in bounded memory; keepalive_requests
 # ends a connection with GOAWAY and curl carries on; h2load runs many
-# streams at 0 failures.
+# streams at 0 failures, and nghttp as many with a client certificate.
 . "$(dirname "$0")/lib.sh"
 
 t_setup
@@ -238,6 +238,26 @@ if command -v h2load >/dev/null 2>&1; then
 	    "($(grep -E '^finished' "$T/h2load.out"))"
 else
 	echo "# h2load not installed (nghttp2-client): skipped"
+fi
+
+# --- nghttp: many streams with a client certificate ---------------------------
+# The same package's nghttp can present one: N requests on one connection
+# with mutual_authentication = on, at most 100 streams at once (the
+# listener's http2_max_concurrent_streams), each one forwarded.
+if command -v nghttp >/dev/null 2>&1; then
+	NGHTTP_N=$H2LOAD_N
+	LISTENER_EXTRA="keepalive_requests = 1000000
+http2_max_concurrent_streams = 100" restart_mtlslb "$CONF"
+	before=$(($(backend_hits ECS01) + $(backend_hits ECS02)))
+	nghttp -n -m "$NGHTTP_N" --cert "$PKI/client.crt" \
+	    --key "$PKI/client.key" "$(lb_url /)" >"$T/nghttp.out" 2>&1 ||
+	    fail "nghttp with a client certificate: $(tail -n 5 "$T/nghttp.out")"
+	after=$(($(backend_hits ECS01) + $(backend_hits ECS02)))
+	[ $((after - before)) = "$NGHTTP_N" ] ||
+	    fail "nghttp: $((after - before)) of $NGHTTP_N requests reached" \
+	    "the backends: $(tail -n 5 "$T/nghttp.out")"
+	pass "nghttp with a client certificate: $NGHTTP_N requests on one" \
+	    "connection, at most 100 streams at once, all forwarded"
 fi
 
 pass "41-h2: all checks passed"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench/callgrind.sh [BUILD_DIR]: instructions the worker executes per
-# keep-alive request, per full mTLS handshake + request and per resumed
-# one, counted by valgrind's callgrind. Instruction counts do not depend on
+# keep-alive request (HTTP/1.1, and HTTP/2 one stream at a time), per full
+# mTLS handshake + request and per resumed one, counted by valgrind's
+# callgrind. Instruction counts do not depend on
 # what else the machine is doing, so a regression shows on a busy machine
 # where microseconds do not. Each figure is the difference between two runs
 # of the daemon (N and 2N requests), so start-up and shutdown cancel out.
@@ -37,9 +38,10 @@ worker_ir() {
 	a=(-sS --cacert "$T/pki/root.crt" --cert "$T/pki/client.crt"
 	    --key "$T/pki/client.key")
 	case $kind in
-	ka) ;;
-	full) a+=(--no-sessionid -H 'Connection: close') ;;
-	resumed) a+=(-H 'Connection: close') ;;
+	ka) a+=(--http1.1) ;;
+	h2) a+=(--http2) ;;
+	full) a+=(--http1.1 --no-sessionid -H 'Connection: close') ;;
+	resumed) a+=(--http1.1 -H 'Connection: close') ;;
 	esac
 	curl "${a[@]}" "${urls[@]}" >/dev/null || { echo "callgrind.sh: curl failed" >&2; exit 1; }
 	kill "$pid"
@@ -66,5 +68,6 @@ row() {
 echo "| per ... (worker, callgrind) | instructions |"
 echo "|---|---:|"
 row "keep-alive request" ka 2000
+row "HTTP/2 request, one stream at a time on one connection" h2 2000
 row "full mTLS handshake + request" full 100
 row "resumed handshake + request" resumed 100

@@ -4,7 +4,7 @@
 #
 # Two helper backends (ECS01, ECS02), health_check = on with short
 # intervals. Concurrent client loops: valid client certificate (keep-alive
-# GETs and POSTs), no certificate, a certificate from another CA, an
+# GETs and POSTs, half of the loops over HTTP/2), no certificate, a certificate from another CA, an
 # expired one, requests aborted mid-body, and slow readers. Meanwhile this
 # script restarts ECS02 every RESTART_EVERY (3) seconds and sends SIGHUP to
 # the mtlslb master every HUP_EVERY (4) seconds (0: never).
@@ -187,7 +187,13 @@ start_loops() {
 	rm -f "$STOP"
 	LOOP_PIDS=()
 	for ((n = 0; n < VALID_LOOPS; n++)); do
-		loop_valid "$n" &
+		# every other loop speaks HTTP/2: its three GETs are streams
+		# of one connection, across the reloads as well
+		if ((n % 2)); then
+			CURL_HTTP=--http2 loop_valid "$n" &
+		else
+			loop_valid "$n" &
+		fi
 		LOOP_PIDS+=($!)
 		t_track $! "valid loop $n"
 	done

@@ -64,8 +64,8 @@ san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer $san -I$FUZZ_DIR/inc \
     -I$top/src"
 ev=$(pkg-config --cflags --libs libevent_core 2>/dev/null) || ev=-levent_core
-ssl=$(pkg-config --cflags --libs libcrypto 2>/dev/null) || ssl=-lcrypto
-ini=$(pkg-config --cflags --libs inih 2>/dev/null) || ini=-linih
+h2cflags=$(pkg-config --cflags libnghttp2 libevent_core libevent_openssl \
+    libssl inih 2>/dev/null) || h2cflags=
 h2=$(pkg-config --cflags --libs libnghttp2 libevent_core libevent_openssl \
     libevent_pthreads libevent_extra libssl libcrypto inih 2>/dev/null) ||
     h2="-lnghttp2 -levent_core -levent_openssl -levent_pthreads -levent_extra \
@@ -88,6 +88,25 @@ build() {
 	fi
 }
 
+# The daemon but main.c, compiled once into an archive for the targets
+# that need more than a module or two (the linker takes what they use).
+daemon_lib() {
+	[ -f "$FUZZ_DIR/libmtlslb.a" ] && return 0
+	mkdir -p "$FUZZ_DIR/obj"
+	for f in "$top"/src/*.c; do
+		case $f in */main.c) continue ;; esac
+		o=$FUZZ_DIR/obj/$(basename "$f" .c).o
+		# shellcheck disable=SC2086 # flag lists
+		if ! $CC $cflags $h2cflags -c -o "$o" "$f" \
+		    >>"$FUZZ_DIR/build-lib.log" 2>&1; then
+			cat "$FUZZ_DIR/build-lib.log" >&2
+			echo "$prog: building $f failed" >&2
+			exit 1
+		fi
+	done
+	ar rcs "$FUZZ_DIR/libmtlslb.a" "$FUZZ_DIR"/obj/*.o
+}
+
 for t in $targets; do
 	case $t in
 	http_request | http_response | http_chunked)
@@ -95,20 +114,16 @@ for t in $targets; do
 		build "$t" "$top/src/http_fields.c" \
 		    "$top/src/http_parse.c" "$top/src/http_write.c" $ev ;;
 	config)
-		# shellcheck disable=SC2086
-		build "$t" "$top/src/config.c" "$top/src/config_check.c" \
-		    "$top/src/config_keys.c" "$top/src/parse.c" \
-		    "$top/src/diag.c" "$top/src/util.c" $ini $ssl ;;
+		daemon_lib
+		# shellcheck disable=SC2086 # flag lists
+		build "$t" "$FUZZ_DIR/libmtlslb.a" $h2 -lpthread ;;
 	proxyproto)
 		build "$t" "$top/src/proxyproto.c" ;;
 	h2)
 		# the whole daemon but main.c: the session runs as in a worker
-		srcs=
-		for f in "$top"/src/*.c; do
-			case $f in */main.c) ;; *) srcs="$srcs $f" ;; esac
-		done
-		# shellcheck disable=SC2086 # file and flag lists
-		build "$t" $srcs $h2 -lpthread ;;
+		daemon_lib
+		# shellcheck disable=SC2086 # flag lists
+		build "$t" "$FUZZ_DIR/libmtlslb.a" $h2 -lpthread ;;
 	*) echo "$prog: unknown target '$t'" >&2; exit 2 ;;
 	esac
 done

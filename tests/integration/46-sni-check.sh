@@ -13,28 +13,9 @@ t_setup
 mkpki
 need_mtlslb
 
-# issue NAME KEYALG SAN: $T/NAME.crt/key from the test root.
-issue() {
-	local name=$1 alg=$2 san=$3
-	case $alg in
-	ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-	    -out "$T/$name.key" 2>>"$T/pki.log" ;;
-	rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-	    -out "$T/$name.key" 2>>"$T/pki.log" ;;
-	esac
-	chmod 600 "$T/$name.key"
-	openssl req -new -key "$T/$name.key" -subj "/CN=$name" \
-	    -out "$T/$name.csr" 2>>"$T/pki.log" &&
-	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$san" \
-	    >"$T/$name.ext" &&
-	openssl x509 -req -in "$T/$name.csr" -CA "$PKI/root.crt" \
-	    -CAkey "$PKI/root.key" -CAcreateserial -days 30 -sha256 \
-	    -extfile "$T/$name.ext" -out "$T/$name.crt" 2>>"$T/pki.log" ||
-	    harness_error "cannot issue $name: $(tail -n 5 "$T/pki.log")"
-}
-issue api-ec ec DNS:api.example.com
-issue api-rsa rsa DNS:api.example.com
-issue www ec 'DNS:www.example.com,DNS:*.example.com'
+issue_server_cert api-ec ec DNS:api.example.com
+issue_server_cert api-rsa rsa DNS:api.example.com
+issue_server_cert www ec 'DNS:www.example.com,DNS:*.example.com'
 
 LB_PORT=$(free_port)
 P1=$(free_port)

@@ -327,6 +327,28 @@ t_setup() {
 	trap 'exit 143' TERM
 }
 
+# issue_server_cert NAME ec|rsa SAN: a server certificate for SAN (an
+# openssl subjectAltName value) from the test root, in $T/NAME.crt and
+# $T/NAME.key (after mkpki).
+issue_server_cert() {
+	local name=$1 alg=$2 san=$3
+	case $alg in
+	ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$T/$name.key" 2>>"$T/pki.log" ;;
+	rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+	    -out "$T/$name.key" 2>>"$T/pki.log" ;;
+	esac
+	chmod 600 "$T/$name.key"
+	openssl req -new -key "$T/$name.key" -subj "/CN=$name" \
+	    -out "$T/$name.csr" 2>>"$T/pki.log" &&
+	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$san" \
+	    >"$T/$name.ext" &&
+	openssl x509 -req -in "$T/$name.csr" -CA "$PKI/root.crt" \
+	    -CAkey "$PKI/root.key" -CAcreateserial -days 30 -sha256 \
+	    -extfile "$T/$name.ext" -out "$T/$name.crt" 2>>"$T/pki.log" ||
+	    harness_error "cannot issue $name: $(tail -n 5 "$T/pki.log")"
+}
+
 # mkpki: the test PKI in $PKI ($T/pki), made once per test.
 mkpki() {
 	PKI=$T/pki

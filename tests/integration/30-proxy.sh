@@ -123,58 +123,7 @@ pass "optional without a certificate: only clientverify: NONE is forwarded"
 # --- 100 MiB down and up, intact, daemon RSS under 64 MiB -----------------------
 restart_mtlslb "$CONF"
 
-# max_rss_while PID: samples the daemon's total RSS (KiB) until PID exits
-# (at most 180 s) and prints the largest value seen.
-max_rss_while() {
-	local pid=$1 max=0 r i
-	for ((i = 0; i < 1800; i++)); do
-		r=$(rss_tree_kb "$MTLSLB_PID")
-		[ "$r" -gt "$max" ] && max=$r
-		pid_alive "$pid" || break
-		sleep 0.1
-	done
-	echo "$max"
-}
-
-want=$("$BACKEND_BIN" --gen "$BIG" | sha256_of -)
-base=$(rss_tree_kb "$MTLSLB_PID")
-(
-	curl_mtls "$(lb_url "/bytes/$BIG")" --max-time 150 --limit-rate 25M |
-	    sha256_of - >"$T/dl.sha"
-	echo "${PIPESTATUS[0]}" >"$T/dl.rc"
-) &
-job=$!
-t_track "$job" "download"
-max=$(max_rss_while "$job")
-stop_pid "$job" 5
-[ "$(cat "$T/dl.rc" 2>/dev/null)" = 0 ] ||
-    fail "100 MiB download: curl exit $(cat "$T/dl.rc" 2>/dev/null)"
-[ "$(cat "$T/dl.sha")" = "$want" ] ||
-    fail "100 MiB download: sha256 $(cat "$T/dl.sha"), want $want"
-[ "$max" -lt "$RSS_LIMIT_KB" ] ||
-    fail "100 MiB download: daemon RSS reached $max KiB (limit $RSS_LIMIT_KB)"
-pass "100 MiB download intact (sha256), daemon RSS ${base} -> max ${max} KiB"
-
-head -c "$BIG" /dev/urandom >"$T/up.bin"
-want=$(sha256_of "$T/up.bin")
-(
-	rc=0
-	curl_mtls "$(lb_url /upload)" --max-time 150 --limit-rate 25M \
-	    --data-binary "@$T/up.bin" -o "$T/up.out" || rc=$?
-	echo "$rc" >"$T/up.rc"
-) &
-job=$!
-t_track "$job" "upload"
-max=$(max_rss_while "$job")
-stop_pid "$job" 5
-[ "$(cat "$T/up.rc" 2>/dev/null)" = 0 ] ||
-    fail "100 MiB upload: curl exit $(cat "$T/up.rc" 2>/dev/null)"
-grep -qx "sha256=$want bytes=$BIG" "$T/up.out" ||
-    fail "100 MiB upload: backend says '$(cat "$T/up.out")', want sha256=$want"
-[ "$max" -lt "$RSS_LIMIT_KB" ] ||
-    fail "100 MiB upload: daemon RSS reached $max KiB (limit $RSS_LIMIT_KB)"
-pass "100 MiB upload intact (sha256), daemon RSS max ${max} KiB"
-rm -f "$T/up.bin"
+big_transfers "100 MiB" 1.1
 
 # --- chunked bodies and EOF-delimited bodies ------------------------------------
 n=8388608

@@ -113,59 +113,7 @@ pass "h2: clientcert headers forwarded, spoofed ones dropped, :authority" \
     "-> Host, cookies rejoined"
 
 # --- 100 MiB down and up over HTTP/2, intact, bounded memory ------------------
-max_rss_while() {
-	local pid=$1 max=0 r i
-	for ((i = 0; i < 1800; i++)); do
-		r=$(rss_tree_kb "$MTLSLB_PID")
-		[ "$r" -gt "$max" ] && max=$r
-		pid_alive "$pid" || break
-		sleep 0.1
-	done
-	echo "$max"
-}
-
-want=$("$BACKEND_BIN" --gen "$BIG" | sha256_of -)
-(
-	curl_mtls "$(lb_url "/bytes/$BIG")" --max-time 150 --limit-rate 25M \
-	    -w '%{stderr}version=%{http_version}\n' 2>"$T/dl.err" |
-	    sha256_of - >"$T/dl.sha"
-	echo "${PIPESTATUS[0]}" >"$T/dl.rc"
-) &
-job=$!
-t_track "$job" "download"
-max=$(max_rss_while "$job")
-stop_pid "$job" 5
-[ "$(cat "$T/dl.rc" 2>/dev/null)" = 0 ] ||
-    fail "h2 100 MiB download: curl exit $(cat "$T/dl.rc" 2>/dev/null): $(cat "$T/dl.err")"
-grep -qx 'version=2' "$T/dl.err" || fail "the download was not over HTTP/2"
-[ "$(cat "$T/dl.sha")" = "$want" ] ||
-    fail "h2 100 MiB download: sha256 $(cat "$T/dl.sha"), want $want"
-[ "$max" -lt "$RSS_LIMIT_KB" ] ||
-    fail "h2 100 MiB download: daemon RSS reached $max KiB (limit $RSS_LIMIT_KB)"
-pass "h2 100 MiB download intact (sha256), daemon RSS max ${max} KiB"
-
-head -c "$BIG" /dev/urandom >"$T/up.bin"
-want=$(sha256_of "$T/up.bin")
-(
-	rc=0
-	curl_mtls "$(lb_url /upload)" --max-time 150 --limit-rate 25M \
-	    --data-binary "@$T/up.bin" -o "$T/up.out" -w '%{http_version}' \
-	    >"$T/up.v" 2>"$T/up.err" || rc=$?
-	echo "$rc" >"$T/up.rc"
-) &
-job=$!
-t_track "$job" "upload"
-max=$(max_rss_while "$job")
-stop_pid "$job" 5
-[ "$(cat "$T/up.rc" 2>/dev/null)" = 0 ] ||
-    fail "h2 100 MiB upload: curl exit $(cat "$T/up.rc" 2>/dev/null): $(cat "$T/up.err")"
-[ "$(cat "$T/up.v")" = 2 ] || fail "the upload was not over HTTP/2"
-grep -qx "sha256=$want bytes=$BIG" "$T/up.out" ||
-    fail "h2 100 MiB upload: backend says '$(cat "$T/up.out")', want sha256=$want"
-[ "$max" -lt "$RSS_LIMIT_KB" ] ||
-    fail "h2 100 MiB upload: daemon RSS reached $max KiB (limit $RSS_LIMIT_KB)"
-pass "h2 100 MiB upload intact (sha256), daemon RSS max ${max} KiB"
-rm -f "$T/up.bin"
+big_transfers "h2 100 MiB" 2
 
 # A body of unknown length (no content-length) goes up chunked.
 n=3000001

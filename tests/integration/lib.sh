@@ -327,6 +327,74 @@ t_setup() {
 	trap 'exit 143' TERM
 }
 
+# max_rss_while PID: samples the daemon's total RSS (KiB) until PID exits
+# (at most 180 s) and prints the largest value seen.
+max_rss_while() {
+	local pid=$1 max=0 r i
+	for ((i = 0; i < 1800; i++)); do
+		r=$(rss_tree_kb "$MTLSLB_PID")
+		[ "$r" -gt "$max" ] && max=$r
+		pid_alive "$pid" || break
+		sleep 0.1
+	done
+	echo "$max"
+}
+
+# big_transfers LABEL VERSION: $BIG bytes down from /bytes/$BIG and as many
+# up to /upload through the daemon (curl_mtls at 25 MB/s), each intact
+# (sha256) and over HTTP/VERSION (curl's %{http_version}), with the
+# daemon's RSS under $RSS_LIMIT_KB all the while.
+big_transfers() {
+	local label=$1 ver=$2 want base max job rc
+	want=$("$BACKEND_BIN" --gen "$BIG" | sha256_of -)
+	base=$(rss_tree_kb "$MTLSLB_PID")
+	(
+		curl_mtls "$(lb_url "/bytes/$BIG")" --max-time 150 \
+		    --limit-rate 25M -w '%{stderr}version=%{http_version}\n' \
+		    2>"$T/dl.err" | sha256_of - >"$T/dl.sha"
+		echo "${PIPESTATUS[0]}" >"$T/dl.rc"
+	) &
+	job=$!
+	t_track "$job" "download"
+	max=$(max_rss_while "$job")
+	stop_pid "$job" 5
+	[ "$(cat "$T/dl.rc" 2>/dev/null)" = 0 ] || fail "$label download:" \
+	    "curl exit $(cat "$T/dl.rc" 2>/dev/null): $(cat "$T/dl.err")"
+	grep -qx "version=$ver" "$T/dl.err" ||
+	    fail "$label download: not over HTTP/$ver: $(cat "$T/dl.err")"
+	[ "$(cat "$T/dl.sha")" = "$want" ] ||
+	    fail "$label download: sha256 $(cat "$T/dl.sha"), want $want"
+	[ "$max" -lt "$RSS_LIMIT_KB" ] || fail "$label download: daemon RSS" \
+	    "reached $max KiB (limit $RSS_LIMIT_KB)"
+	pass "$label download intact (sha256), daemon RSS ${base} -> max" \
+	    "${max} KiB"
+
+	head -c "$BIG" /dev/urandom >"$T/up.bin"
+	want=$(sha256_of "$T/up.bin")
+	(
+		rc=0
+		curl_mtls "$(lb_url /upload)" --max-time 150 --limit-rate 25M \
+		    --data-binary "@$T/up.bin" -o "$T/up.out" \
+		    -w '%{http_version}' >"$T/up.v" 2>"$T/up.err" || rc=$?
+		echo "$rc" >"$T/up.rc"
+	) &
+	job=$!
+	t_track "$job" "upload"
+	max=$(max_rss_while "$job")
+	stop_pid "$job" 5
+	[ "$(cat "$T/up.rc" 2>/dev/null)" = 0 ] || fail "$label upload:" \
+	    "curl exit $(cat "$T/up.rc" 2>/dev/null): $(cat "$T/up.err")"
+	[ "$(cat "$T/up.v")" = "$ver" ] ||
+	    fail "$label upload: not over HTTP/$ver ($(cat "$T/up.v"))"
+	grep -qx "sha256=$want bytes=$BIG" "$T/up.out" ||
+	    fail "$label upload: backend says '$(cat "$T/up.out")'," \
+	    "want sha256=$want"
+	[ "$max" -lt "$RSS_LIMIT_KB" ] || fail "$label upload: daemon RSS" \
+	    "reached $max KiB (limit $RSS_LIMIT_KB)"
+	pass "$label upload intact (sha256), daemon RSS max ${max} KiB"
+	rm -f "$T/up.bin"
+}
+
 # issue_server_cert NAME ec|rsa SAN: a server certificate for SAN (an
 # openssl subjectAltName value) from the test root, in $T/NAME.crt and
 # $T/NAME.key (after mkpki).

@@ -803,6 +803,7 @@ master_run(const char *path, struct runtime *rt)
 	    SIGUSR1 };
 	struct master *m;
 	unsigned idx;
+	sigset_t late;
 	size_t i;
 	int rc = 0, failed = 0;
 
@@ -862,6 +863,18 @@ master_run(const char *path, struct runtime *rt)
 	health_stop(m->health);
 	expiry_stop(m->expiry);
 	admin_stop(m->admin);
+	/*
+	 * Freeing the signal events restores the default actions, and a
+	 * stop signal in the last teardown (a second systemctl stop, an
+	 * impatient script) would then kill the process and turn its exit
+	 * status into 143. It is stopping already: they stay blocked.
+	 */
+	sigemptyset(&late);
+	sigaddset(&late, SIGTERM);
+	sigaddset(&late, SIGINT);
+	sigaddset(&late, SIGHUP);
+	sigaddset(&late, SIGUSR1);
+	(void)sigprocmask(SIG_BLOCK, &late, NULL);
 	for (i = 0; i < 5; i++)
 		event_free(m->sig[i]);
 	event_free(m->deadline);

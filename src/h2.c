@@ -199,6 +199,12 @@ cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	switch (f->hd.type) {
 	case NGHTTP2_PING:
+		/* the ACK of a stop's PING: the client has seen the notice */
+		if ((f->hd.flags & NGHTTP2_FLAG_ACK) && h->draining) {
+			h2_goaway(h);
+			break;
+		}
+		/* FALLTHROUGH */
 	case NGHTTP2_SETTINGS:
 		if (f->hd.flags & NGHTTP2_FLAG_ACK)
 			break;
@@ -452,6 +458,25 @@ h2_goaway(struct h2 *h)
 	    NULL, 0);
 }
 
+/*
+ * A worker's graceful stop, in two phases as nginx and h2o stop: a GOAWAY
+ * with the largest stream id (nghttp2's shutdown notice) and a PING; the
+ * real GOAWAY, with the last stream id, goes when the PING's ACK comes
+ * back. A HEADERS the client sent before it saw the notice then arrives
+ * before the real GOAWAY and is served, not refused (which some clients
+ * report as an error instead of retrying).
+ */
+void
+h2_drain(struct h2 *h)
+{
+	if (h->closing || h->draining)
+		return;
+	h->draining = true;
+	if (nghttp2_submit_shutdown_notice(h->ng) != 0 ||
+	    nghttp2_submit_ping(h->ng, NGHTTP2_FLAG_NONE, NULL) != 0)
+		h2_goaway(h);
+}
+
 int
 h2_stop(struct h2 *h)
 {
@@ -465,7 +490,7 @@ h2_stop(struct h2 *h)
 	 */
 	if (h->nrequests == 0)
 		return CONN_OK;
-	h2_goaway(h);
+	h2_drain(h);
 	return h2_flush(h);
 }
 

@@ -74,6 +74,8 @@ struct h2 {
 	bool in_recv;			/* in mem_recv */
 	bool want_send;			/* frames queued */
 	bool closing;			/* GOAWAY sent */
+	bool draining;			/* stopping: shutdown notice and PING
+					   sent, the GOAWAY follows the ACK */
 	bool lingering;			/* draining, then close */
 	bool timer_idle;		/* timer: idle wait */
 	struct timeval progress;	/* last DATA/HEADERS */
@@ -109,6 +111,10 @@ void h2_progress(struct h2 *h);
 
 /* Sends GOAWAY(NO_ERROR) with the last stream id; closes when idle. */
 void h2_goaway(struct h2 *h);
+
+/* A worker's graceful stop: the shutdown notice and a PING, then the
+ * GOAWAY (h2_goaway) when the client ACKs it. */
+void h2_drain(struct h2 *h);
 
 /* --- h2_stream.c ------------------------------------------------------ */
 

@@ -475,9 +475,11 @@ h2_stream_head_done(struct h2_stream *s, bool end_stream)
 	proxy_request_clock(s->r);
 	/* the last stream: keepalive_requests, or a stopping worker (a
 	 * connection that was still in its handshake when the stop came) */
-	if ((lc->keepalive_requests != 0 &&
-	    h->nrequests >= lc->keepalive_requests) || c->w->stopping)
+	if (lc->keepalive_requests != 0 &&
+	    h->nrequests >= lc->keepalive_requests)
 		h2_goaway(h);
+	else if (c->w->stopping)
+		h2_drain(h);
 	status = build_msg(s, end_stream, &m);
 	if (s->too_big) {
 		log_msg(LL_INFO, "listener %s: %s:%u: HTTP/2 header list over "

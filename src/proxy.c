@@ -154,6 +154,12 @@ pick_and_connect(struct request *r)
 	const struct timeval *tv;
 	int err;
 
+	/*
+	 * A retry starts over: until this attempt's connection is ready,
+	 * its events are the connect's (a CONNECTED read as a close would
+	 * fail a healthy server).
+	 */
+	r->started = false;
 	for (;;) {
 		s = balancer_pick(g, r->tried);
 		if (s == NULL) {
@@ -167,9 +173,12 @@ pick_and_connect(struct request *r)
 		}
 		r->server = s;
 		event_base_gettimeofday_cached(c->w->base, &r->t_upstream);
-		if ((r->bev = upstream_take(c->w->pool, s,
-		    !r->replayable)) != NULL)
+		if (!r->fresh_only && (r->bev = upstream_take(c->w->pool, s,
+		    !r->replayable)) != NULL) {
+			r->reused = true;
 			return start_forward(r);
+		}
+		r->reused = false;
 		if ((r->bev = upstream_connect(c->w->base, s, c)) != NULL)
 			break;
 		err = errno;
@@ -570,11 +579,28 @@ backend_gone(struct request *r, short what)
 		retry = r->replayable && evbuffer_get_length(r->hold) > 0;
 		/*
 		 * Not one response byte came back. A GET, HEAD or OPTIONS
-		 * without a body can safely go to the next server (as nginx
-		 * and browsers do: a backend that died between accept() and
-		 * reading, or closed a pooled connection as we reused it);
-		 * anything else may have had effects, so it gets a 502.
+		 * without a body can safely be sent again (as nginx and
+		 * browsers do); anything else may have had effects, so it
+		 * gets a 502.
+		 *
+		 * A pooled connection that fails as it is reused most likely
+		 * met the server's keep-alive timeout: that says nothing of
+		 * the server's health, so it is neither counted against the
+		 * server nor excluded: the request goes out again on a new
+		 * connection (nginx likewise gives a cached connection's
+		 * failure a free try). Once: the new one's failure counts.
 		 */
+		if (retry && r->reused && !r->fresh_only) {
+			log_msg(LL_INFO, "server_group %s: server %s %s: pooled "
+			    "connection %s as it was reused; retrying on a "
+			    "new connection", s->group->name, s->conf->name,
+			    s->conf->addr.text, (what & BEV_EVENT_ERROR) &&
+			    err ? strerror(err) : "closed");
+			r->fresh_only = true;
+			proxy_backend_release(r, false);
+			r->server = NULL;
+			return pick_and_connect(r);
+		}
 		log_msg(LL_WARN, "server_group %s: server %s %s: connection "
 		    "%s before a response%s", s->group->name, s->conf->name,
 		    s->conf->addr.text, (what & BEV_EVENT_ERROR) && err ?

@@ -49,6 +49,8 @@ struct request {
 	bool dechunk;
 	bool up_done;			/* whole request sent upstream */
 	bool started;			/* a backend connection is ready */
+	bool reused;			/* ... and it came from the pool */
+	bool fresh_only;		/* a pooled one failed: open a new one */
 	/* the response */
 	enum http_body resp_body;
 	uint64_t resp_remaining;

@@ -39,6 +39,9 @@ WARMUP=${WARMUP:-10}
 
 need_cmd python3
 need_mtlslb
+# ECS02's restarts would fill a failure's output with request logs; the
+# report below prints what matters
+T_DUMP_LINES=${T_DUMP_LINES:-8}
 t_setup
 mkpki
 RAWTLS="python3 $top_srcdir/tests/helpers/rawtls.py"
@@ -53,12 +56,14 @@ server = ECS02 127.0.0.1:$P2"
 WORKERS=2
 HEALTH_CHECK=on
 # 1 s probes with a long timeout: a refused ECS02 is found at once, and a
-# probe slowed by a busy machine never takes a healthy server out.
+# probe or connect slowed by a busy machine never takes a healthy server
+# out (a dropped SYN is sent again after 1 s: a 1 s connect_timeout would
+# race it).
 GROUP_EXTRA="health_check_interval = 1s
 health_check_timeout = 5s
 healthy_threshold = 1
 unhealthy_threshold = 1
-connect_timeout = 1s
+connect_timeout = 5s
 idle_connection_timeout = 2s"
 GLOBAL_EXTRA="shutdown_timeout = 10s"
 # A small session cache fills during the warm-up: the default (1024 per
@@ -263,9 +268,11 @@ next_sample=$((SECONDS + 10))
 while [ "$SECONDS" -lt "$t_end" ]; do
 	pid_alive "$MTLSLB_PID" || fail "mtlslb died during the soak"
 	if [ "$SECONDS" -ge "$next_restart" ]; then
+		echo "$(date +%T.%N) ECS02 stopping" >>"$T/ecs02.events"
 		stop_backend ECS02
 		sleep 1
 		start_backend ECS02 "$P2"
+		echo "$(date +%T.%N) ECS02 listening again" >>"$T/ecs02.events"
 		restarts=$((restarts + 1))
 		next_restart=$((SECONDS + RESTART_EVERY))
 	fi
@@ -325,6 +332,23 @@ if [ "$v_fail" != 0 ] || [ "$s_fail" != 0 ]; then
 	grep -E '" 50[234] |before a response|mid-response|invalid' \
 	    "$T/mtlslb.log" | tail -n 10 | sed 's/^/#   /'
 	status=1
+fi
+# timeline: the daemon's own lines (health, reloads, errors; no access
+# lines) from 2 s before the first failure to 1 s after it, and when ECS02
+# went away and came back
+first=$(cat "$T"/res.valid.* "$T/res.slow" 2>/dev/null | grep '^FAIL' |
+    sed -n 's/.* at \([0-9:]*\)\..*/\1/p' | sort | head -n 1)
+if [ -n "$first" ]; then
+	echo "# the daemon's lines from 2 s before the first failure ($first):"
+	awk -v f="$first" '
+	    function sec(t,  a) { split(t, a, ":"); return a[1]*3600 + a[2]*60 + a[3] }
+	    /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T/ {
+		t = sec(substr($1, 12, 8))
+		if (t >= sec(f) - 2 && t <= sec(f) + 1) print "#   " $0
+	    }' "$T/mtlslb.log" |
+	    grep -v 'client certificate rejected\|TLS handshake failed' |
+	    tail -n 40
+	grep -h '' "$T/ecs02.events" 2>/dev/null | tail -n 6 | sed 's/^/#   /'
 fi
 if [ "$i_fail" != 0 ]; then
 	echo "# invalid clients without their 400 (first 10):"

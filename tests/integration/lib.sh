@@ -8,7 +8,8 @@
 # Environment: MTLSLB_BIN, BACKEND_BIN, NGINX_BIN, top_srcdir, top_builddir,
 # TMPDIR, T_KEEP=1 (keep $T), CURL_TIMEOUT (default 10 s), MTLSLB_WRAPPER
 # (a command prefix such as "valgrind -q --error-exitcode=3"),
-# MTLSLB_START_TIMEOUT (seconds to wait for the first listener, 15).
+# MTLSLB_START_TIMEOUT (seconds to wait for the first listener, 15),
+# T_DUMP_LINES (how much of each log a failure prints, 60).
 # Exit codes: 0 pass, 1 fail, 77 a tool is missing (skip), 99 harness error.
 #
 # A test passes only if the daemon stayed healthy: at exit every daemon log
@@ -99,9 +100,16 @@ need_mtlslb() {
 t_track() {
 	local pid=$1 name=$2
 	shift 2
+	local f g
 	T_PIDS+=("$pid")
 	T_PID_NAME[$pid]=$name
-	T_LOGS+=("$@")
+	# a restarted process keeps its files: list each once
+	for f in "$@"; do
+		for g in "${T_LOGS[@]}"; do
+			[ "$g" != "$f" ] || continue 2
+		done
+		T_LOGS+=("$f")
+	done
 	case $name in
 	mtlslb*) T_DAEMON_LOGS+=("$@") ;;
 	esac
@@ -299,8 +307,9 @@ t_cleanup() {
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$T" ]; then
 		for f in "${T_LOGS[@]}" "$T/last.err"; do
 			[ -s "$f" ] || continue
-			printf -- '---- %s (last 60 lines) ----\n' "${f#"$T"/}" >&2
-			tail -n 60 "$f" >&2
+			printf -- '---- %s (last %s lines) ----\n' "${f#"$T"/}" \
+			    "${T_DUMP_LINES:-60}" >&2
+			tail -n "${T_DUMP_LINES:-60}" "$f" >&2
 		done
 		printf -- '---- %s: exit %s ----\n' "$T_NAME" "$rc" >&2
 	fi

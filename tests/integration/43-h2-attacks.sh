@@ -31,7 +31,10 @@ P1=$(free_port)
 start_backend ECS01 "$P1"
 SERVERS="server = ECS01 127.0.0.1:$P1"
 CONF=$T/lb.ini
-WORKERS=1 LISTENER_EXTRA="client_body_timeout = 2s" restart_mtlslb "$CONF"
+# backend_timeout = 300s: data-over-window's backend stays silent until the
+# client has overrun its window, which may take a slow machine a while.
+WORKERS=1 BACKEND_TIMEOUT=300s LISTENER_EXTRA="client_body_timeout = 2s" \
+    restart_mtlslb "$CONF"
 
 # attack NAME [args]: runs one attack; its result line in $RESULT.
 attack() {

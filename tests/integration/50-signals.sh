@@ -32,7 +32,7 @@ slow_request() {
 	    >"$T/$name.code" 2>"$T/$name.err" &
 	SLOW_PID=$!
 	t_track "$SLOW_PID" "curl $name" "$T/$name.err"
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 600; i++)); do	# 30 s: an ASan build on a busy box
 		[ "$(backend_hits ECS01 '/delay/')" -gt "$before" ] && return 0
 		sleep 0.05
 	done

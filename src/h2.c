@@ -368,7 +368,7 @@ arm_timer(struct h2 *h)
 	const struct listener_conf *lc = h->c->lsn->conf;
 	bool idle = h->nopen == 0;
 
-	if (idle == h->timer_idle && evtimer_pending(h->c->timer, NULL))
+	if (idle == h->timer_idle && h->c->timer_armed)
 		return;
 	h->timer_idle = idle;
 	if (!idle)

@@ -12,7 +12,7 @@
 #include <openssl/ssl.h>
 
 struct addr_conf;
-struct evconnlistener;
+struct event;
 struct group;
 struct listener_conf;
 struct sesscache;
@@ -71,7 +71,7 @@ struct lsn {
 	unsigned nconns;		/* this worker's open connections */
 	struct listener_shared *slots;	/* one per worker index */
 	struct listener_shared *sh;	/* this worker's slot */
-	struct evconnlistener **evls;	/* worker side, one per fd */
+	struct event **evls;		/* worker side: accept, one per fd */
 };
 
 /* Index of reason (LISTENER_REASONS) in the table; "other" if unknown. */

@@ -13,11 +13,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/listener.h>
+#include <event2/util.h>
 
 #include "balancer.h"
 #include "config.h"
@@ -64,21 +65,11 @@ listeners_set(struct worker *wk, bool on)
 			if (l->evls == NULL || l->evls[j] == NULL)
 				continue;
 			if (on)
-				evconnlistener_enable(l->evls[j]);
+				event_add(l->evls[j], NULL);
 			else
-				evconnlistener_disable(l->evls[j]);
+				event_del(l->evls[j]);
 		}
 	}
-}
-
-static void
-accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
-{
-	struct accept_arg *a = arg;
-
-	conn_accept(&a->wk->cw, tls_sni_default(a->sni), a->sni, fd, sa,
-	    (socklen_t)salen);
 }
 
 static void
@@ -95,11 +86,9 @@ resume_cb(evutil_socket_t fd, short what, void *arg)
  * accepting for a moment (connections close and free descriptors).
  */
 static void
-accept_error_cb(struct evconnlistener *evl, void *arg)
+accept_failed(struct accept_arg *a, int e)
 {
-	struct accept_arg *a = arg;
 	struct worker *wk = a->wk;
-	int e = EVUTIL_SOCKET_ERROR();
 	struct timeval tv = { 0, 100000 }, now;
 	bool pause = e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
 	unsigned n;
@@ -113,6 +102,37 @@ accept_error_cb(struct evconnlistener *evl, void *arg)
 		listeners_set(wk, false);
 		evtimer_add(wk->resume, &tv);
 	}
+}
+
+/*
+ * One connection per wakeup, as nginx does by default (multi_accept
+ * off). Every worker polls the same socket and all are woken; one that
+ * accepted until EAGAIN would take a whole burst of connections (ab's 16
+ * keep-alive connections all landed on one of two workers), and
+ * long-lived connections never move. Taking one and going back to the
+ * loop lets the other workers take theirs, and a busy worker, slower
+ * round its loop, takes fewer.
+ */
+static void
+accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct accept_arg *a = arg;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd;
+
+	fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		/* another worker took it, or the client gave up first */
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+		    errno == ECONNABORTED)
+			return;
+		accept_failed(a, errno);
+		return;
+	}
+	conn_accept(&a->wk->cw, tls_sni_default(a->sni), a->sni, fd,
+	    (struct sockaddr *)&ss, len);
 }
 
 /*
@@ -177,7 +197,7 @@ begin_stop(struct worker *wk)
 
 		for (j = 0; l->evls != NULL && j < l->nfds; j++) {
 			if (l->evls[j] != NULL)
-				evconnlistener_free(l->evls[j]);
+				event_free(l->evls[j]);
 			l->evls[j] = NULL;
 			/*
 			 * Our copy of the socket: kept open it would let the
@@ -245,7 +265,7 @@ worker_free(struct worker *wk)
 
 		for (j = 0; l->evls != NULL && j < l->nfds; j++)
 			if (l->evls[j] != NULL)
-				evconnlistener_free(l->evls[j]);
+				event_free(l->evls[j]);
 		free(l->evls);
 		l->evls = NULL;
 	}
@@ -345,17 +365,17 @@ worker_main(struct runtime *rt, unsigned index)
 			wk.args[k].sni = l->sni[j];
 			if (l->shared[j])
 				continue;	/* its binder accepts */
-			l->evls[j] = evconnlistener_new(wk.cw.base, accept_cb,
-			    &wk.args[k], LEV_OPT_REUSEABLE, -1, l->fds[j]);
-			if (l->evls[j] == NULL) {
+			l->evls[j] = event_new(wk.cw.base, l->fds[j],
+			    EV_READ | EV_PERSIST, accept_cb, &wk.args[k]);
+			if (l->evls[j] == NULL ||
+			    evutil_make_socket_nonblocking(l->fds[j]) == -1 ||
+			    event_add(l->evls[j], NULL) == -1) {
 				log_msg(LL_ERROR, "listener %s: cannot listen "
 				    "on %s", l->conf->name,
 				    l->conf->binds[j].text);
 				worker_free(&wk);
 				return 1;
 			}
-			evconnlistener_set_error_cb(l->evls[j],
-			    accept_error_cb);
 		}
 	}
 	wk.resume = evtimer_new(wk.cw.base, resume_cb, &wk);

@@ -28,6 +28,8 @@ backend-verify-ignored plain 42-backend-tls
 proxy-from-ignored plain 39-proxy-protocol
 sni-one-session-context plain 46-sni
 sni-host-ignored plain 46-sni
+retry-keeps-started plain 88-retry
+pooled-failure-counts plain 88-retry
 '
 
 want=${*:-$(echo "$mutations" | awk 'NF { print $1 }')}

@@ -118,6 +118,51 @@ conn_timeout(struct conn_worker *w, unsigned ms)
 	return tv;
 }
 
+/*
+ * Hands what was assembled in the worker's scratch buffer to the client
+ * in one piece: bufferevent_openssl writes what is queued at each
+ * addition, so adding piecemeal would cost a TLS record per piece (and
+ * the first addition a wait for the socket to poll writable).
+ */
+void
+conn_send_scratch(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->cbev);
+	struct evbuffer *sb = c->w->scratch;
+	size_t len = evbuffer_get_length(sb);
+
+	/*
+	 * Nothing queued before it, and one record's worth: write it now
+	 * rather than through libevent, which would first wait for the
+	 * socket to poll writable (two epoll_ctl calls and a loop turn).
+	 * If OpenSSL cannot write it all (WANT_WRITE), it keeps the record
+	 * and must be called again with the same bytes: they go to the
+	 * output as one chain of the same length, which libevent's next
+	 * SSL_write passes unchanged.
+	 */
+	if (c->ssl == NULL) {
+		/* plain HTTP: the same shortcut with one write(2) */
+		if (evbuffer_get_length(out) == 0)
+			(void)evbuffer_write(sb, bufferevent_getfd(c->cbev));
+		evbuffer_add_buffer(out, sb);
+		return;
+	}
+	if (len > 0 && len <= 16384 && evbuffer_get_length(out) == 0) {
+		const void *p = evbuffer_pullup(sb, -1);
+
+		/*
+		 * No ERR_clear_error() first: it costs 800 instructions and
+		 * only matters to SSL_get_error(), which is not asked here.
+		 */
+		if (SSL_write(c->ssl, p, (int)len) == (int)len) {
+			evbuffer_drain(sb, len);
+			return;
+		}
+		ERR_clear_error();
+	}
+	evbuffer_add_buffer(out, sb);
+}
+
 void
 conn_timer_arm(struct conn *c, unsigned ms)
 {

@@ -190,6 +190,13 @@ void conn_timer_stop(struct conn *c);
 void conn_timer_kick(struct conn *c);
 
 /*
+ * Sends what the worker's scratch buffer holds to c's client as one piece
+ * (one TLS record up to 16 KiB, written at once when nothing is queued)
+ * and leaves the scratch buffer empty.
+ */
+void conn_send_scratch(struct conn *c);
+
+/*
  * Graceful stop: closes idle keep-alive connections now and makes busy
  * ones close after their current response.
  */

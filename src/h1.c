@@ -197,51 +197,6 @@ h1_free(struct h1 *h)
 /* --- writing to the client --------------------------------------------- */
 
 /*
- * Hands what was assembled in the worker's scratch buffer to the client
- * in one piece: bufferevent_openssl writes each addition at once, so
- * adding piecemeal would cost a TLS record per piece.
- */
-static void
-send_scratch(struct h1 *h)
-{
-	struct conn *c = h->c;
-	struct evbuffer *out = bufferevent_get_output(c->cbev);
-	struct evbuffer *sb = c->w->scratch;
-	size_t len = evbuffer_get_length(sb);
-
-	/*
-	 * Nothing queued before it, and one record's worth: write it now
-	 * rather than through libevent, which would first wait for the
-	 * socket to poll writable (two epoll_ctl calls and a loop turn).
-	 * If OpenSSL cannot write it all (WANT_WRITE), it keeps the record
-	 * and must be called again with the same bytes: they go to the
-	 * output as one chain of the same length, which libevent's next
-	 * SSL_write passes unchanged.
-	 */
-	if (c->ssl == NULL) {
-		/* plain HTTP: the same shortcut with one write(2) */
-		if (evbuffer_get_length(out) == 0)
-			(void)evbuffer_write(sb, bufferevent_getfd(c->cbev));
-		evbuffer_add_buffer(out, sb);
-		return;
-	}
-	if (len > 0 && len <= 16384 && evbuffer_get_length(out) == 0) {
-		const void *p = evbuffer_pullup(sb, -1);
-
-		/*
-		 * No ERR_clear_error() first: it costs 800 instructions and
-		 * only matters to SSL_get_error(), which is not asked here.
-		 */
-		if (SSL_write(c->ssl, p, (int)len) == (int)len) {
-			evbuffer_drain(sb, len);
-			return;
-		}
-		ERR_clear_error();
-	}
-	evbuffer_add_buffer(out, sb);
-}
-
-/*
  * After an error page, or a response the backend sent before the client
  * finished its upload: if the client may still be sending, closing at
  * once makes the kernel answer that data with a reset, which can destroy
@@ -309,7 +264,7 @@ send_page(struct h1 *h, int status)
 	h->head_pending = false;
 	proxy_local_response(h->r, status,
 	    evbuffer_get_length(c->w->scratch));
-	send_scratch(h);
+	conn_send_scratch(h->c);
 	bufferevent_enable(c->cbev, EV_WRITE);
 	if (evbuffer_get_length(out) == 0)
 		return linger_or_close(h, "error page sent");
@@ -531,7 +486,7 @@ op_body_flush(void *sess)
 
 	if (h->head_pending) {
 		h->head_pending = false;
-		send_scratch(h);
+		conn_send_scratch(h->c);
 	}
 	return CONN_OK;
 }

@@ -66,6 +66,13 @@ session_of(void *arg)
 
 /* --- nghttp2 callbacks --------------------------------------------------- */
 
+bool
+h2_out_full(const struct h2 *h)
+{
+	return evbuffer_get_length(bufferevent_get_output(h->c->cbev)) +
+	    evbuffer_get_length(h->c->w->scratch) >= H2_OUT_HIGH;
+}
+
 static ssize_t
 cb_send(nghttp2_session *ng, const uint8_t *p, size_t len, int flags,
     void *ud)
@@ -77,8 +84,9 @@ cb_send(nghttp2_session *ng, const uint8_t *p, size_t len, int flags,
 	(void)flags;
 	if (h->c->closed)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
-	out = bufferevent_get_output(h->c->cbev);
-	if (evbuffer_get_length(out) >= H2_OUT_HIGH)
+	/* staged: h2_flush hands a whole send over as one piece */
+	out = h->c->w->scratch;
+	if (h2_out_full(h))
 		return NGHTTP2_ERR_WOULDBLOCK;
 	if (evbuffer_add(out, p, len) != 0)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
@@ -216,7 +224,16 @@ cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 			    "SETTINGS" : "PRIORITY");
 		break;
 	case NGHTTP2_RST_STREAM:
-		if (!rst_token(h))
+		/*
+		 * Only a reset that cancels work counts towards the rapid
+		 * reset budget: one of a stream whose response is all out
+		 * (curl resets those it is done with) costs nothing, one of
+		 * a stream already gone is a control frame like any other.
+		 */
+		s = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
+		if (s != NULL && s->resp_done)
+			break;
+		if (s == NULL ? !ctrl_token(h) : !rst_token(h))
 			return calm_down(h, "RST_STREAM (rapid reset)");
 		break;
 	case NGHTTP2_WINDOW_UPDATE:
@@ -437,12 +454,24 @@ h2_flush(struct h2 *h)
 		return CONN_OK;
 	}
 	h->want_send = false;
-	if ((rv = nghttp2_session_send(h->ng)) != 0) {
+	/*
+	 * The frames of one send (a response's HEADERS and DATA, with the
+	 * WINDOW_UPDATEs and SETTINGS ACKs due) are staged in the worker's
+	 * scratch buffer and go out together: added to the output one by
+	 * one, each would have cost its own TLS record.
+	 */
+	rv = nghttp2_session_send(h->ng);
+	if (rv != 0 || c->closed) {
+		evbuffer_drain(c->w->scratch,
+		    evbuffer_get_length(c->w->scratch));
+		if (c->closed)
+			return CONN_CLOSED;
 		log_msg(LL_INFO, "listener %s: %s:%u: HTTP/2 send: %s",
 		    c->lsn->conf->name, c->client_ip, c->client_port,
 		    nghttp2_strerror(rv));
 		return conn_close(c, CONN_END_ABORT, "HTTP/2 send failed");
 	}
+	conn_send_scratch(c);
 	arm_timer(h);
 	return maybe_close(h);
 }

@@ -103,6 +103,9 @@ struct h2 {
  */
 int h2_flush(struct h2 *h);
 
+/* True when the client has H2_OUT_HIGH bytes queued or staged already. */
+bool h2_out_full(const struct h2 *h);
+
 /* Runs h2_flush and the releases from the loop, soon. */
 void h2_later(struct h2 *h);
 

@@ -611,8 +611,9 @@ h2_stream_send_data(nghttp2_session *ng, nghttp2_frame *f,
 	H2S_CHECK(s);
 	if (h->c->closed)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
-	out = bufferevent_get_output(h->c->cbev);
-	if (evbuffer_get_length(out) >= H2_OUT_HIGH)
+	/* staged with the other frames of this send (see h2_flush) */
+	out = h->c->w->scratch;
+	if (h2_out_full(h))
 		return NGHTTP2_ERR_WOULDBLOCK;
 	evbuffer_add(out, framehd, 9);
 	if (f->data.padlen > 0) {
@@ -729,7 +730,16 @@ op_body_flush(void *sess)
 		s->deferred = false;
 		(void)nghttp2_session_resume_data(h->ng, s->id);
 	}
-	return h2_flush(h) < 0 ? CONN_CLOSED : CONN_OK;
+	/*
+	 * Framed from the loop, after what the backend's read brought is
+	 * all relayed: a response that ends in the same read goes out with
+	 * END_STREAM on its last DATA frame, in the same TLS record as its
+	 * HEADERS, instead of an empty DATA frame later. (A client that
+	 * counts the body by content-length, as curl does, resets a stream
+	 * still open when it is done.)
+	 */
+	h2_later(h);
+	return CONN_OK;
 }
 
 static int

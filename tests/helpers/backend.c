@@ -129,6 +129,7 @@ usage(FILE *fp)
 	    "       backend --gen N\n"
 	    "routes: GET /  /headers  /status/NNN  /delay/MS[/status/NNN]\n"
 	    "        /bytes/N  /chunked/N  /close  /reset  /upload*  /ws (Upgrade)\n"
+	    "        /stall/MS (answers after MS without reading the body)\n"
 	    "--log appends \"METHOD TARGET\" per request; --gen N writes the\n"
 	    "/bytes/N body to stdout; --listen 127.0.0.1:0 picks a free port.\n"
 	    "--idle-close MS closes a keep-alive connection idle for MS ms\n"
@@ -514,7 +515,8 @@ route(struct conn *c)
 			send_error(c, 400);
 		else
 			send_status(c, (int)v);
-	} else if (strncmp(path, "/delay/", 7) == 0) {
+	} else if (strncmp(path, "/delay/", 7) == 0 ||
+	    strncmp(path, "/stall/", 7) == 0) {
 		struct timeval tv;
 
 		st = 200;
@@ -694,6 +696,12 @@ head_done(struct conn *c)
 	if (strcmp(path, "/reset") == 0) {
 		conn_reset(c);
 		return -1;
+	}
+	if (strncmp(path, "/stall/", 7) == 0) {
+		/* at once, reading nothing of the body; closes after it */
+		c->keepalive = false;
+		route(c);
+		return 0;
 	}
 	if (strcmp(path, "/ws") == 0 && c->conn_upgrade &&
 	    c->upgrade[0] != '\0') {

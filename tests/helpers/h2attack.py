@@ -300,12 +300,12 @@ def data_over_window(c, a):
     # the backend (/delay) reads nothing: once backpressure holds, the
     # window stays shut, and a client that sends on regardless overruns it
     # (its stream window is 64 KiB: it never got a WINDOW_UPDATE it used).
-    # The backend must stay silent until the window has shut, however slow
-    # the machine: once it answers, the rest of the body is discarded and
-    # the window opens again (a 15 s delay lost that race under ASan on a
-    # busy CI machine). The daemon's backend_timeout bounds it instead.
+    # /stall answers only after 300 s and reads none of the body (/delay
+    # reads the whole body first: with it the window shut only when the
+    # daemon fell behind the client, and a fast daemon never did); the
+    # daemon's backend_timeout bounds the case.
     c.start()
-    c.send(c.head(1, "/delay/300000", "POST", end=False))
+    c.send(c.head(1, "/stall/300000", "POST", end=False))
     sent = 0
     # (the kernel's socket buffers towards the backend take tens of MiB
     # first: tcp_rmem may allow 32 MiB)

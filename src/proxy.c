@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -528,12 +530,68 @@ proxy_tunnel_reset(const struct request *r)
 
 /* --- backend callbacks ------------------------------------------------ */
 
+/*
+ * libevent 2.1 reads a socket 4 KiB at a time, one read per loop turn
+ * (evbuffer_set_max_read() came in 2.2): a large response crossed the
+ * proxy in 4 KiB reads and 4 KiB TLS records, at 2.5 times nginx's CPU
+ * per byte. When its read came back full, read on into one large chain,
+ * bounded by the client's backpressure, so the response goes out in full
+ * 16 KiB records. Only what the socket holds (FIONREAD) is read, so an
+ * EOF or an error stays for libevent to report; a TLS backend's
+ * bufferevent reads through OpenSSL and is left alone. A small response
+ * costs nothing: its read was not full.
+ */
+static void
+read_more(struct request *r)
+{
+	struct evbuffer *in = bufferevent_get_input(r->bev);
+	struct evbuffer_iovec v[2];
+	evutil_socket_t fd;
+	size_t queued;
+	ssize_t got;
+	int avail = 0, n;
+
+	if (evbuffer_get_length(in) < LIBEVENT_READ || r->server == NULL ||
+	    r->server->tls != NULL || r->bev_paused)
+		return;
+	queued = evbuffer_get_length(r->ops->body_out(r->sess));
+	if (queued >= BACKPRESSURE_HIGH)
+		return;
+	fd = bufferevent_getfd(r->bev);
+	if (ioctl(fd, FIONREAD, &avail) == -1 || avail <= 0)
+		return;
+	if ((size_t)avail > READ_MORE_MAX)
+		avail = READ_MORE_MAX;
+	/* the bufferevent keeps its input's end frozen between its reads */
+	evbuffer_unfreeze(in, 0);
+	if ((n = evbuffer_reserve_space(in, avail, v, 2)) <= 0) {
+		evbuffer_freeze(in, 0);
+		return;
+	}
+	if (n == 1 || v[0].iov_len >= (size_t)avail) {
+		n = 1;
+		v[0].iov_len = (size_t)avail;
+	} else
+		v[1].iov_len = (size_t)avail - v[0].iov_len;
+	got = readv(fd, (struct iovec *)v, n);
+	if (got <= 0)
+		n = 0;
+	else if ((size_t)got <= v[0].iov_len) {
+		v[0].iov_len = (size_t)got;
+		n = 1;
+	} else
+		v[1].iov_len = (size_t)got - v[0].iov_len;
+	(void)evbuffer_commit_space(in, v, n);
+	evbuffer_freeze(in, 0);
+}
+
 static void
 backend_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct request *r = arg;
 
 	REQ_CHECK(r);
+	read_more(r);
 	(void)relay(r);
 }
 

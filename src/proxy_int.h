@@ -24,6 +24,12 @@ struct server;
 /* Above this many bytes queued towards one side, stop reading the other. */
 #define BACKPRESSURE_HIGH	(256 * 1024)
 
+/* What libevent 2.1 reads from a socket at most per call; see read_more. */
+#define LIBEVENT_READ		4096
+
+/* Read further from a backend per callback (four full TLS records). */
+#define READ_MORE_MAX		(64 * 1024)
+
 /*
  * A response body up to this size that arrived with its head leaves with
  * it, in one TLS record and one write(2): a record and a syscall cost

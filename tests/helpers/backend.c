@@ -130,6 +130,7 @@ usage(FILE *fp)
 	    "routes: GET /  /headers  /status/NNN  /delay/MS[/status/NNN]\n"
 	    "        /bytes/N  /chunked/N  /close  /reset  /upload*  /ws (Upgrade)\n"
 	    "        /stall/MS (answers after MS without reading the body)\n"
+	    "        /eof/N (the /bytes/N body, ended by closing)\n"
 	    "--log appends \"METHOD TARGET\" per request; --gen N writes the\n"
 	    "/bytes/N body to stdout; --listen 127.0.0.1:0 picks a free port.\n"
 	    "--idle-close MS closes a keep-alive connection idle for MS ms\n"
@@ -395,14 +396,18 @@ stream_fill(struct conn *c)
 }
 
 static void
-start_stream(struct conn *c, uint64_t n, bool chunked)
+start_stream(struct conn *c, uint64_t n, bool chunked, bool eof)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
+	if (eof)
+		c->keepalive = false;	/* the body ends at our close */
 	head_begin(c, 200);
 	evbuffer_add_printf(out, "Content-Type: application/octet-stream\r\n");
 	if (chunked)
 		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n\r\n");
+	else if (eof)
+		evbuffer_add_printf(out, "\r\n");
 	else
 		evbuffer_add_printf(out, "Content-Length: %" PRIu64 "\r\n\r\n",
 		    n);
@@ -544,7 +549,13 @@ route(struct conn *c)
 		    -1 || *end != '\0')
 			send_error(c, 400);
 		else
-			start_stream(c, v, chunked);
+			start_stream(c, v, chunked, false);
+	} else if (strncmp(path, "/eof/", 5) == 0) {
+		if (parse_u64(path + 5, MAX_GEN, &v, &end) == -1 ||
+		    *end != '\0')
+			send_error(c, 400);
+		else
+			start_stream(c, v, false, true);
 	} else if (strncmp(path, "/upload", 7) == 0) {
 		send_upload(c);
 	} else if (strcmp(path, "/close") == 0) {

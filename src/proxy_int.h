@@ -27,8 +27,8 @@ struct server;
 /* What libevent 2.1 reads from a socket at most per call; see read_more. */
 #define LIBEVENT_READ		4096
 
-/* Read further from a backend per callback (four full TLS records). */
-#define READ_MORE_MAX		(64 * 1024)
+/* Read on from a backend per callback: the client's backpressure limit. */
+#define READ_MORE_MAX		(256 * 1024)
 
 /*
  * A response body up to this size that arrived with its head leaves with

@@ -536,8 +536,10 @@ proxy_tunnel_reset(const struct request *r)
  * proxy in 4 KiB reads and 4 KiB TLS records, at 2.5 times nginx's CPU
  * per byte. When its read came back full, read on into one large chain,
  * bounded by the client's backpressure, so the response goes out in full
- * 16 KiB records. Only what the socket holds (FIONREAD) is read, so an
- * EOF or an error stays for libevent to report; a TLS backend's
+ * 16 KiB records. Only what the socket holds (FIONREAD) is read, so a
+ * reset stays for libevent to report (a read past the data would take
+ * the error, and the next read would find a clean EOF, which would end
+ * an EOF-delimited body as if whole); a TLS backend's
  * bufferevent reads through OpenSSL and is left alone. A small response
  * costs nothing: its read was not full.
  */

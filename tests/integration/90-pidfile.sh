@@ -121,6 +121,11 @@ pass "-s stop, dead pid: $CTL_OUT"
 sleep 600 &
 SLEEP=$!
 t_track "$SLEEP" sleep
+# the child is bash until it has exec'd sleep (a busy machine showed it)
+for ((i = 0; i < 300; i++)); do
+	[ "$(cat "/proc/$SLEEP/comm" 2>/dev/null)" = sleep ] && break
+	sleep 0.1
+done
 echo "$SLEEP" >"$PIDF"
 ctl stop
 expect_ctl_error "mtlslb: pid file $PIDF names pid $SLEEP, which is 'sleep', not an mtlslb master: a stale pid file?"

@@ -16,7 +16,6 @@ NGINX=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
 BENCH_NAME=bulk
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
-bport=$BACKEND_PORT
 pki=$T/pki
 hz=$(getconf CLK_TCK)
 bytes=$((MIB * 1048576))
@@ -59,39 +58,8 @@ for ((i = 0; i < 50; i++)); do
 done
 
 nport=$(free_port)
-mkdir -p "$T/nginx/logs" "$T/nginx/tmp"
-cat >"$T/nginx/nginx.conf" <<EOF2
-daemon off;
-master_process off;
-worker_processes 1;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/logs/error.log error;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	client_body_temp_path $T/nginx/tmp/body;
-	proxy_temp_path $T/nginx/tmp/proxy;
-	client_max_body_size 0;
-	proxy_request_buffering off;
-	upstream be { server 127.0.0.1:$bport; keepalive 32; }
-	server {
-		listen 127.0.0.1:$nport ssl;
-		ssl_certificate $pki/server.crt;
-		ssl_certificate_key $pki/server.key;
-		ssl_client_certificate $pki/root.crt;
-		ssl_verify_client on;
-		ssl_protocols TLSv1.3;
-		location / {
-			proxy_pass http://be;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-		}
-	}
-}
-EOF2
-"$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" >"$T/nginx.out" 2>&1 &
-pids+=($!)
-wait_port "$nport"
+bench_nginx "$nport" "" on "client_max_body_size 0;" \
+    "proxy_request_buffering off;"
 
 echo "| $MIB MiB over HTTP/1.1, one connection | download CPU ms/MiB | download MiB/s | upload CPU ms/MiB | upload MiB/s |"
 echo "|---|---:|---:|---:|---:|"

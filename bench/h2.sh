@@ -77,38 +77,7 @@ m_us=$(run mtlslb "$port" "$w")
 
 # --- nginx ---------------------------------------------------------------------
 nport=$(free_port)
-mkdir -p "$T/nginx/logs" "$T/nginx/tmp"
-cat >"$T/nginx/nginx.conf" <<EOF2
-daemon off;
-master_process off;
-worker_processes 1;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/logs/error.log error;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	client_body_temp_path $T/nginx/tmp/body;
-	proxy_temp_path $T/nginx/tmp/proxy;
-	keepalive_requests 1000000;
-	upstream be { server 127.0.0.1:$bport; keepalive 32; }
-	server {
-		listen 127.0.0.1:$nport ssl http2;
-		ssl_certificate $pki/server.crt;
-		ssl_certificate_key $pki/server.key;
-		ssl_client_certificate $pki/root.crt;
-		ssl_verify_client optional;
-		ssl_protocols TLSv1.3;
-		location / {
-			proxy_pass http://be;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-		}
-	}
-}
-EOF2
-"$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" >"$T/nginx.out" 2>&1 &
-pids+=($!)
-wait_port "$nport"
+bench_nginx "$nport" " http2" optional "keepalive_requests 1000000;"
 n_us=$(run nginx "$nport" "${pids[-1]}")
 
 echo "| HTTP/2, 100 streams on one connection, $N requests | CPU µs/request |"

@@ -1,4 +1,4 @@
-# bench/lib.sh: what bench/callgrind.sh and scripts/bench-resume.sh share.
+# bench/lib.sh: what bench/*.sh and scripts/bench-resume.sh share.
 # Source it with BENCH_NAME set and $top the source tree, $b the build:
 # builds the daemon and the test backend, makes $T with a test PKI in
 # $T/pki, starts the backend on $BACKEND_PORT, and stops what pids holds
@@ -70,4 +70,52 @@ bench_ini() {
 		printf 'server = ECS01 127.0.0.1:%s\n' "$BACKEND_PORT"
 		printf 'health_check = off\n'
 	} >"$T/lb.ini"
+}
+
+# bench_nginx PORT LISTEN-FLAGS VERIFY [HTTP-LINE...]: starts a private
+# nginx ($NGINX; one process, access log off, TLS 1.3, the test PKI,
+# ssl_verify_client VERIFY) on 127.0.0.1:PORT in front of the backend with
+# HTTP/1.1 keep-alive upstream; LISTEN-FLAGS follow "ssl" on the listen
+# line, HTTP-LINEs go into the http block. Its pid joins pids.
+bench_nginx() {
+	local port=$1 flags=$2 verify=$3 line
+	shift 3
+	mkdir -p "$T/nginx/logs" "$T/nginx/tmp"
+	{
+		cat <<EOF2
+daemon off;
+master_process off;
+worker_processes 1;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/logs/error.log error;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $T/nginx/tmp/body;
+	proxy_temp_path $T/nginx/tmp/proxy;
+EOF2
+		for line in "$@"; do
+			printf '\t%s\n' "$line"
+		done
+		cat <<EOF2
+	upstream be { server 127.0.0.1:$BACKEND_PORT; keepalive 32; }
+	server {
+		listen 127.0.0.1:$port ssl$flags;
+		ssl_certificate $T/pki/server.crt;
+		ssl_certificate_key $T/pki/server.key;
+		ssl_client_certificate $T/pki/root.crt;
+		ssl_verify_client $verify;
+		ssl_protocols TLSv1.3;
+		location / {
+			proxy_pass http://be;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
+}
+EOF2
+	} >"$T/nginx/nginx.conf"
+	"$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" >"$T/nginx.out" 2>&1 &
+	pids+=($!)
+	wait_port "$port"
 }

@@ -553,8 +553,7 @@ read_more(struct request *r)
 	ssize_t got;
 	int avail = 0, n;
 
-	if (evbuffer_get_length(in) < LIBEVENT_READ || r->server == NULL ||
-	    r->server->tls != NULL || r->bev_paused)
+	if (evbuffer_get_length(in) < LIBEVENT_READ || r->server->tls != NULL)
 		return;
 	queued = evbuffer_get_length(r->ops->body_out(r->sess));
 	if (queued >= BACKPRESSURE_HIGH)

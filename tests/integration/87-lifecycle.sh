@@ -459,56 +459,8 @@ LB_PORT=$(free_port)
 SERVERS="server = ECS02 127.0.0.1:$BE2_PORT" LOG_LEVEL=debug WORKERS=1 \
     std_config "$T/pool.ini"
 start_mtlslb "$T/pool.ini"
-cat >"$T/pipeline.py" <<'EOF'
-import hashlib, os, socket, ssl, sys
-
-port, pki, rounds = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.load_verify_locations(pki + "/root.crt")
-ctx.load_cert_chain(pki + "/client.crt", pki + "/client.key")
-
-def read_response(s, buf):
-    while b"\r\n\r\n" not in buf:
-        d = s.recv(65536)
-        if not d:
-            raise EOFError("EOF in a response head after %r" % buf[:80])
-        buf += d
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    lines = head.split(b"\r\n")
-    hdrs = {}
-    for l in lines[1:]:
-        k, v = l.split(b":", 1)
-        hdrs[k.strip().lower()] = v.strip()
-    n = int(hdrs.get(b"content-length", b"0"))
-    while len(rest) < n:
-        d = s.recv(65536)
-        if not d:
-            raise EOFError("EOF in a body")
-        rest += d
-    return int(lines[0].split()[1]), hdrs, rest[:n], rest[n:]
-
-fails = 0
-for r in range(rounds):
-    body = os.urandom(4096)
-    want = ("sha256=%s bytes=4096\n" % hashlib.sha256(body).hexdigest())
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port),
-                                                 timeout=30),
-                        server_hostname="localhost")
-    s.sendall(b"GET /?pipe%d HTTP/1.1\r\nHost: localhost\r\n\r\n"
-              b"POST /upload?pipe%d HTTP/1.1\r\nHost: localhost\r\n"
-              b"Content-Length: 4096\r\nConnection: close\r\n\r\n"
-              % (r, r) + body)
-    st1, h1, b1, rest = read_response(s, b"")
-    st2, h2, b2, rest = read_response(s, rest)
-    s.close()
-    if st1 != 200 or st2 != 200 or b2.decode(errors="replace") != want:
-        fails += 1
-        print("round %d: GET %d, POST %d %r" % (r, st1, st2, b2[:60]))
-print("rounds=%d fails=%d" % (rounds, fails))
-sys.exit(1 if fails else 0)
-EOF
-out=$(timeout 300 python3 "$T/pipeline.py" "$MTLSLB_PORT" "$PKI" 30 2>&1) ||
+out=$(timeout 300 python3 "$top_srcdir/tests/helpers/pipeline.py" \
+    "$MTLSLB_PORT" "$PKI" 30 post 2>&1) ||
     fail "POST on a pooled connection the backend had closed: $out"
 # Every POST found its pooled connection closed: the backend must have
 # seen each one on a connection of its own.

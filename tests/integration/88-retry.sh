@@ -65,56 +65,8 @@ health_check_timeout = 5s
 healthy_threshold = 1
 unhealthy_threshold = 1" std_config "$T/race.ini"
 start_mtlslb "$T/race.ini"
-cat >"$T/pipeline.py" <<'EOF'
-import socket, ssl, sys
-
-port, pki, rounds = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.load_verify_locations(pki + "/root.crt")
-ctx.load_cert_chain(pki + "/client.crt", pki + "/client.key")
-
-def read_response(s, buf):
-    while b"\r\n\r\n" not in buf:
-        d = s.recv(65536)
-        if not d:
-            raise EOFError("EOF in a response head after %r" % buf[:80])
-        buf += d
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    lines = head.split(b"\r\n")
-    n = 0
-    for l in lines[1:]:
-        k, v = l.split(b":", 1)
-        if k.strip().lower() == b"content-length":
-            n = int(v)
-    while len(rest) < n:
-        d = s.recv(65536)
-        if not d:
-            raise EOFError("EOF in a body")
-        rest += d
-    return int(lines[0].split()[1]), rest[n:]
-
-fails = 0
-for r in range(rounds):
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port),
-                                                 timeout=30),
-                        server_hostname="localhost")
-    # one TLS record, two GETs: the second is processed as soon as the
-    # first's response is out, before the loop reads the backend's FIN
-    s.sendall(b"GET /?first%d HTTP/1.1\r\nHost: localhost\r\n\r\n"
-              b"GET /?second%d HTTP/1.1\r\nHost: localhost\r\n"
-              b"Connection: close\r\n\r\n" % (r, r))
-    st1, rest = read_response(s, b"")
-    st2, rest = read_response(s, rest)
-    s.close()
-    if st1 != 200 or st2 != 200:
-        fails += 1
-        print("round %d: GET %d, GET %d" % (r, st1, st2))
-print("rounds=%d fails=%d" % (rounds, fails))
-sys.exit(1 if fails else 0)
-EOF
-out=$(timeout 300 /usr/bin/env python3 "$T/pipeline.py" "$MTLSLB_PORT" \
-    "$PKI" 20 2>&1) ||
+out=$(timeout 300 python3 "$top_srcdir/tests/helpers/pipeline.py" \
+    "$MTLSLB_PORT" "$PKI" 20 get 2>&1) ||
     fail "a GET on a pooled connection the backend had closed: $out"
 n=$(grep -c 'pooled connection .* as it was reused; retrying' \
     "$T/mtlslb.log") || true

@@ -336,17 +336,20 @@ t_setup() {
 	trap 'exit 143' TERM
 }
 
-# max_rss_while PID: samples the daemon's total RSS (KiB) until PID exits
-# (at most 180 s) and prints the largest value seen.
-max_rss_while() {
-	local pid=$1 max=0 r i
+# watch_bg NAME: for the job just started in the background ($!): tracks
+# it as NAME, samples the daemon's total RSS (KiB) until it exits (at most
+# 180 s) into MAX_RSS, the largest value seen, and reaps it.
+watch_bg() {
+	local pid=$! r i
+	t_track "$pid" "$1"
+	MAX_RSS=0
 	for ((i = 0; i < 1800; i++)); do
 		r=$(rss_tree_kb "$MTLSLB_PID")
-		[ "$r" -gt "$max" ] && max=$r
+		[ "$r" -gt "$MAX_RSS" ] && MAX_RSS=$r
 		pid_alive "$pid" || break
 		sleep 0.1
 	done
-	echo "$max"
+	stop_pid "$pid" 5
 }
 
 # big_transfers LABEL VERSION: $BIG bytes down from /bytes/$BIG and as many
@@ -354,7 +357,7 @@ max_rss_while() {
 # (sha256) and over HTTP/VERSION (curl's %{http_version}), with the
 # daemon's RSS under $RSS_LIMIT_KB all the while.
 big_transfers() {
-	local label=$1 ver=$2 want base max job rc
+	local label=$1 ver=$2 want base rc
 	want=$("$BACKEND_BIN" --gen "$BIG" | sha256_of -)
 	base=$(rss_tree_kb "$MTLSLB_PID")
 	(
@@ -363,20 +366,17 @@ big_transfers() {
 		    2>"$T/dl.err" | sha256_of - >"$T/dl.sha"
 		echo "${PIPESTATUS[0]}" >"$T/dl.rc"
 	) &
-	job=$!
-	t_track "$job" "download"
-	max=$(max_rss_while "$job")
-	stop_pid "$job" 5
+	watch_bg download
 	[ "$(cat "$T/dl.rc" 2>/dev/null)" = 0 ] || fail "$label download:" \
 	    "curl exit $(cat "$T/dl.rc" 2>/dev/null): $(cat "$T/dl.err")"
 	grep -qx "version=$ver" "$T/dl.err" ||
 	    fail "$label download: not over HTTP/$ver: $(cat "$T/dl.err")"
 	[ "$(cat "$T/dl.sha")" = "$want" ] ||
 	    fail "$label download: sha256 $(cat "$T/dl.sha"), want $want"
-	[ "$max" -lt "$RSS_LIMIT_KB" ] || fail "$label download: daemon RSS" \
-	    "reached $max KiB (limit $RSS_LIMIT_KB)"
+	[ "$MAX_RSS" -lt "$RSS_LIMIT_KB" ] || fail "$label download: daemon" \
+	    "RSS reached $MAX_RSS KiB (limit $RSS_LIMIT_KB)"
 	pass "$label download intact (sha256), daemon RSS ${base} -> max" \
-	    "${max} KiB"
+	    "${MAX_RSS} KiB"
 
 	head -c "$BIG" /dev/urandom >"$T/up.bin"
 	want=$(sha256_of "$T/up.bin")
@@ -387,10 +387,7 @@ big_transfers() {
 		    -w '%{http_version}' >"$T/up.v" 2>"$T/up.err" || rc=$?
 		echo "$rc" >"$T/up.rc"
 	) &
-	job=$!
-	t_track "$job" "upload"
-	max=$(max_rss_while "$job")
-	stop_pid "$job" 5
+	watch_bg upload
 	[ "$(cat "$T/up.rc" 2>/dev/null)" = 0 ] || fail "$label upload:" \
 	    "curl exit $(cat "$T/up.rc" 2>/dev/null): $(cat "$T/up.err")"
 	[ "$(cat "$T/up.v")" = "$ver" ] ||
@@ -398,9 +395,9 @@ big_transfers() {
 	grep -qx "sha256=$want bytes=$BIG" "$T/up.out" ||
 	    fail "$label upload: backend says '$(cat "$T/up.out")'," \
 	    "want sha256=$want"
-	[ "$max" -lt "$RSS_LIMIT_KB" ] || fail "$label upload: daemon RSS" \
-	    "reached $max KiB (limit $RSS_LIMIT_KB)"
-	pass "$label upload intact (sha256), daemon RSS max ${max} KiB"
+	[ "$MAX_RSS" -lt "$RSS_LIMIT_KB" ] || fail "$label upload: daemon" \
+	    "RSS reached $MAX_RSS KiB (limit $RSS_LIMIT_KB)"
+	pass "$label upload intact (sha256), daemon RSS max ${MAX_RSS} KiB"
 	rm -f "$T/up.bin"
 }
 
